@@ -1,0 +1,81 @@
+"""Plain data the catalog stores and returns; shared by the runner, planner and CLI.
+
+Unpartitioned assets have partition `None`. Timestamps are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+MATERIALIZED = "materialized"
+FAILED = "failed"
+INTERRUPTED = "interrupted"
+ATTEMPT_STATUSES = (MATERIALIZED, FAILED, INTERRUPTED)
+
+RUNNING = "running"
+SUCCEEDED = "succeeded"
+RUN_STATUSES = (RUNNING, SUCCEEDED, FAILED, INTERRUPTED)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumedInput:
+    """An upstream partition that a materialization read, at the data version it read."""
+
+    asset: str
+    partition: str | None
+    data_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class MaterializationRecord:
+    """One attempt of one unit (asset, partition), after its retries."""
+
+    asset: str
+    partition: str | None
+    run_id: str
+    status: str  # "materialized" | "failed" | "interrupted"
+    started: datetime
+    finished: datetime
+    attempts: int
+    rows: int | None = None
+    bytes: int | None = None
+    data_version: str | None = None
+    code_version: str | None = None
+    inputs: tuple[ConsumedInput, ...] = ()
+    watermark: str | None = None  # max of the watermark column, as text (ISO for datetimes)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionState:
+    """The current state of one (asset, partition).
+
+    The published fields (data_version, code_version, inputs, materialized_at, watermark,
+    rows) come from the last successful attempt; last_status, last_attempt_at and error
+    come from the last attempt of any outcome.
+    """
+
+    partition: str | None
+    last_status: str
+    data_version: str | None
+    code_version: str | None
+    inputs: tuple[ConsumedInput, ...]
+    materialized_at: datetime | None
+    last_attempt_at: datetime
+    watermark: str | None
+    rows: int | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One invocation of a command; counts are per unit status, as reported at its end."""
+
+    run_id: str
+    command: str
+    started: datetime
+    finished: datetime | None
+    status: str  # "running" | "succeeded" | "failed" | "interrupted"
+    counts: dict[str, int]
+    pid: int | None

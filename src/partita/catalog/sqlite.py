@@ -1,0 +1,616 @@
+"""The catalog: one SQLite file recording every run and materialization attempt.
+
+Schema version 1 (kept in `PRAGMA user_version`):
+
+- `runs`: one row per command invocation.
+- `materializations`: append-only history, one row per attempt of a unit.
+- `partition_states`: the current state, one row per (asset, partition); planning reads only this.
+
+Unpartitioned assets are stored under partition `""` (a primary key column cannot hold NULL
+usefully) and surface as `None`. Timestamps are UTC ISO-8601 text with microseconds, so they
+sort as text. Consumed inputs are JSON columns (`[[asset, partition, data_version], ...]`) in
+both the history and the state rows: they are always read with their record and never searched,
+so a child table would only add one insert per input and a join per read.
+
+The file is in WAL mode so readers in other processes never block on a writer, with
+`synchronous=FULL` so a committed row survives a crash, and a 30 s busy timeout for writers.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from partita.catalog.records import (
+    INTERRUPTED,
+    MATERIALIZED,
+    RUNNING,
+    ConsumedInput,
+    MaterializationRecord,
+    PartitionState,
+    RunRecord,
+)
+from partita.errors import CatalogError
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 30.0
+_UNPARTITIONED = ""
+_JSON_DECODER = json.JSONDecoder()
+
+# _MIGRATIONS[n] brings a catalog from schema n to n + 1; each ends by setting user_version.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            command TEXT NOT NULL,
+            started TEXT NOT NULL,
+            finished TEXT,
+            status TEXT NOT NULL
+                CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted')),
+            counts TEXT NOT NULL DEFAULT '{}',
+            pid INTEGER
+        )
+        """,
+        "CREATE INDEX runs_by_started ON runs (started)",
+        """
+        CREATE TABLE materializations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            asset TEXT NOT NULL,
+            partition TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('materialized', 'failed', 'interrupted')),
+            started TEXT NOT NULL,
+            finished TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            rows INTEGER,
+            bytes INTEGER,
+            data_version TEXT,
+            code_version TEXT,
+            inputs TEXT NOT NULL DEFAULT '[]',
+            watermark TEXT,
+            error TEXT
+        )
+        """,
+        "CREATE INDEX materializations_by_unit ON materializations (asset, partition, id)",
+        """
+        CREATE TABLE partition_states (
+            asset TEXT NOT NULL,
+            partition TEXT NOT NULL,
+            last_status TEXT NOT NULL
+                CHECK (last_status IN ('materialized', 'failed', 'interrupted')),
+            data_version TEXT,
+            code_version TEXT,
+            inputs TEXT NOT NULL DEFAULT '[]',
+            materialized_at TEXT,
+            last_attempt_at TEXT NOT NULL,
+            watermark TEXT,
+            rows INTEGER,
+            error TEXT,
+            PRIMARY KEY (asset, partition)
+        ) WITHOUT ROWID
+        """,
+        "PRAGMA user_version = 1",
+    ),
+)
+assert len(_MIGRATIONS) == SCHEMA_VERSION
+
+_INSERT_HISTORY = """
+INSERT INTO materializations (
+    asset, partition, run_id, status, started, finished, attempts,
+    rows, bytes, data_version, code_version, inputs, watermark, error
+) VALUES (
+    :asset, :partition, :run_id, :status, :started, :finished, :attempts,
+    :rows, :bytes, :data_version, :code_version, :inputs, :watermark, :error
+)
+"""
+
+# A success publishes everything it produced.
+_UPSERT_SUCCESS = """
+INSERT INTO partition_states (
+    asset, partition, last_status, data_version, code_version, inputs,
+    materialized_at, last_attempt_at, watermark, rows, error
+) VALUES (
+    :asset, :partition, :status, :data_version, :code_version, :inputs,
+    :finished, :finished, :watermark, :rows, NULL
+)
+ON CONFLICT (asset, partition) DO UPDATE SET
+    last_status = excluded.last_status,
+    data_version = excluded.data_version,
+    code_version = excluded.code_version,
+    inputs = excluded.inputs,
+    materialized_at = excluded.materialized_at,
+    last_attempt_at = excluded.last_attempt_at,
+    watermark = excluded.watermark,
+    rows = excluded.rows,
+    error = NULL
+"""
+
+# A failed or interrupted attempt leaves the previously published data as it was.
+_UPSERT_FAILURE = """
+INSERT INTO partition_states (asset, partition, last_status, last_attempt_at, error)
+VALUES (:asset, :partition, :status, :finished, :error)
+ON CONFLICT (asset, partition) DO UPDATE SET
+    last_status = excluded.last_status,
+    last_attempt_at = excluded.last_attempt_at,
+    error = excluded.error
+"""
+
+_STATE_COLUMNS = """
+    asset, partition, last_status, data_version, code_version, inputs,
+    materialized_at, last_attempt_at, watermark, rows, error
+"""
+
+_HISTORY_COLUMNS = """
+    asset, partition, run_id, status, started, finished, attempts,
+    rows, bytes, data_version, code_version, inputs, watermark, error
+"""
+
+_RUN_COLUMNS = "run_id, command, started, finished, status, counts, pid"
+
+
+class SQLiteCatalog:
+    """Runs, materialization history and current partition states in one SQLite file.
+
+    Opens (creating the file, its folders and the schema if needed) on construction. One
+    instance may be shared by threads: calls are serialized on its single connection.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._connection: sqlite3.Connection | None = self._open()
+
+    def close(self) -> None:
+        """Close the connection; further calls raise CatalogError. Safe to call twice."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def __enter__(self) -> SQLiteCatalog:
+        return self
+
+    def __exit__(
+        self,
+        exception_type: type[BaseException] | None,
+        exception: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- runs ---
+
+    def start_run(self, command: str, started: datetime) -> str:
+        """Record a new running run of `command` by this process; return its sortable id."""
+        started_text = self._timestamp(started)
+        stamp = started.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+        with self._transaction(f"start a run of {command!r}") as connection:
+            while True:  # a clash needs two runs in one second drawing the same 24 random bits
+                run_id = f"{stamp}-{uuid.uuid4().hex[:6]}"
+                cursor = connection.execute(
+                    f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, NULL, ?, ?, ?)"
+                    " ON CONFLICT (run_id) DO NOTHING",
+                    (run_id, command, started_text, RUNNING, "{}", os.getpid()),
+                )
+                if cursor.rowcount == 1:
+                    return run_id
+
+    def finish_run(
+        self, run_id: str, finished: datetime, status: str, counts: dict[str, int]
+    ) -> None:
+        """Set a run's end time, final status and per-unit-status counts."""
+        finished_text = self._timestamp(finished)
+        with self._transaction(f"finish run {run_id}") as connection:
+            cursor = connection.execute(
+                "UPDATE runs SET finished = ?, status = ?, counts = ? WHERE run_id = ?",
+                (finished_text, status, json.dumps(counts, sort_keys=True), run_id),
+            )
+            if cursor.rowcount == 0:
+                raise CatalogError(
+                    f"Could not finish run {run_id} in catalog {self.path}: there is no such"
+                    " run. Finish only run ids returned by start_run on this catalog."
+                )
+
+    def runs(self, limit: int | None = None) -> list[RunRecord]:
+        """Runs, newest first; at most `limit` of them."""
+        with self._reading("list runs") as connection:
+            rows = connection.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY started DESC, run_id DESC LIMIT ?",
+                (_sql_limit(limit),),
+            ).fetchall()
+        return [_run_from_row(row) for row in rows]
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """The run with this id, or None if the catalog has none."""
+        with self._reading(f"read run {run_id}") as connection:
+            row = connection.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        return None if row is None else _run_from_row(row)
+
+    def mark_interrupted_runs(self, finished: datetime) -> list[str]:
+        """Set runs still "running" whose process is gone to "interrupted"; return their ids.
+
+        Liveness is `os.kill(pid, 0)` (POSIX); a run without a pid counts as gone.
+        """
+        finished_text = self._timestamp(finished)
+        with self._reading("look for interrupted runs") as connection:
+            running = connection.execute(
+                "SELECT run_id, pid FROM runs WHERE status = ? ORDER BY started, run_id",
+                (RUNNING,),
+            ).fetchall()
+        gone = [run_id for run_id, pid in running if not _process_is_alive(pid)]
+        if not gone:
+            return []
+        marked = []
+        with self._transaction("mark interrupted runs") as connection:
+            for run_id in gone:
+                # The status guard skips a run that finished since we looked.
+                cursor = connection.execute(
+                    "UPDATE runs SET status = ?, finished = ? WHERE run_id = ? AND status = ?",
+                    (INTERRUPTED, finished_text, run_id, RUNNING),
+                )
+                if cursor.rowcount == 1:
+                    marked.append(run_id)
+        return marked
+
+    # --- materializations ---
+
+    def record(self, record: MaterializationRecord) -> None:
+        """Append one attempt to the history and update its partition's state, atomically."""
+        self.record_many([record])
+
+    def record_many(self, records: Sequence[MaterializationRecord]) -> None:
+        """Record several attempts in one transaction: all of them are written, or none."""
+        if not records:
+            return
+        parameters = [self._record_parameters(record) for record in records]
+        action = (
+            f"record the materialization of {_unit_name(records[0])}"
+            if len(records) == 1
+            else f"record {len(records)} materializations"
+        )
+        with self._transaction(action) as connection:
+            connection.executemany(_INSERT_HISTORY, parameters)
+            for record, values in zip(records, parameters, strict=True):
+                upsert = _UPSERT_SUCCESS if record.status == MATERIALIZED else _UPSERT_FAILURE
+                connection.execute(upsert, values)
+
+    def states(self, asset: str) -> dict[str | None, PartitionState]:
+        """The current state of every recorded partition of `asset`, by partition."""
+        action = f"read the partition states of {asset}"
+        return self._read_states(action, "WHERE asset = ?", (asset,)).get(asset, {})
+
+    def all_states(self) -> dict[str, dict[str | None, PartitionState]]:
+        """The current state of every recorded partition of every asset, by asset and partition."""
+        return self._read_states("read all partition states", "", ())
+
+    def history(
+        self, asset: str | None = None, partition: str | None = None, limit: int | None = None
+    ) -> list[MaterializationRecord]:
+        """Recorded attempts, newest first, optionally of one asset and/or one partition.
+
+        `partition=None` means any partition (an unpartitioned asset has only one).
+        """
+        conditions = []
+        parameters: list[object] = []
+        if asset is not None:
+            conditions.append("asset = ?")
+            parameters.append(asset)
+        if partition is not None:
+            conditions.append("partition = ?")
+            parameters.append(partition)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        parameters.append(_sql_limit(limit))
+        with self._reading("read the materialization history") as connection:
+            rows = connection.execute(
+                f"SELECT {_HISTORY_COLUMNS} FROM materializations {where} ORDER BY id DESC LIMIT ?",
+                parameters,
+            ).fetchall()
+        return [_history_from_row(row) for row in rows]
+
+    def _read_states(
+        self, action: str, where: str, parameters: tuple[object, ...]
+    ) -> dict[str, dict[str | None, PartitionState]]:
+        with self._reading(action) as connection:
+            rows = connection.execute(
+                f"SELECT {_STATE_COLUMNS} FROM partition_states {where} ORDER BY asset, partition",
+                parameters,
+            ).fetchall()
+        result: dict[str, dict[str | None, PartitionState]] = {}
+        with _garbage_collection_paused():
+            for row in rows:
+                state = _state_from_row(row)
+                result.setdefault(row[0], {})[state.partition] = state
+        return result
+
+    # --- connection ---
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CatalogError(
+                f"Could not create the folder of catalog {self.path}: {error}. Check that the"
+                " warehouse folder is writable."
+            ) from error
+        try:
+            # isolation_level=None: no implicit transactions; writes use explicit BEGIN IMMEDIATE.
+            connection = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as error:
+            raise self._error("open the catalog", error) from error
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")
+            self._migrate(connection)
+        except sqlite3.Error as error:
+            connection.close()
+            raise self._error("open the catalog", error) from error
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        if self._schema_version(connection) == SCHEMA_VERSION:
+            return  # the common case takes no write lock
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._schema_version(connection)  # another process may have migrated
+            tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if version == 0 and tables:
+                raise CatalogError(
+                    f"Could not open catalog {self.path}: it is a SQLite database but not a"
+                    " partita catalog. Move it aside; partita will create a new catalog there."
+                )
+            for statements in _MIGRATIONS[version:]:
+                for statement in statements:
+                    connection.execute(statement)
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    def _schema_version(self, connection: sqlite3.Connection) -> int:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise CatalogError(
+                f"Could not open catalog {self.path}: it was written by a newer partita (schema"
+                f" {version}, this partita reads up to {SCHEMA_VERSION}): upgrade partita."
+            )
+        return version
+
+    @contextmanager
+    def _reading(self, action: str) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            connection = self._require_open(action)
+            try:
+                yield connection
+            except sqlite3.Error as error:
+                raise self._error(action, error) from error
+
+    @contextmanager
+    def _transaction(self, action: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the write lock up front so it cannot deadlock."""
+        with self._lock:
+            connection = self._require_open(action)
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException as error:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                if isinstance(error, sqlite3.Error):
+                    raise self._error(action, error) from error
+                raise
+
+    def _require_open(self, action: str) -> sqlite3.Connection:
+        if self._connection is None:
+            raise CatalogError(
+                f"Could not {action} in catalog {self.path}: the catalog was closed. Open a new"
+                " SQLiteCatalog."
+            )
+        return self._connection
+
+    def _error(self, action: str, error: sqlite3.Error) -> CatalogError:
+        message = str(error)
+        if isinstance(error, sqlite3.IntegrityError):
+            advice = "the data breaks a catalog constraint; this is a bug, please report it"
+        elif "locked" in message or "busy" in message:
+            advice = (
+                f"another partita process held the catalog for over {BUSY_TIMEOUT_SECONDS:g} s;"
+                " wait for it to finish (or stop it) and retry"
+            )
+        elif "not a database" in message or "malformed" in message:
+            advice = (
+                "the file is not a partita catalog or is damaged; move it aside and partita will"
+                " create a new one (the run history in it is lost)"
+            )
+        else:
+            advice = "check that the file and its folder are readable and writable"
+        return CatalogError(
+            f"Could not {action} in catalog {self.path}: {message}. To fix: {advice}."
+        )
+
+    def _timestamp(self, moment: datetime) -> str:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise CatalogError(
+                f"Could not store the time {moment.isoformat()} in catalog {self.path}: it has no"
+                " time zone. Pass an aware datetime, e.g. datetime.now(UTC)."
+            )
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def _record_parameters(self, record: MaterializationRecord) -> dict[str, object]:
+        return {
+            "asset": record.asset,
+            "partition": _UNPARTITIONED if record.partition is None else record.partition,
+            "run_id": record.run_id,
+            "status": record.status,
+            "started": self._timestamp(record.started),
+            "finished": self._timestamp(record.finished),
+            "attempts": record.attempts,
+            "rows": record.rows,
+            "bytes": record.bytes,
+            "data_version": record.data_version,
+            "code_version": record.code_version,
+            "inputs": _inputs_to_json(record.inputs),
+            "watermark": record.watermark,
+            "error": record.error,
+        }
+
+
+@contextmanager
+def _garbage_collection_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many objects that hold no cycles.
+
+    Its repeated passes over the growing set of new objects cost about 40% of reading
+    100k partition states.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _sql_limit(limit: int | None) -> int:
+    return -1 if limit is None else limit  # SQLite reads a negative LIMIT as no limit
+
+
+def _unit_name(record: MaterializationRecord) -> str:
+    return record.asset if record.partition is None else f"{record.asset}[{record.partition}]"
+
+
+def _process_is_alive(pid: int | None) -> bool:
+    if pid is None or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by another user
+    return True
+
+
+def _inputs_to_json(inputs: Sequence[ConsumedInput]) -> str:
+    return json.dumps(
+        [[item.asset, item.partition, item.data_version] for item in inputs],
+        separators=(",", ":"),
+    )
+
+
+def _inputs_from_json(text: str) -> tuple[ConsumedInput, ...]:
+    if text == "[]":
+        return ()
+    # raw_decode skips json.loads' whitespace checks: a third of the time of reading 100k states.
+    return tuple([ConsumedInput(*item) for item in _JSON_DECODER.raw_decode(text)[0]])
+
+
+def _partition_from_text(partition: str) -> str | None:
+    return None if partition == _UNPARTITIONED else partition
+
+
+def _datetime_or_none(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _state_from_row(row: Sequence[Any]) -> PartitionState:
+    (
+        _asset,
+        partition,
+        last_status,
+        data_version,
+        code_version,
+        inputs,
+        materialized_at,
+        last_attempt_at,
+        watermark,
+        rows,
+        error,
+    ) = row
+    last_attempt = datetime.fromisoformat(last_attempt_at)
+    # After a success both times are the same text: parse it once.
+    if materialized_at == last_attempt_at:
+        materialized = last_attempt
+    else:
+        materialized = _datetime_or_none(materialized_at)
+    return PartitionState(
+        partition=_partition_from_text(partition),
+        last_status=last_status,
+        data_version=data_version,
+        code_version=code_version,
+        inputs=_inputs_from_json(inputs),
+        materialized_at=materialized,
+        last_attempt_at=last_attempt,
+        watermark=watermark,
+        rows=rows,
+        error=error,
+    )
+
+
+def _history_from_row(row: Sequence[Any]) -> MaterializationRecord:
+    (
+        asset,
+        partition,
+        run_id,
+        status,
+        started,
+        finished,
+        attempts,
+        rows,
+        size,
+        data_version,
+        code_version,
+        inputs,
+        watermark,
+        error,
+    ) = row
+    return MaterializationRecord(
+        asset=asset,
+        partition=_partition_from_text(partition),
+        run_id=run_id,
+        status=status,
+        started=datetime.fromisoformat(started),
+        finished=datetime.fromisoformat(finished),
+        attempts=attempts,
+        rows=rows,
+        bytes=size,
+        data_version=data_version,
+        code_version=code_version,
+        inputs=_inputs_from_json(inputs),
+        watermark=watermark,
+        error=error,
+    )
+
+
+def _run_from_row(row: Sequence[Any]) -> RunRecord:
+    run_id, command, started, finished, status, counts, pid = row
+    return RunRecord(
+        run_id=run_id,
+        command=command,
+        started=datetime.fromisoformat(started),
+        finished=_datetime_or_none(finished),
+        status=status,
+        counts=json.loads(counts),
+        pid=pid,
+    )

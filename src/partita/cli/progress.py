@@ -1,0 +1,56 @@
+"""A progress bar on stderr for runs: done/total, failures and an ETA. Only on a terminal."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+class RunProgress:
+    """Drives a rich progress bar from the runner's callbacks; silent when not a terminal."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._progress: Any = None
+        self._task: Any = None
+        self.failures = 0
+
+    def __enter__(self) -> RunProgress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def start(self, plan: Any) -> None:
+        if not self.enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("[bold]materializing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failures]} failed"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        self._task = self._progress.add_task("run", total=len(plan.units), failures=0)
+        self._progress.start()
+
+    def advance(self, result: Any) -> None:
+        if self._progress is None:
+            return
+        if result.status == "failed":
+            self.failures += 1
+        self._progress.update(self._task, advance=1, failures=self.failures)

@@ -1,0 +1,131 @@
+"""Commands that read the catalog and the data: `status`, `runs` and `show`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .context import CliState, json_option, now_option, parse_now, selection_argument
+from .output import print_json, print_table
+
+
+@click.command("status")
+@selection_argument
+@now_option
+@json_option
+@click.pass_obj
+def status_command(state: CliState, selection, now, as_json: bool) -> None:
+    """Per asset, how many partitions are fresh, stale, missing or failed at --now."""
+    statuses = state.project.status(list(selection), now=parse_now(now))
+    if as_json:
+        print_json({"assets": [s.to_json() for s in statuses]})
+        return
+    rows = []
+    for status in statuses:
+        example = next((p for p in status.partitions if p.state != "fresh"), None)
+        rows.append(
+            (
+                status.asset,
+                status.count("fresh"),
+                status.count("stale"),
+                status.count("missing"),
+                status.count("failed"),
+                f"{example.partition or '-'}: {example.reason}" if example else "",
+            )
+        )
+    print_table(None, ["asset", "fresh", "stale", "missing", "failed", "first not fresh"], rows)
+
+
+@click.command("runs")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many runs to show, newest first.",
+)
+@json_option
+@click.pass_obj
+def runs_command(state: CliState, limit: int, as_json: bool) -> None:
+    """The run history: command, status, duration and units per status."""
+    runs = state.project.runs(limit)
+    payload = [
+        {
+            "run_id": run.run_id,
+            "command": run.command,
+            "started": run.started.isoformat(),
+            "finished": run.finished.isoformat() if run.finished else None,
+            "duration_s": (run.finished - run.started).total_seconds() if run.finished else None,
+            "status": run.status,
+            "counts": run.counts,
+        }
+        for run in runs
+    ]
+    if as_json:
+        print_json({"runs": payload})
+        return
+    if not runs:
+        click.echo("No runs yet: run 'partita materialize'.")
+        return
+    print_table(
+        None,
+        [
+            "run",
+            "status",
+            "started",
+            "duration",
+            "materialized",
+            "up to date",
+            "failed",
+            "skipped",
+            "command",
+        ],
+        [
+            (
+                r["run_id"],
+                r["status"],
+                r["started"][:19],
+                "" if r["duration_s"] is None else f"{r['duration_s']:.1f}s",
+                r["counts"].get("materialized", 0),
+                r["counts"].get("up_to_date", 0),
+                r["counts"].get("failed", 0),
+                r["counts"].get("skipped", 0),
+                r["command"],
+            )
+            for r in payload
+        ],
+    )
+
+
+@click.command("show")
+@click.argument("asset")
+@click.option("--partition", metavar="KEY", help="Only this partition.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="How many rows to print.",
+)
+@json_option
+@click.pass_obj
+def show_command(state: CliState, asset: str, partition: str | None, limit: int, as_json: bool):
+    """Print rows of an asset's materialized data."""
+    project = state.project
+    name = project.select([asset])[0]
+    frame = project.read(name, partition)
+    head = frame.head(limit)
+    if as_json:
+        click.echo(head.to_json(orient="records", date_format="iso"))
+        return
+    print_table(
+        f"{name}{' ' + partition if partition else ''}: {len(frame)} rows"
+        f"{f', first {len(head)}' if len(head) < len(frame) else ''}",
+        [str(c) for c in head.columns],
+        head.astype(object).where(head.notna(), None).values.tolist(),
+    )
+    sys.stdout.flush()
+
+
+COMMANDS = [status_command, runs_command, show_command]

@@ -1,0 +1,212 @@
+"""Commands that write data: `materialize` and `backfill`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import defaultdict
+
+import click
+
+from ..errors import EXIT_FAILED, EXIT_OK
+from .context import CliState, json_option, now_option, parse_now, selection_argument
+from .output import print_json, print_table
+from .progress import RunProgress
+
+INTERRUPTED_EXIT = 130
+FULL_REPORT_LIMIT = 40
+
+
+def _configure_logging(debug: bool) -> None:
+    logger = logging.getLogger("partita")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+def run_options(function):
+    """Options shared by `materialize` and `backfill`."""
+    function = click.option(
+        "--force", is_flag=True, help="Rebuild every targeted partition, stale or not."
+    )(function)
+    function = click.option(
+        "--plan",
+        "plan_only",
+        is_flag=True,
+        help="Print each unit that would run and why; run nothing.",
+    )(function)
+    return json_option(now_option(function))
+
+
+@click.command("materialize")
+@selection_argument
+@click.option("--partition", metavar="KEY", help="Only this partition (in each selected asset).")
+@click.option("--from", "first", metavar="KEY", help="First partition key (inclusive).")
+@click.option("--to", "last", metavar="KEY", help="Last partition key (inclusive).")
+@run_options
+@click.pass_obj
+def materialize_command(state: CliState, selection, partition, first, last, **options) -> None:
+    """Materialize the partitions of the selection that are missing or stale.
+
+    With no partition option, every partition from each asset's start up to the latest
+    complete one at --now. A key of another granularity selects the partitions that
+    overlap it (a day selects its month in a monthly asset). Exit code 0 when nothing
+    failed, 1 when a unit failed, 2 on usage or definition errors.
+    """
+    if partition and (first or last):
+        raise click.UsageError("give either --partition or --from/--to, not both")
+    if partition:
+        first = last = partition
+    _run(state, selection, first, last, command_name="materialize", **options)
+
+
+@click.command("backfill")
+@click.argument("selection", nargs=-1, required=True, metavar="SELECTION...")
+@click.option("--from", "first", metavar="KEY", required=True, help="First key (inclusive).")
+@click.option("--to", "last", metavar="KEY", required=True, help="Last key (inclusive).")
+@run_options
+@click.pass_obj
+def backfill_command(state: CliState, selection, first, last, **options) -> None:
+    """Materialize a range of partitions with a progress bar.
+
+    Only what is missing or stale runs, so re-running after an interruption or a
+    failure does only what remains.
+    """
+    _run(state, selection, first, last, command_name="backfill", **options)
+
+
+def _run(
+    state: CliState,
+    selection: tuple[str, ...],
+    first: str | None,
+    last: str | None,
+    *,
+    command_name: str,
+    force: bool,
+    plan_only: bool,
+    now: str | None,
+    as_json: bool,
+) -> None:
+    project = state.project
+    moment = parse_now(now)
+    partition = (first, last) if first or last else None
+    if plan_only:
+        plan = project.plan(list(selection), partition, force=force, now=moment)
+        _print_plan(plan, as_json)
+        return
+    _configure_logging(state.debug)
+    command = " ".join(["partita", *sys.argv[1:]])[:500]
+    progress = RunProgress(enabled=not as_json)
+    try:
+        with progress:
+            report = project.materialize(
+                list(selection),
+                partition,
+                force=force,
+                now=moment,
+                command=command,
+                on_plan=progress.start,
+                on_unit_done=progress.advance,
+            )
+    except KeyboardInterrupt:
+        click.echo(
+            "interrupted: the unit in progress was not recorded as materialized and the run "
+            "is recorded as interrupted. Run the same command again to do what remains.",
+            err=True,
+        )
+        sys.exit(INTERRUPTED_EXIT)
+    if as_json:
+        print_json(report.to_json())
+    else:
+        _print_report(report)
+    sys.exit(EXIT_FAILED if report.failed else EXIT_OK)
+
+
+def _print_plan(plan, as_json: bool) -> None:
+    units = plan.to_run
+    if as_json:
+        print_json(
+            {
+                "now": plan.now.isoformat(),
+                "units": [
+                    {"asset": u.asset, "partition": u.partition, "reason": u.reason} for u in units
+                ],
+            }
+        )
+        return
+    if not units:
+        click.echo(f"Nothing to do: all {len(plan.units)} units are up to date.")
+        return
+    print_table(
+        f"{len(units)} of {len(plan.units)} units would run",
+        ["asset", "partition", "reason"],
+        [(u.asset, u.partition or "-", u.reason) for u in units],
+    )
+
+
+def _print_report(report) -> None:
+    results = report.results
+    counts = report.counts()
+    interesting = [r for r in results if r.status != "up_to_date"]
+    if len(interesting) <= FULL_REPORT_LIMIT:
+        rows = [
+            (
+                r.asset,
+                r.partition or "-",
+                r.status,
+                r.attempts or "",
+                "" if r.rows is None else r.rows,
+                f"{r.duration_s:.2f}s",
+                r.error or r.reason or "",
+            )
+            for r in interesting
+        ]
+        if rows:
+            print_table(
+                None,
+                ["asset", "partition", "status", "attempts", "rows", "duration", "error / reason"],
+                rows,
+            )
+    else:
+        _print_asset_summary(results)
+        failures = [r for r in results if r.status in ("failed", "skipped")]
+        if failures:
+            print_table(
+                "failed and skipped units",
+                ["asset", "partition", "status", "attempts", "error / reason"],
+                [
+                    (r.asset, r.partition or "-", r.status, r.attempts, r.error or r.reason)
+                    for r in failures
+                ],
+            )
+    summary = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in counts.items())
+    click.echo(f"run {report.run_id} {report.status}: {summary}")
+
+
+def _print_asset_summary(results) -> None:
+    totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for r in results:
+        totals[r.asset][r.status] += 1
+        totals[r.asset]["rows"] += r.rows or 0
+        totals[r.asset]["duration"] += r.duration_s
+    print_table(
+        None,
+        ["asset", "materialized", "up to date", "failed", "skipped", "rows", "duration"],
+        [
+            (
+                asset,
+                int(t["materialized"]),
+                int(t["up_to_date"]),
+                int(t["failed"]),
+                int(t["skipped"]),
+                int(t["rows"]),
+                f"{t['duration']:.2f}s",
+            )
+            for asset, t in totals.items()
+        ],
+    )
+
+
+COMMANDS = [materialize_command, backfill_command]

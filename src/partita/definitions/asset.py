@@ -1,0 +1,234 @@
+"""The `@asset` decorator: it validates and annotates a function; the graph is built later.
+
+A decorated function becomes an `AssetDefinition`, which stays callable like the function.
+Problems found here are recorded on the definition, not raised, so that loading a project
+reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+import keyword
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from .partitions import Partitions
+from .policies import FreshnessPolicy, Retry
+from .storage import DuckDB, Parquet, StorageSpec
+
+CONTEXT_PARAMETER = "context"
+
+ASSET_OPTIONS = (
+    "name",
+    "deps",
+    "partitions",
+    "storage",
+    "freshness",
+    "retry",
+    "watermark",
+    "code_version",
+    "checks",
+    "description",
+    "group",
+    "tags",
+)
+
+
+@dataclass(frozen=True)
+class AssetDep:
+    """An explicit dependency on another asset, optionally on a window of its partitions.
+
+    `offset=(-6, 0)` maps partition i to upstream partitions i-6 .. i (both inclusive):
+    a 7-day rolling window for daily partitions.
+    """
+
+    asset: str | Callable[..., Any]
+    offset: tuple[int, int] | None = None
+
+    @property
+    def name(self) -> str:
+        target = self.asset
+        if isinstance(target, AssetDefinition):
+            return target.name
+        if isinstance(target, str):
+            return target
+        return getattr(target, "__name__", repr(target))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter of an asset function."""
+
+    name: str
+    annotation: Any
+    has_default: bool
+
+
+@dataclass(frozen=True, eq=False)
+class AssetDefinition:
+    """A declared asset: its function, dependencies, partitions, storage and policies."""
+
+    name: str
+    fn: Callable[..., Any]
+    deps: tuple[AssetDep, ...]
+    parameters: tuple[Parameter, ...]
+    partitions: Partitions | None
+    storage: StorageSpec
+    freshness: FreshnessPolicy | None
+    retry: Retry | None
+    watermark: str | None
+    explicit_code_version: str | None
+    checks: tuple[Any, ...]
+    description: str
+    group: str
+    tags: Mapping[str, str]
+    module: str
+    file: str
+    line: int
+    problems: tuple[str, ...] = field(default=())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    @property
+    def location(self) -> str:
+        """`file:line` of the definition, for error messages."""
+        return f"{self.file}:{self.line}"
+
+    @property
+    def wants_context(self) -> bool:
+        return any(p.name == CONTEXT_PARAMETER for p in self.parameters)
+
+    @cached_property
+    def code_version(self) -> str:
+        """`code_version=` if given, else a hash of the function's normalized source."""
+        return self.explicit_code_version or source_hash(self.fn)
+
+
+def asset(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    """Declare a data asset. Works bare (`@asset`) and with keywords (`@asset(deps=[...])`).
+
+    Keywords: name, deps, partitions, storage (default `Parquet()`), freshness, retry,
+    watermark, code_version, checks, description (default: the docstring), group, tags.
+    """
+    if fn is not None:
+        return _define(fn, options)
+
+    def decorate(function: Callable[..., Any]) -> AssetDefinition:
+        return _define(function, options)
+
+    return decorate
+
+
+def _define(fn: Callable[..., Any], options: dict[str, Any]) -> AssetDefinition:
+    problems: list[str] = []
+    unknown = sorted(set(options) - set(ASSET_OPTIONS))
+    if unknown:
+        problems.append(
+            f"@asset got unknown keyword(s) {', '.join(unknown)}; "
+            f"the keywords are {', '.join(ASSET_OPTIONS)}"
+        )
+    if not callable(fn):
+        raise TypeError(f"@asset decorates a function, not {type(fn).__name__}")
+    name = options.get("name") or fn.__name__
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        problems.append(
+            f"the name {name!r} is not a valid Python identifier; use letters, digits and "
+            "underscores, not starting with a digit (e.g. 'daily_flights')"
+        )
+    code = getattr(fn, "__code__", None)
+    storage = options.get("storage") or Parquet()
+    if not isinstance(storage, Parquet | DuckDB):
+        problems.append(f"storage= must be Parquet() or DuckDB(...), not {storage!r}")
+    partitions = options.get("partitions")
+    if partitions is not None and not isinstance(partitions, Partitions):
+        problems.append(
+            f"partitions= must be DailyPartitions(...), HourlyPartitions(...) or another "
+            f"partitions object, not {partitions!r}"
+        )
+        partitions = None
+    return AssetDefinition(
+        name=str(name),
+        fn=fn,
+        deps=_normalize_deps(options.get("deps"), problems),
+        parameters=_parameters(fn),
+        partitions=partitions,
+        storage=storage,
+        freshness=_typed(options, "freshness", FreshnessPolicy, problems),
+        retry=_typed(options, "retry", Retry, problems),
+        watermark=options.get("watermark"),
+        explicit_code_version=options.get("code_version"),
+        checks=tuple(options.get("checks") or ()),
+        description=options.get("description") or inspect.cleandoc(fn.__doc__ or ""),
+        group=options.get("group") or "default",
+        tags=dict(options.get("tags") or {}),
+        module=getattr(fn, "__module__", "") or "",
+        file=code.co_filename if code else "<unknown>",
+        line=code.co_firstlineno if code else 0,
+        problems=tuple(problems),
+    )
+
+
+def _typed(options: dict[str, Any], key: str, kind: type, problems: list[str]) -> Any:
+    value = options.get(key)
+    if value is not None and not isinstance(value, kind):
+        problems.append(f"{key}= must be a {kind.__name__}(...), not {value!r}")
+        return None
+    return value
+
+
+def _normalize_deps(deps: Sequence[Any] | None, problems: list[str]) -> tuple[AssetDep, ...]:
+    if deps is None:
+        return ()
+    if isinstance(deps, str | AssetDep) or callable(deps):
+        deps = [deps]
+    normalized = []
+    for dep in deps:
+        if isinstance(dep, AssetDep):
+            normalized.append(dep)
+        elif isinstance(dep, str) or callable(dep):
+            normalized.append(AssetDep(dep))
+        else:
+            problems.append(
+                f"deps= takes asset names, decorated functions or AssetDep(...), not {dep!r}"
+            )
+    return tuple(normalized)
+
+
+def _parameters(fn: Callable[..., Any]) -> tuple[Parameter, ...]:
+    signature = inspect.signature(fn)
+    return tuple(
+        Parameter(
+            name=parameter.name,
+            annotation=parameter.annotation,
+            has_default=parameter.default is not inspect.Parameter.empty,
+        )
+        for parameter in signature.parameters.values()
+        if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+    )
+
+
+def source_hash(fn: Callable[..., Any]) -> str:
+    """Hash a function's source with comments, docstrings, decorators and layout removed."""
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):
+        code = getattr(fn, "__code__", None)
+        payload = code.co_code + repr(code.co_consts).encode() if code else repr(fn).encode()
+        return hashlib.sha256(payload).hexdigest()[:16]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            node.decorator_list = []
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Module):
+            body = node.body
+            first = body[0] if body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                if isinstance(first.value.value, str):  # a docstring
+                    node.body = body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.unparse(tree).encode()).hexdigest()[:16]

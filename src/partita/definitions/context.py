@@ -1,0 +1,25 @@
+"""What an asset function receives in its `context` parameter."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class AssetContext:
+    """The unit being materialized: which asset and partition, its interval, and the run.
+
+    `partition_start`/`partition_end` bound the partition's half-open interval
+    `[partition_start, partition_end)` in logical time (None for unpartitioned and static
+    assets). `watermark` is the asset's previous high-water mark (None the first time).
+    """
+
+    asset_name: str
+    partition_key: str | None
+    partition_start: datetime | None
+    partition_end: datetime | None
+    run_id: str
+    log: logging.Logger
+    watermark: str | None = None

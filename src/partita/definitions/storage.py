@@ -1,0 +1,55 @@
+"""Where an asset's data lives: plain declarations, implemented in `partita.storage`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Parquet:
+    """Hive-partitioned Parquet files under `warehouse/<asset>/<key>=<partition>/`.
+
+    `partition_column` overrides the hive key (default: `date`, `hour`, `week`, `month`
+    or `partition`, from the asset's partitions).
+    """
+
+    partition_column: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "parquet"
+
+    def describe(self) -> str:
+        return "parquet"
+
+
+@dataclass(frozen=True)
+class DuckDB:
+    """One table per asset in a DuckDB file under the warehouse.
+
+    A partition's rows are replaced in one transaction, or upserted on `merge_on` keys.
+    """
+
+    table: str | None = None
+    merge_on: tuple[str, ...] | None = None
+    database: str = "warehouse.duckdb"
+
+    def __init__(
+        self,
+        table: str | None = None,
+        merge_on: list[str] | tuple[str, ...] | None = None,
+        database: str = "warehouse.duckdb",
+    ) -> None:
+        object.__setattr__(self, "table", table)
+        object.__setattr__(self, "merge_on", tuple(merge_on) if merge_on else None)
+        object.__setattr__(self, "database", database)
+
+    @property
+    def kind(self) -> str:
+        return "duckdb"
+
+    def describe(self) -> str:
+        return f"duckdb:{self.database}"
+
+
+StorageSpec = Parquet | DuckDB

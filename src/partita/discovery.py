@@ -1,0 +1,155 @@
+"""Find a project and import its asset modules."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import tomllib
+import traceback
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+from .definitions.asset import AssetDefinition
+from .errors import DefinitionError, DefinitionErrors, ProjectError
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """Where a project keeps its assets and its warehouse."""
+
+    root: Path
+    assets_dir: Path
+    warehouse: Path
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest folder at or above `start` holding a `pyproject.toml`."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    raise ProjectError(
+        f"no partita project found in {start} or any folder above it: a project is a folder "
+        "with a pyproject.toml. Run partita inside one, or pass --project DIR."
+    )
+
+
+def load_config(root: Path) -> ProjectConfig:
+    """Read `[tool.partita]` (keys `assets`, `warehouse`) from the project's pyproject.toml."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        raise ProjectError(f"{root} is not a partita project: it has no pyproject.toml.")
+    try:
+        settings = tomllib.loads(pyproject.read_text()).get("tool", {}).get("partita", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ProjectError(f"cannot read {pyproject}: {error}. Fix the TOML syntax.") from error
+    unknown = sorted(set(settings) - {"assets", "warehouse"})
+    if unknown:
+        raise ProjectError(
+            f"{pyproject}: [tool.partita] has unknown key(s) {', '.join(unknown)}; "
+            "the keys are 'assets' and 'warehouse'."
+        )
+    assets_dir = (root / settings.get("assets", "assets")).resolve()
+    if not assets_dir.is_dir():
+        raise ProjectError(
+            f"the assets folder {assets_dir} does not exist. Create it, or set "
+            f"[tool.partita] assets = '...' in {pyproject}."
+        )
+    return ProjectConfig(
+        root, assets_dir, (root / settings.get("warehouse", "warehouse")).resolve()
+    )
+
+
+def load_definitions(config: ProjectConfig) -> list[AssetDefinition]:
+    """Import every module under the assets folder; return the assets they define.
+
+    Modules are imported under a package name unique to the project, so that several
+    projects load side by side and relative imports between asset modules work. Each
+    load re-executes the sources, so edits are always seen.
+    """
+    package = "_partita_assets_" + hashlib.sha1(str(config.assets_dir).encode()).hexdigest()[:10]
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[name]
+    _register_package(package, config.assets_dir)
+    definitions: list[AssetDefinition] = []
+    errors: list[DefinitionError] = []
+    for path in sorted(config.assets_dir.rglob("*.py")):
+        relative = path.relative_to(config.assets_dir).with_suffix("")
+        if any(part.startswith((".", "_")) and part != "__init__" for part in relative.parts):
+            continue
+        parts = [p for p in relative.parts if p != "__init__"]
+        name = ".".join([package, *parts])
+        try:
+            module = _import_module(name, path, config.assets_dir)
+        except DefinitionErrors as error:
+            errors.extend(error.errors)
+            continue
+        except Exception as error:
+            errors.append(_import_error(path, config.root, error))
+            continue
+        for value in vars(module).values():
+            defined_here = isinstance(value, AssetDefinition) and value.module == name
+            if defined_here and all(value is not seen for seen in definitions):
+                definitions.append(value)
+    if errors:
+        raise DefinitionErrors(errors)
+    return definitions
+
+
+def _register_package(name: str, folder: Path) -> None:
+    for directory, dotted in _packages(name, folder):
+        if dotted in sys.modules:
+            continue
+        module = types.ModuleType(dotted)
+        module.__path__ = [str(directory)]
+        module.__package__ = dotted
+        sys.modules[dotted] = module
+
+
+def _packages(name: str, folder: Path):
+    yield folder, name
+    for directory in sorted(p for p in folder.rglob("*") if p.is_dir()):
+        relative = directory.relative_to(folder)
+        if not any(part.startswith((".", "_")) for part in relative.parts):
+            yield directory, ".".join([name, *relative.parts])
+
+
+def _import_module(name: str, path: Path, root: Path) -> types.ModuleType:
+    if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path):
+        return sys.modules[name]
+    is_package = path.name == "__init__.py"
+    spec = importlib.util.spec_from_file_location(
+        name, path, submodule_search_locations=[str(path.parent)] if is_package else None
+    )
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        exec(code, module.__dict__)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _import_error(path: Path, root: Path, error: Exception) -> DefinitionError:
+    """One paragraph naming the module and the line where importing it failed."""
+    line = getattr(error, "lineno", None) if isinstance(error, SyntaxError) else None
+    if line is None:
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(path)]
+        line = frames[-1].lineno if frames else None
+    location = f"{path.relative_to(root) if path.is_relative_to(root) else path}"
+    if line:
+        location += f":{line}"
+    if isinstance(error, DefinitionError):
+        wrapped = DefinitionError(f"{location}: {error}")
+    else:
+        wrapped = DefinitionError(
+            f"could not import the asset module {location}: {type(error).__name__}: {error}. "
+            "Fix the module (pass --debug to see the full traceback)."
+        )
+    wrapped.__cause__ = error
+    return wrapped

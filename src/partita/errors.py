@@ -1,0 +1,63 @@
+"""The one exception tree of partita: each error knows its exit code and formats itself.
+
+Exit codes: 0 ok, 1 a unit failed or something is overdue, 2 usage or definition error.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class PartitaError(Exception):
+    """Base of every error partita reports to a person."""
+
+    exit_code: int = EXIT_USAGE
+
+    def format(self) -> str:
+        return str(self)
+
+
+class DefinitionError(PartitaError):
+    """An asset definition is invalid; found at load time, before anything runs."""
+
+
+class DefinitionErrors(DefinitionError):
+    """Several definition problems, reported all at once."""
+
+    def __init__(self, errors: list[DefinitionError]) -> None:
+        self.errors = errors
+        super().__init__("\n\n".join(str(error) for error in errors))
+
+
+class SelectionError(PartitaError):
+    """An asset selection names something that does not exist."""
+
+
+class PartitionError(PartitaError):
+    """A partition key or range is malformed or out of bounds."""
+
+
+class ProjectError(PartitaError):
+    """The project folder or its configuration cannot be used."""
+
+
+class StorageError(PartitaError):
+    """Data could not be read from or written to the warehouse."""
+
+    exit_code = EXIT_FAILED
+
+
+class CatalogError(PartitaError):
+    """The catalog database cannot be used."""
+
+
+class MaterializationError(PartitaError):
+    """A unit of work failed; carries the asset and partition it belongs to."""
+
+    exit_code = EXIT_FAILED
+
+
+class PermanentError(Exception):
+    """Raise from an asset function to fail the unit without retrying it."""

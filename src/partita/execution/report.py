@@ -1,0 +1,55 @@
+"""The outcome of a run: one result per unit, as a table or as JSON."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+MATERIALIZED = "materialized"
+UP_TO_DATE = "up_to_date"
+FAILED = "failed"
+SKIPPED = "skipped"
+UNIT_STATUSES = (MATERIALIZED, UP_TO_DATE, FAILED, SKIPPED)
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """How one asset partition ended in a run."""
+
+    asset: str
+    partition: str | None
+    status: str
+    reason: str | None
+    attempts: int = 0
+    rows: int | None = None
+    duration_s: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """Every unit result of a run; `status` is succeeded, failed or interrupted."""
+
+    run_id: str
+    results: tuple[UnitResult, ...]
+    status: str
+
+    @property
+    def failed(self) -> bool:
+        return any(result.status == FAILED for result in self.results)
+
+    def counts(self) -> dict[str, int]:
+        counter = Counter(result.status for result in self.results)
+        return {status: counter.get(status, 0) for status in UNIT_STATUSES}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "counts": self.counts(),
+            "results": [
+                {**asdict(result), "duration_s": round(result.duration_s, 4)}
+                for result in self.results
+            ],
+        }

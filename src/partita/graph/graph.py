@@ -1,0 +1,229 @@
+"""The immutable asset graph: dependencies resolved, validated, topologically ordered."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from heapq import heapify, heappop, heappush
+
+from ..definitions.asset import CONTEXT_PARAMETER, AssetDefinition
+from ..definitions.mappings import check_mapping
+from ..errors import DefinitionError, DefinitionErrors
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A resolved edge: `asset` reads `upstream`, through `parameter` when it takes the data."""
+
+    upstream: str
+    offset: tuple[int, int] | None
+    parameter: str | None
+
+
+@dataclass(frozen=True)
+class AssetGraph:
+    """Assets by name with their resolved dependencies, in a stable topological order."""
+
+    assets: Mapping[str, AssetDefinition]
+    dependencies: Mapping[str, tuple[Dependency, ...]]
+    downstream: Mapping[str, tuple[str, ...]]
+    order: tuple[str, ...]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.assets
+
+    def __getitem__(self, name: str) -> AssetDefinition:
+        return self.assets[name]
+
+    def upstream(self, name: str) -> tuple[str, ...]:
+        return tuple(dep.upstream for dep in self.dependencies[name])
+
+    def upstream_closure(self, names: Iterable[str]) -> set[str]:
+        """The given assets and everything they read from, transitively."""
+        return _closure(names, self.upstream)
+
+    def downstream_closure(self, names: Iterable[str]) -> set[str]:
+        """The given assets and everything that reads from them, transitively."""
+        return _closure(names, lambda name: self.downstream[name])
+
+    def sorted(self, names: Iterable[str]) -> list[str]:
+        """The given names in topological order."""
+        wanted = set(names)
+        return [name for name in self.order if name in wanted]
+
+    def edges(self) -> list[tuple[str, str]]:
+        return [(dep.upstream, name) for name in self.order for dep in self.dependencies[name]]
+
+
+def _closure(names: Iterable[str], neighbours) -> set[str]:
+    seen: set[str] = set()
+    stack = list(names)
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(neighbours(name))
+    return seen
+
+
+def relative_location(definition: AssetDefinition, root: str | None = None) -> str:
+    """`assets/flights.py:12` relative to the project root when possible."""
+    file = definition.file
+    if root:
+        with contextlib.suppress(ValueError):
+            file = os.path.relpath(file, root)
+    return f"{file}:{definition.line}"
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """` Did you mean 'x' or 'y'?` or an empty string."""
+    matches = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    if not matches:
+        return ""
+    return " Did you mean " + " or ".join(repr(match) for match in matches) + "?"
+
+
+def build_graph(definitions: Iterable[AssetDefinition], root: str | None = None) -> AssetGraph:
+    """Resolve and validate every definition; raise `DefinitionErrors` listing all problems."""
+    errors: list[DefinitionError] = []
+
+    def where(definition: AssetDefinition) -> str:
+        return f"asset '{definition.name}' ({relative_location(definition, root)})"
+
+    assets: dict[str, AssetDefinition] = {}
+    for definition in definitions:
+        errors.extend(DefinitionError(f"{where(definition)}: {p}.") for p in definition.problems)
+        previous = assets.get(definition.name)
+        if previous is not None:
+            errors.append(
+                DefinitionError(
+                    f"asset '{definition.name}' is defined twice: at "
+                    f"{relative_location(previous, root)} and "
+                    f"{relative_location(definition, root)}."
+                    " Rename one of them (with @asset(name=...) or by renaming the function)."
+                )
+            )
+            continue
+        assets[definition.name] = definition
+
+    dependencies = {
+        name: _resolve_dependencies(definition, assets, errors, where)
+        for name, definition in assets.items()
+    }
+    downstream: dict[str, list[str]] = {name: [] for name in assets}
+    for name, deps in dependencies.items():
+        for dep in deps:
+            if dep.upstream in downstream:
+                downstream[dep.upstream].append(name)
+
+    order, cycle = _topological_order(assets, dependencies)
+    if cycle:
+        first = assets[cycle[0]]
+        errors.append(
+            DefinitionError(
+                f"{where(first)} is part of a dependency cycle: {' -> '.join(cycle)}. "
+                "An asset cannot read, directly or through others, from itself: remove one "
+                "of these dependencies."
+            )
+        )
+    if errors:
+        raise DefinitionErrors(errors)
+    return AssetGraph(
+        assets=assets,
+        dependencies=dependencies,
+        downstream={name: tuple(sorted(names)) for name, names in downstream.items()},
+        order=tuple(order),
+    )
+
+
+def _resolve_dependencies(
+    definition: AssetDefinition,
+    assets: Mapping[str, AssetDefinition],
+    errors: list[DefinitionError],
+    where,
+) -> tuple[Dependency, ...]:
+    """The union of `deps=` and the parameters named after other assets."""
+    declared = {dep.name: dep for dep in definition.deps}
+    resolved: dict[str, Dependency] = {}
+    for dep_name, dep in declared.items():
+        if dep_name not in assets:
+            errors.append(
+                DefinitionError(
+                    f"{where(definition)} depends on '{dep_name}', which is not defined."
+                    f"{suggest(dep_name, assets)} Define it, or fix the name in deps=."
+                )
+            )
+            continue
+        resolved[dep_name] = Dependency(dep_name, dep.offset, None)
+    for parameter in definition.parameters:
+        if parameter.name == CONTEXT_PARAMETER:
+            continue
+        if parameter.name in assets:
+            offset = declared[parameter.name].offset if parameter.name in declared else None
+            resolved[parameter.name] = Dependency(parameter.name, offset, parameter.name)
+        elif not parameter.has_default:
+            errors.append(
+                DefinitionError(
+                    f"{where(definition)} takes a parameter '{parameter.name}', which is neither "
+                    f"'context' nor the name of an asset.{suggest(parameter.name, assets)} "
+                    "Rename it after the asset it reads, or give it a default value."
+                )
+            )
+    for dep in resolved.values():
+        if dep.upstream == definition.name:
+            continue  # reported as a cycle
+        problem = check_mapping(definition.partitions, assets[dep.upstream].partitions, dep.offset)
+        if problem:
+            errors.append(
+                DefinitionError(
+                    f"{where(definition)} cannot read '{dep.upstream}': {problem}. Change the "
+                    "partitions of one side, or the AssetDep offset."
+                )
+            )
+    return tuple(resolved[name] for name in sorted(resolved))
+
+
+def _topological_order(
+    assets: Mapping[str, AssetDefinition], dependencies: Mapping[str, tuple[Dependency, ...]]
+) -> tuple[list[str], list[str] | None]:
+    """Kahn's algorithm with names as tie-breaker; returns (order, a cycle path or None)."""
+    indegree = {name: 0 for name in assets}
+    readers: dict[str, list[str]] = {name: [] for name in assets}
+    for name, deps in dependencies.items():
+        for dep in deps:
+            indegree[name] += 1
+            readers[dep.upstream].append(name)
+    ready = [name for name, degree in indegree.items() if degree == 0]
+    heapify(ready)
+    order = []
+    while ready:
+        name = heappop(ready)
+        order.append(name)
+        for reader in readers[name]:
+            indegree[reader] -= 1
+            if indegree[reader] == 0:
+                heappush(ready, reader)
+    if len(order) == len(assets):
+        return order, None
+    return order, _find_cycle({n for n, d in indegree.items() if d > 0}, dependencies)
+
+
+def _find_cycle(
+    remaining: set[str], dependencies: Mapping[str, tuple[Dependency, ...]]
+) -> list[str]:
+    """Walk upstream edges inside the unsorted remainder until a name repeats."""
+    start = min(remaining)
+    path = [start]
+    position = {start: 0}
+    while True:
+        upstream = sorted(d.upstream for d in dependencies[path[-1]] if d.upstream in remaining)
+        following = upstream[0]
+        if following in position:
+            cycle = [*path[position[following] :], following]
+            cycle.reverse()  # upstream walk reversed: print in data-flow order a -> b
+            return cycle
+        position[following] = len(path)
+        path.append(following)

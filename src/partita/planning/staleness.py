@@ -1,0 +1,122 @@
+"""Staleness: is this partition up to date, and if not, why? Pure functions, no I/O.
+
+A partition is up to date unless it was never materialized, its last attempt failed, its
+code version changed, an upstream partition it reads now has a different data version
+than the one it consumed, an upstream partition it reads is itself about to be rebuilt,
+or the run is forced. Data versions are content hashes, so an identical rebuild upstream
+leaves everything downstream up to date (early cutoff).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..catalog.records import ConsumedInput, PartitionState
+from ..definitions.mappings import upstream_indices
+from ..graph.graph import AssetGraph
+
+States = Mapping[str, Mapping[str | None, PartitionState]]
+Unit = tuple[str, str | None]
+
+MISSING = "missing"
+FAILED = "failed last time"
+CODE_CHANGED = "code changed"
+FORCED = "forced"
+
+
+@dataclass(frozen=True)
+class UpstreamRead:
+    """One upstream partition a unit reads, with the data version published now."""
+
+    asset: str
+    partition: str | None
+    data_version: str | None
+    parameter: str | None
+
+
+class Lineage:
+    """Answers, for one `now`, which upstream partitions each unit reads."""
+
+    def __init__(self, graph: AssetGraph, now: datetime) -> None:
+        self.graph = graph
+        self.now = now
+        self._counts: dict[str, int] = {}
+
+    def count(self, asset: str) -> int:
+        """How many partitions of a partitioned asset exist at `now`."""
+        if asset not in self._counts:
+            partitions = self.graph[asset].partitions
+            self._counts[asset] = partitions.count(self.now) if partitions else 0
+        return self._counts[asset]
+
+    def key(self, asset: str, index: int | None) -> str | None:
+        partitions = self.graph[asset].partitions
+        return None if partitions is None or index is None else partitions.key(index)
+
+    def reads(self, asset: str, index: int | None, states: States) -> Iterator[UpstreamRead]:
+        """Every upstream partition the unit (asset, index) reads, in dependency order."""
+        definition = self.graph[asset]
+        for dep in self.graph.dependencies[asset]:
+            upstream = self.graph[dep.upstream]
+            published = states.get(dep.upstream, {})
+            indices = upstream_indices(
+                definition.partitions,
+                index,
+                upstream.partitions,
+                dep.offset,
+                self.count(dep.upstream),
+            )
+            keys = [None] if indices is None else [upstream.partitions.key(i) for i in indices]
+            for key in keys:
+                state = published.get(key)
+                yield UpstreamRead(
+                    dep.upstream, key, state.data_version if state else None, dep.parameter
+                )
+
+
+def stale_reason(
+    lineage: Lineage,
+    asset: str,
+    index: int | None,
+    states: States,
+    pending: Container[Unit],
+    force: bool = False,
+) -> str | None:
+    """Why the unit must run, or None when it is up to date.
+
+    `pending` holds the units that will run before this one in the same run; an
+    upstream partition among them makes this unit stale until it has run.
+    """
+    if force:
+        return FORCED
+    key = lineage.key(asset, index)
+    state = states.get(asset, {}).get(key)
+    if state is None or state.data_version is None:
+        return MISSING
+    if state.last_status != "materialized":
+        return FAILED
+    if state.code_version != lineage.graph[asset].code_version:
+        return CODE_CHANGED
+    consumed = {(i.asset, i.partition): i.data_version for i in state.inputs}
+    seen = 0
+    for read in lineage.reads(asset, index, states):
+        label = read.asset if read.partition is None else f"{read.asset} {read.partition}"
+        if (read.asset, read.partition) in pending:
+            return f"upstream stale: {label}"
+        if consumed.get((read.asset, read.partition)) != read.data_version:
+            return f"upstream changed: {label}"
+        seen += read.data_version is not None
+    if seen != len(consumed):
+        return "upstream changed: the partitions it reads are different"
+    return None
+
+
+def consumed_inputs(reads: list[UpstreamRead]) -> tuple[ConsumedInput, ...]:
+    """What a successful materialization records as read (published upstream data only)."""
+    return tuple(
+        ConsumedInput(r.asset, r.partition, r.data_version)
+        for r in reads
+        if r.data_version is not None
+    )

@@ -1,0 +1,148 @@
+"""A loaded project: its configuration and validated asset graph; the Python entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .discovery import ProjectConfig, find_project_root, load_config, load_definitions
+from .graph.graph import AssetGraph, build_graph
+from .graph.selection import select
+from .planning.targets import PartitionRange
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .catalog.records import RunRecord
+    from .execution.report import RunReport, UnitResult
+    from .planning.plan import Plan
+    from .planning.status import AssetStatus
+
+PartitionArgument = str | tuple[str, str] | None
+
+
+@dataclass(frozen=True)
+class Project:
+    """A partita project: where it lives, where its warehouse is, and its asset graph."""
+
+    config: ProjectConfig
+    graph: AssetGraph
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+    @property
+    def warehouse(self) -> Path:
+        return self.config.warehouse
+
+    def select(self, selections: Sequence[str] | str | None = None) -> list[str]:
+        """Asset names matching the selection syntax, in topological order."""
+        if isinstance(selections, str):
+            selections = [selections]
+        return select(self.graph, selections)
+
+    def plan(
+        self,
+        selections: Sequence[str] | str | None = None,
+        partition: PartitionArgument = None,
+        *,
+        force: bool = False,
+        now: datetime | None = None,
+    ) -> Plan:
+        """The units a `materialize` with these arguments would run, each with its reason."""
+        from .execution.materialize import open_catalog
+        from .planning.plan import build_plan
+
+        with open_catalog(self.warehouse) as catalog:
+            states = catalog.all_states()
+        moment = now or datetime.now(UTC)
+        return build_plan(
+            self.graph, self.select(selections), _range(partition), states, moment, force
+        )
+
+    def materialize(
+        self,
+        selections: Sequence[str] | str | None = None,
+        partition: PartitionArgument = None,
+        *,
+        force: bool = False,
+        now: datetime | None = None,
+        command: str = "materialize (python)",
+        on_plan: Callable[[Plan], None] | None = None,
+        on_unit_done: Callable[[UnitResult], None] | None = None,
+    ) -> RunReport:
+        """Materialize the missing or stale partitions of the selection.
+
+        `partition` is one key, an inclusive `(first, last)` pair, or None for every
+        partition up to the latest complete one at `now`.
+        """
+        from .execution.materialize import run_materialization
+
+        return run_materialization(
+            self.graph,
+            self.warehouse,
+            self.select(selections),
+            _range(partition),
+            now or datetime.now(UTC),
+            command=command,
+            force=force,
+            on_plan=on_plan or (lambda plan: None),
+            on_unit_done=on_unit_done or (lambda result: None),
+        )
+
+    def status(
+        self, selections: Sequence[str] | str | None = None, *, now: datetime | None = None
+    ) -> list[AssetStatus]:
+        """Per selected asset, the state (fresh, stale, missing, failed) of each partition."""
+        from .planning.status import build_status
+
+        selected = self.select(selections)
+        plan = self.plan(sorted(self.graph.upstream_closure(selected)), now=now)
+        return build_status(plan, selected)
+
+    def runs(self, limit: int | None = None) -> list[RunRecord]:
+        """The run history, newest first."""
+        from .execution.materialize import open_catalog
+
+        with open_catalog(self.warehouse) as catalog:
+            return catalog.runs(limit)
+
+    def read(self, asset: str, partition: PartitionArgument = None) -> pd.DataFrame:
+        """An asset's data as a DataFrame: one partition, an inclusive (first, last) range
+        of partitions, or everything (None)."""
+        from .execution.reading import read_asset
+
+        return read_asset(self, asset, _range(partition) if partition else None).to_pandas()
+
+    def storage(self, asset: str) -> Any:
+        """The storage object of an asset (for reading its data directly)."""
+        from .storage.base import open_storage
+
+        definition = self.graph[self.select(asset)[0]]
+        hive_key = definition.partitions.hive_key if definition.partitions else None
+        return open_storage(definition.storage, self.warehouse, definition.name, hive_key)
+
+
+def _range(partition: PartitionArgument) -> PartitionRange:
+    if partition is None:
+        return PartitionRange()
+    if isinstance(partition, str):
+        return PartitionRange.single(partition)
+    first, last = partition
+    return PartitionRange(first, last)
+
+
+def load_project(path: str | Path | None = None) -> Project:
+    """Load the project at `path` (or the nearest one above the current folder).
+
+    Every module under the assets folder is imported and its assets validated; all
+    definition problems are raised together as `DefinitionErrors`.
+    """
+    root = Path(path).resolve() if path is not None else find_project_root(Path.cwd())
+    config = load_config(root)
+    graph = build_graph(load_definitions(config), root=str(root))
+    return Project(config=config, graph=graph)

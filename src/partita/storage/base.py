@@ -1,0 +1,66 @@
+"""The storage interface the runner uses, and the factory that picks an implementation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from partita.definitions.storage import DuckDB, Parquet, StorageSpec
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one write stored: row count, size in bytes and the content hash of the data."""
+
+    rows: int
+    bytes: int
+    data_version: str
+
+
+class Storage(Protocol):
+    """Reads and writes one asset's data, partition by partition."""
+
+    def write(self, partition: str | None, table: pa.Table) -> WriteResult:
+        """Replace the data of `partition` (None: the unpartitioned asset) with `table`."""
+        ...
+
+    def read(self, partitions: list[str] | None) -> pa.Table:
+        """Read the whole asset (None) or exactly `partitions`, concatenated in that order."""
+        ...
+
+    def exists(self, partition: str | None) -> bool:
+        """Whether `partition` (None: the unpartitioned asset) has been written."""
+        ...
+
+    def cleanup(self) -> list[Path]:
+        """Remove leftovers of interrupted writes and return what was removed."""
+        ...
+
+
+def open_storage(spec: StorageSpec, warehouse: Path, asset: str, hive_key: str | None) -> Storage:
+    """Build the storage for `asset` as declared by `spec`.
+
+    `hive_key` is None for an unpartitioned asset; `Parquet(partition_column=...)`
+    overrides it for partitioned ones.
+    """
+    if isinstance(spec, Parquet):
+        from partita.storage.parquet import ParquetStorage
+
+        key = (spec.partition_column or hive_key) if hive_key is not None else None
+        return ParquetStorage(warehouse, asset, key)
+    if isinstance(spec, DuckDB):
+        from partita.storage.duckdb import DuckDBStorage
+
+        return DuckDBStorage(warehouse, asset, hive_key, spec.table, spec.merge_on, spec.database)
+    raise TypeError(f"Unknown storage declaration: {spec!r}")
+
+
+def describe_location(asset: str, partition: str | None) -> str:
+    """Name an asset (and partition) in error messages."""
+    if partition is None:
+        return f"asset {asset!r}"
+    return f"asset {asset!r} partition {partition!r}"

@@ -1,0 +1,343 @@
+"""One DuckDB table per asset; a partition's rows are replaced (or upserted) in a transaction."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from partita.errors import StorageError
+from partita.storage.base import WriteResult, describe_location
+from partita.storage.encoding import data_version, encode_parquet
+from partita.storage.paths import check_relative_file, ensure_inside
+
+PARTITION_COLUMN = "_partition"
+BOOKKEEPING_TABLE = "_partita_partitions"
+_INCOMING_VIEW = "_partita_incoming"
+_RESERVED_PREFIX = "_partita_"
+
+# Another process holding the database file open makes connect fail; wait this long for it.
+_LOCK_TIMEOUT_SECONDS = 30.0
+
+# DuckDB refuses two connections to one file with different settings in one process, and
+# writes to one table from several threads would conflict: serialize per database file.
+_file_locks: dict[Path, threading.Lock] = {}
+_file_locks_guard = threading.Lock()
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a SQL identifier for DuckDB, doubling embedded double quotes."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class DuckDBStorage:
+    """An asset stored as one table in the DuckDB file `warehouse/<database>`.
+
+    Partitioned assets get a VARCHAR column `_partition`, which `read` leaves out.
+    """
+
+    def __init__(
+        self,
+        warehouse: Path,
+        asset: str,
+        hive_key: str | None,
+        table: str | None,
+        merge_on: tuple[str, ...] | None,
+        database: str,
+    ) -> None:
+        self.asset = asset
+        self.partitioned = hive_key is not None
+        self.table = table if table is not None else asset
+        self.merge_on = tuple(merge_on) if merge_on else None
+        self.path = ensure_inside(
+            warehouse / check_relative_file(database, "DuckDB database"), warehouse
+        )
+        if not self.table or "\x00" in self.table or self.table.startswith(_RESERVED_PREFIX):
+            raise StorageError(
+                f"The DuckDB table name {self.table!r} of asset {asset!r} cannot be used: it "
+                f"is empty, contains a NUL character or starts with the reserved prefix "
+                f"{_RESERVED_PREFIX!r}. Set DuckDB(table=...) to another name."
+            )
+
+    def write(self, partition: str | None, table: pa.Table) -> WriteResult:
+        """Replace the partition's rows (or upsert on `merge_on`) in one transaction."""
+        self._check_partition(partition)
+        self._check_columns(partition, table)
+        version = data_version(encode_parquet(table))
+        with self._connection(partition, read_only=False) as connection:
+            connection.register(_INCOMING_VIEW, table)
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                self._write_in_transaction(connection, partition, table)
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            finally:
+                connection.unregister(_INCOMING_VIEW)
+        return WriteResult(rows=table.num_rows, bytes=table.nbytes, data_version=version)
+
+    def read(self, partitions: list[str] | None) -> pa.Table:
+        """Read the whole table (None) or exactly `partitions`, concatenated in that order."""
+        if not self.partitioned and partitions is not None:
+            raise StorageError(
+                f"Asset {self.asset!r} is not partitioned, but partitions {partitions!r} were "
+                f"requested from it. Read it as a whole."
+            )
+        table = quote_identifier(self.table)
+        if not self.path.is_file():
+            raise self._missing_table_error(None)
+        with self._connection(None, read_only=True) as connection:
+            if not self._table_exists(connection):
+                raise self._missing_table_error(None)
+            if not self.partitioned:
+                return connection.sql(f"SELECT * FROM {table}").to_arrow_table()
+            columns = f"* EXCLUDE ({quote_identifier(PARTITION_COLUMN)})"
+            if partitions is None:
+                order = f"{quote_identifier(PARTITION_COLUMN)}, rowid"
+                query = f"SELECT {columns} FROM {table} ORDER BY {order}"
+                return connection.sql(query).to_arrow_table()
+            for partition in partitions:
+                if not self._partition_recorded(connection, partition):
+                    raise StorageError(
+                        f"No data for {describe_location(self.asset, partition)} in table "
+                        f"{self.table!r} of {str(self.path)!r}. Materialize that partition first."
+                    )
+            query = (
+                f"SELECT {columns} FROM {table} "
+                f"WHERE {quote_identifier(PARTITION_COLUMN)} = ? ORDER BY rowid"
+            )
+            tables = [
+                connection.sql(query, params=[partition]).to_arrow_table()
+                for partition in partitions
+            ]
+            if not tables:
+                return connection.sql(f"SELECT {columns} FROM {table} LIMIT 0").to_arrow_table()
+            return pa.concat_tables(tables)
+
+    def exists(self, partition: str | None) -> bool:
+        """Whether the table exists and, for a partitioned asset, the partition was written."""
+        self._check_partition(partition)
+        if not self.path.is_file():
+            return False
+        with self._connection(partition, read_only=True) as connection:
+            if not self._table_exists(connection):
+                return False
+            return partition is None or self._partition_recorded(connection, partition)
+
+    def cleanup(self) -> list[Path]:
+        """Nothing to clean: an interrupted transaction is rolled back by DuckDB itself."""
+        return []
+
+    def _write_in_transaction(
+        self, connection: duckdb.DuckDBPyConnection, partition: str | None, table: pa.Table
+    ) -> None:
+        target = quote_identifier(self.table)
+        incoming = quote_identifier(_INCOMING_VIEW)
+        partition_column = quote_identifier(PARTITION_COLUMN)
+        if not self.partitioned and self.merge_on is None:
+            connection.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {incoming}")
+            return
+        extra = f", CAST(NULL AS VARCHAR) AS {partition_column}" if self.partitioned else ""
+        if not self._table_exists(connection):
+            connection.execute(f"CREATE TABLE {target} AS SELECT *{extra} FROM {incoming} LIMIT 0")
+            self._forget_partitions(connection)
+        else:
+            self._check_same_columns(connection, partition, table)
+        if self.merge_on is not None:
+            self._check_unique_keys(connection, partition)
+            matches = " AND ".join(
+                f"{target}.{quote_identifier(key)} IS NOT DISTINCT FROM "
+                f"{incoming}.{quote_identifier(key)}"
+                for key in self.merge_on
+            )
+            connection.execute(f"DELETE FROM {target} USING {incoming} WHERE {matches}")
+        else:
+            connection.execute(f"DELETE FROM {target} WHERE {partition_column} = ?", [partition])
+        if self.partitioned:
+            connection.execute(
+                f"INSERT INTO {target} BY NAME "
+                f"SELECT *, CAST(? AS VARCHAR) AS {partition_column} FROM {incoming}",
+                [partition],
+            )
+            self._record_partition(connection, partition)
+        else:
+            connection.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {incoming}")
+
+    def _check_partition(self, partition: str | None) -> None:
+        if self.partitioned and partition is None:
+            raise StorageError(
+                f"Asset {self.asset!r} is partitioned, but no partition was given. "
+                f"Pass the partition key."
+            )
+        if not self.partitioned and partition is not None:
+            raise StorageError(
+                f"Asset {self.asset!r} is not partitioned, but partition {partition!r} was "
+                f"given. Declare partitions on the asset or pass no partition."
+            )
+
+    def _check_columns(self, partition: str | None, table: pa.Table) -> None:
+        location = describe_location(self.asset, partition)
+        names = {name.casefold() for name in table.column_names}
+        if self.partitioned and PARTITION_COLUMN in names:
+            raise StorageError(
+                f"The data of {location} has a column {PARTITION_COLUMN!r}, which DuckDB "
+                f"storage keeps for the partition key in {str(self.path)!r}. Rename the column."
+            )
+        if self.merge_on is not None:
+            missing = [key for key in self.merge_on if key.casefold() not in names]
+            if missing:
+                raise StorageError(
+                    f"The data of {location} lacks the merge_on column(s) {missing!r} needed "
+                    f"to upsert into table {self.table!r} of {str(self.path)!r}. Add them to "
+                    f"the data or fix DuckDB(merge_on=...)."
+                )
+
+    def _check_same_columns(
+        self, connection: duckdb.DuckDBPyConnection, partition: str | None, table: pa.Table
+    ) -> None:
+        stored = {
+            row[0].casefold()
+            for row in connection.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_catalog = current_database() AND table_schema = current_schema() "
+                "AND lower(table_name) = lower(?)",
+                [self.table],
+            ).fetchall()
+        }
+        stored.discard(PARTITION_COLUMN)
+        incoming = {name.casefold() for name in table.column_names}
+        if stored != incoming:
+            raise StorageError(
+                f"The data of {describe_location(self.asset, partition)} does not match table "
+                f"{self.table!r} of {str(self.path)!r}: missing columns "
+                f"{sorted(stored - incoming)}, unexpected columns {sorted(incoming - stored)}. "
+                f"Return the table's columns, or drop the table and re-materialize the asset "
+                f"with --force."
+            )
+
+    def _check_unique_keys(
+        self, connection: duckdb.DuckDBPyConnection, partition: str | None
+    ) -> None:
+        assert self.merge_on is not None
+        keys = ", ".join(quote_identifier(key) for key in self.merge_on)
+        duplicates = connection.execute(
+            f"SELECT {keys} FROM {quote_identifier(_INCOMING_VIEW)} "
+            f"GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+        ).fetchall()
+        if duplicates:
+            duplicate = duplicates[0]
+            raise StorageError(
+                f"The data of {describe_location(self.asset, partition)} has several rows with "
+                f"the merge_on key {dict(zip(self.merge_on, duplicate, strict=True))!r}, so "
+                f"they cannot be upserted into table {self.table!r} of {str(self.path)!r}. "
+                f"Deduplicate the rows on {list(self.merge_on)!r}."
+            )
+
+    def _table_exists(self, connection: duckdb.DuckDBPyConnection) -> bool:
+        return _table_exists(connection, self.table)
+
+    def _ensure_bookkeeping(self, connection: duckdb.DuckDBPyConnection) -> None:
+        connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {quote_identifier(BOOKKEEPING_TABLE)} "
+            '("asset_table" VARCHAR, "partition" VARCHAR, PRIMARY KEY ("asset_table", "partition"))'
+        )
+
+    def _record_partition(
+        self, connection: duckdb.DuckDBPyConnection, partition: str | None
+    ) -> None:
+        self._ensure_bookkeeping(connection)
+        connection.execute(
+            f"INSERT INTO {quote_identifier(BOOKKEEPING_TABLE)} VALUES (?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [self.table, partition],
+        )
+
+    def _forget_partitions(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Drop bookkeeping left from an earlier table of the same name (dropped by hand)."""
+        if self.partitioned:
+            self._ensure_bookkeeping(connection)
+            connection.execute(
+                f'DELETE FROM {quote_identifier(BOOKKEEPING_TABLE)} WHERE "asset_table" = ?',
+                [self.table],
+            )
+
+    def _partition_recorded(self, connection: duckdb.DuckDBPyConnection, partition: str) -> bool:
+        if not _table_exists(connection, BOOKKEEPING_TABLE):
+            return False
+        rows = connection.execute(
+            f"SELECT count(*) FROM {quote_identifier(BOOKKEEPING_TABLE)} "
+            'WHERE "asset_table" = ? AND "partition" = ?',
+            [self.table, partition],
+        ).fetchall()
+        return rows[0][0] > 0
+
+    def _missing_table_error(self, partition: str | None) -> StorageError:
+        return StorageError(
+            f"No data for {describe_location(self.asset, partition)}: table {self.table!r} "
+            f"does not exist in {str(self.path)!r}. Materialize the asset first."
+        )
+
+    @contextmanager
+    def _connection(
+        self, partition: str | None, *, read_only: bool
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open the database file for one operation, translating DuckDB errors."""
+        location = describe_location(self.asset, partition)
+        with _lock_for(self.path):
+            try:
+                if not read_only:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                connection = _connect(self.path, read_only=read_only)
+            except (duckdb.Error, OSError) as error:
+                raise StorageError(
+                    f"Could not open {str(self.path)!r} for {location}: {error}. Check that no "
+                    f"other program keeps the database open for writing, then run again."
+                ) from error
+            try:
+                yield connection
+            except duckdb.Error as error:
+                raise StorageError(
+                    f"DuckDB failed on table {self.table!r} of {str(self.path)!r} for "
+                    f"{location}: {error}. Nothing was changed; fix the data or the table "
+                    f"(or re-materialize with --force) and run again."
+                ) from error
+            finally:
+                connection.close()
+
+
+def _table_exists(connection: duckdb.DuckDBPyConnection, name: str) -> bool:
+    # DuckDB identifiers are case-insensitive, quoted or not. fetchall() also finishes the
+    # result, which DuckDB requires before the connection runs anything else.
+    rows = connection.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND table_schema = current_schema() "
+        "AND lower(table_name) = lower(?)",
+        [name],
+    ).fetchall()
+    return rows[0][0] > 0
+
+
+def _lock_for(path: Path) -> threading.Lock:
+    key = path.resolve()
+    with _file_locks_guard:
+        return _file_locks.setdefault(key, threading.Lock())
+
+
+def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Connect, waiting while another process holds the file's lock."""
+    deadline = time.monotonic() + _LOCK_TIMEOUT_SECONDS
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)

@@ -1,0 +1,214 @@
+"""Hive-partitioned Parquet files, one file per partition, replaced atomically."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from partita.errors import StorageError
+from partita.storage.base import WriteResult, describe_location
+from partita.storage.encoding import data_version, encode_parquet
+from partita.storage.paths import (
+    check_path_segment,
+    decode_partition_value,
+    encode_partition_value,
+    ensure_inside,
+)
+
+FILE_NAME = "part-0.parquet"
+TEMPORARY_PATTERN = ".*.tmp"
+
+
+class ParquetStorage:
+    """An asset stored as `warehouse/<asset>/<hive_key>=<partition>/part-0.parquet`.
+
+    Unpartitioned assets (`hive_key` None) are one file, `warehouse/<asset>/part-0.parquet`.
+    """
+
+    def __init__(self, warehouse: Path, asset: str, hive_key: str | None) -> None:
+        check_path_segment(asset, "asset name")
+        if hive_key is not None:
+            check_path_segment(hive_key, "partition column")
+            if "=" in hive_key:
+                raise StorageError(
+                    f"The partition column {hive_key!r} of asset {asset!r} contains '=', "
+                    f"which hive-style directory names reserve. "
+                    f"Set Parquet(partition_column=...) to a plain name."
+                )
+        self.warehouse = warehouse
+        self.asset = asset
+        self.hive_key = hive_key
+        self.root = ensure_inside(warehouse / asset, warehouse)
+
+    def write(self, partition: str | None, table: pa.Table) -> WriteResult:
+        """Replace the partition's file with `table`: readers see the old or the new file."""
+        self._check_no_hive_column(partition, table)
+        path = self._file(partition)
+        encoded = encode_parquet(table)
+        temporary = path.parent / f".{FILE_NAME}.{uuid.uuid4().hex}.tmp"
+        try:
+            created = _make_directories(path.parent)
+            with open(temporary, "wb") as file:
+                file.write(encoded)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+            _sync_directory(path.parent)
+            for directory in created:
+                _sync_directory(directory.parent)
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise StorageError(
+                f"Could not write {describe_location(self.asset, partition)} to {str(path)!r}: "
+                f"{error}. Check that the warehouse folder is writable and has free space, "
+                f"then run again."
+            ) from error
+        return WriteResult(
+            rows=table.num_rows, bytes=len(encoded), data_version=data_version(encoded)
+        )
+
+    def read(self, partitions: list[str] | None) -> pa.Table:
+        """Read the whole asset (partitions in key order) or exactly `partitions`, in order."""
+        if self.hive_key is None:
+            if partitions is not None:
+                raise StorageError(
+                    f"Asset {self.asset!r} is not partitioned, but partitions {partitions!r} "
+                    f"were requested from it. Read it as a whole."
+                )
+            return self._read_file(None, self._file(None))
+        if partitions is None:
+            partitions = self._stored_partitions()
+            if not partitions:
+                raise StorageError(
+                    f"Asset {self.asset!r} has no data under {str(self.root)!r}. "
+                    f"Materialize it first."
+                )
+        if not partitions:
+            return pa.table({})
+        tables = [self._read_file(partition, self._file(partition)) for partition in partitions]
+        try:
+            return pa.concat_tables(tables, promote_options="default")
+        except (pa.ArrowException, ValueError) as error:
+            raise StorageError(
+                f"The partitions of asset {self.asset!r} under {str(self.root)!r} have "
+                f"incompatible schemas: {error}. Re-materialize the asset with --force so "
+                f"every partition has the current schema."
+            ) from error
+
+    def exists(self, partition: str | None) -> bool:
+        """Whether the partition's file exists."""
+        return self._file(partition).is_file()
+
+    def cleanup(self) -> list[Path]:
+        """Remove temporary files left by interrupted writes under `warehouse/<asset>/`.
+
+        Call it only when no write to this asset is running.
+        """
+        if not self.root.is_dir():
+            return []
+        removed = []
+        # os.walk does not follow symbolic links, so nothing outside the asset is touched.
+        for directory, _, names in os.walk(self.root):
+            for name in names:
+                if fnmatch.fnmatchcase(name, TEMPORARY_PATTERN):
+                    leftover = Path(directory) / name
+                    leftover.unlink(missing_ok=True)
+                    removed.append(leftover)
+        return sorted(removed)
+
+    def _file(self, partition: str | None) -> Path:
+        if self.hive_key is None:
+            if partition is not None:
+                raise StorageError(
+                    f"Asset {self.asset!r} is not partitioned, but partition {partition!r} "
+                    f"was given. Declare partitions on the asset or pass no partition."
+                )
+            return self.root / FILE_NAME
+        if partition is None:
+            raise StorageError(
+                f"Asset {self.asset!r} is partitioned by {self.hive_key!r}, but no partition "
+                f"was given. Pass the partition key."
+            )
+        directory = self.root / f"{self.hive_key}={encode_partition_value(partition)}"
+        return ensure_inside(directory, self.warehouse) / FILE_NAME
+
+    def _stored_partitions(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        prefix = f"{self.hive_key}="
+        partitions = []
+        for directory in self.root.iterdir():
+            if not directory.name.startswith(prefix) or not (directory / FILE_NAME).is_file():
+                continue
+            encoded = directory.name.removeprefix(prefix)
+            try:
+                partition = decode_partition_value(encoded)
+            except UnicodeDecodeError:
+                continue
+            # Skip directories this storage did not write (not in the canonical encoding).
+            if encode_partition_value(partition) == encoded:
+                partitions.append(partition)
+        return sorted(partitions)
+
+    def _read_file(self, partition: str | None, path: Path) -> pa.Table:
+        location = describe_location(self.asset, partition)
+        if not path.is_file():
+            raise StorageError(
+                f"No data for {location}: {str(path)!r} does not exist. Materialize it first."
+            )
+        try:
+            # ParquetFile reads exactly this file: no hive discovery, no added column.
+            with pq.ParquetFile(path) as file:
+                return file.read()
+        except (pa.ArrowException, OSError) as error:
+            raise StorageError(
+                f"Could not read {location} from {str(path)!r}: {error}. The file is "
+                f"corrupt or unreadable; re-materialize it with --force."
+            ) from error
+
+    def _check_no_hive_column(self, partition: str | None, table: pa.Table) -> None:
+        if self.hive_key is None:
+            return
+        clashing = [
+            name for name in table.column_names if name.casefold() == self.hive_key.casefold()
+        ]
+        if clashing:
+            raise StorageError(
+                f"The data of {describe_location(self.asset, partition)} has a column "
+                f"{clashing[0]!r}, which clashes with the hive partition column "
+                f"{self.hive_key!r} in {str(self.root)!r}. Rename the column, or set "
+                f"Parquet(partition_column=...) to another name."
+            )
+
+
+def _make_directories(directory: Path) -> list[Path]:
+    """Create `directory` and missing parents; return the created ones, outermost first."""
+    missing = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    created = []
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue  # a concurrent writer created it
+        created.append(path)
+    return created
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename or creation inside `directory` durable."""
+    if os.name == "nt":  # directories cannot be opened for fsync on Windows
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

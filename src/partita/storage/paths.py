@@ -1,0 +1,89 @@
+"""Safe file names under the warehouse: user-given names never escape it."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
+
+from partita.errors import StorageError
+
+# Characters a hive directory name must not contain verbatim: path separators, the hive
+# `key=value` separator, the escape character itself, glob wildcards and characters that
+# are not allowed in file names on common file systems.
+_ENCODED_CHARACTERS = frozenset('%/\\=*?[]{}:"<>|')
+
+
+def _escape_character(character: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in character.encode("utf-8"))
+
+
+def encode_partition_value(value: str) -> str:
+    """Percent-encode a partition value so it is one safe hive directory name segment.
+
+    The encoding is reversible (`decode_partition_value`) and is what pyarrow, pandas and
+    DuckDB decode when they read the hive column back.
+    """
+    encoded = "".join(
+        _escape_character(character)
+        if character in _ENCODED_CHARACTERS or not character.isprintable()
+        else character
+        for character in value
+    )
+    # A leading dot would make a hidden file (ignored by dataset readers), and `.`/`..`
+    # are special path names.
+    if encoded.startswith("."):
+        encoded = "%2E" + encoded[1:]
+    return encoded
+
+
+def decode_partition_value(encoded: str) -> str:
+    """Invert `encode_partition_value`."""
+    return unquote(encoded, encoding="utf-8", errors="strict")
+
+
+def check_path_segment(name: str, what: str) -> str:
+    """Return `name` if it is usable as one file name inside the warehouse, else raise.
+
+    `what` says what the name is (e.g. "asset name") for the error message.
+    """
+    problem = None
+    if not name:
+        problem = "it is empty"
+    elif name in (".", ".."):
+        problem = "it is a special path name"
+    elif name.startswith("."):
+        problem = "it starts with '.' (hidden files are ignored by dataset readers)"
+    elif any(character in "/\\" for character in name):
+        problem = "it contains a path separator"
+    elif not name.isprintable():
+        problem = "it contains control characters"
+    if problem:
+        raise StorageError(
+            f"The {what} {name!r} cannot be used as a file name in the warehouse: {problem}. "
+            f"Rename it to a plain name such as 'daily_sales'."
+        )
+    return name
+
+
+def check_relative_file(name: str, what: str) -> PurePosixPath:
+    """Check that `name` is a relative path with no `..` parts, e.g. "warehouse.duckdb"."""
+    path = PurePosixPath(name)
+    if not name or path.is_absolute() or "\\" in name or ".." in path.parts or "\x00" in name:
+        raise StorageError(
+            f"The {what} {name!r} must be a relative file name inside the warehouse "
+            f"(no absolute path, no '..', no backslash), e.g. 'warehouse.duckdb'."
+        )
+    return path
+
+
+def ensure_inside(path: Path, warehouse: Path) -> Path:
+    """Return `path` if, once resolved, it lies inside `warehouse`; else raise StorageError."""
+    resolved_warehouse = warehouse.resolve()
+    resolved = path.resolve()
+    if resolved != resolved_warehouse and not resolved.is_relative_to(resolved_warehouse):
+        raise StorageError(
+            f"The path {str(path)!r} resolves to {str(resolved)!r}, outside the warehouse "
+            f"{str(resolved_warehouse)!r}; refusing to touch it. Check the asset and storage "
+            f"names (and any symbolic links in the warehouse)."
+        )
+    return path

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
+import linecache
+import os
 import sys
 import tomllib
 import traceback
@@ -13,6 +18,8 @@ from pathlib import Path
 
 from .definitions.asset import AssetDefinition
 from .errors import DefinitionError, DefinitionErrors, ProjectError
+
+PACKAGE_PREFIX = "_partita_assets_"
 
 
 @dataclass(frozen=True)
@@ -69,9 +76,16 @@ def load_definitions(config: ProjectConfig) -> list[AssetDefinition]:
     projects load side by side and relative imports between asset modules work. Each
     load re-executes the sources, so edits are always seen.
     """
-    package = "_partita_assets_" + hashlib.sha1(str(config.assets_dir).encode()).hexdigest()[:10]
+    package = PACKAGE_PREFIX + hashlib.sha1(str(config.assets_dir).encode()).hexdigest()[:10]
     for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
         del sys.modules[name]
+    _install_finder()
+    importlib.invalidate_caches()  # see files created since the last load
+    # inspect.getsource (the code_version hash) reads through linecache, which trusts an
+    # entry while the file keeps its size and mtime: forget the previous load's sources.
+    inside = str(config.assets_dir) + os.sep
+    for filename in [f for f in linecache.cache if f.startswith(inside)]:
+        del linecache.cache[filename]
     _register_package(package, config.assets_dir)
     definitions: list[AssetDefinition] = []
     errors: list[DefinitionError] = []
@@ -96,6 +110,31 @@ def load_definitions(config: ProjectConfig) -> list[AssetDefinition]:
     if errors:
         raise DefinitionErrors(errors)
     return definitions
+
+
+class _SourceOnlyLoader(importlib.machinery.SourceFileLoader):
+    """Compiles from source every time: a cached .pyc is trusted when the source keeps its
+    size and mtime second, so an edit saved quickly after a load would go unseen."""
+
+    def get_code(self, fullname: str):
+        return compile(self.get_data(self.path), self.path, "exec", dont_inherit=True)
+
+
+class _AssetModuleFinder(importlib.abc.MetaPathFinder):
+    """Finds modules of asset packages (imported from one another) with `_SourceOnlyLoader`."""
+
+    def find_spec(self, fullname, path, target=None):
+        if not fullname.startswith(PACKAGE_PREFIX) or path is None:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is not None and type(spec.loader) is importlib.machinery.SourceFileLoader:
+            spec.loader = _SourceOnlyLoader(fullname, spec.origin)
+        return spec
+
+
+def _install_finder() -> None:
+    if not any(isinstance(finder, _AssetModuleFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _AssetModuleFinder())
 
 
 def _register_package(name: str, folder: Path) -> None:
@@ -145,6 +184,9 @@ def _import_error(path: Path, root: Path, error: Exception) -> DefinitionError:
     if line:
         location += f":{line}"
     if isinstance(error, DefinitionError):
+        asset_name = _asset_defined_at(path, line) if line else None
+        if asset_name:
+            location = f"asset '{asset_name}' ({location})"
         wrapped = DefinitionError(f"{location}: {error}")
     else:
         wrapped = DefinitionError(
@@ -153,3 +195,24 @@ def _import_error(path: Path, root: Path, error: Exception) -> DefinitionError:
         )
     wrapped.__cause__ = error
     return wrapped
+
+
+def _asset_defined_at(path: Path, line: int) -> str | None:
+    """The name of the decorated function whose decorators span `line`, if any: a
+    definition error raised there (such as invalid partition bounds) belongs to it."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or not node.decorator_list:
+            continue
+        if not node.decorator_list[0].lineno <= line < node.lineno:
+            continue
+        for decorator in node.decorator_list:
+            for keyword in getattr(decorator, "keywords", []):
+                value = keyword.value
+                if keyword.arg == "name" and isinstance(value, ast.Constant):
+                    return str(value.value)
+        return node.name
+    return None

@@ -119,9 +119,14 @@ def show_command(state: CliState, asset: str, partition: str | None, limit: int,
     if as_json:
         click.echo(head.to_json(orient="records", date_format="iso"))
         return
-    print_table(
+    # The title goes on its own line: rich wraps a table's title to the table's width,
+    # which breaks it into pieces above a narrow table.
+    click.echo(
         f"{name}{' ' + partition if partition else ''}: {len(frame)} rows"
-        f"{f', first {len(head)}' if len(head) < len(frame) else ''}",
+        f"{f', first {len(head)}' if len(head) < len(frame) else ''}"
+    )
+    print_table(
+        None,
         [str(c) for c in head.columns],
         head.astype(object).where(head.notna(), None).values.tolist(),
     )

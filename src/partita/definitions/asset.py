@@ -228,7 +228,7 @@ def source_hash(fn: Callable[..., Any]) -> str:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Module):
             body = node.body
             first = body[0] if body else None
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                if isinstance(first.value.value, str):  # a docstring
-                    node.body = body[1:] or [ast.Pass()]
+            is_constant = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            if is_constant and isinstance(first.value.value, str):  # a docstring
+                node.body = body[1:] or [ast.Pass()]
     return hashlib.sha256(ast.unparse(tree).encode()).hexdigest()[:16]

@@ -3,7 +3,7 @@ each parameter asks for, and check what the function returned."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pyarrow as pa
@@ -12,6 +12,7 @@ from ..definitions.asset import AssetDefinition
 from ..errors import PermanentError
 from ..planning.staleness import UpstreamRead
 from ..storage.base import Storage
+from .cache import TableCache
 
 
 class OutputTypeError(PermanentError):
@@ -50,20 +51,23 @@ def check_upstream_published(asset: str, partition: str | None, reads: list[Upst
 def load_inputs(
     definition: AssetDefinition,
     reads: list[UpstreamRead],
-    storage_for: Callable[[str], Storage],
+    read_upstream: Callable[[list[UpstreamRead]], pa.Table],
     duckdb_connection: Callable[[], Any],
+    data_parameters: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """Keyword arguments holding the upstream data, one per data parameter."""
-    by_parameter: dict[str, list[UpstreamRead]] = {}
+    """Keyword arguments holding the upstream data, one per data parameter.
+
+    A data parameter whose mapped upstream partitions are none (a window before the first
+    partition) gets an empty table instead of being left out.
+    """
+    by_parameter: dict[str, list[UpstreamRead]] = {name: [] for name in data_parameters}
     for read in reads:
         if read.parameter is not None:
             by_parameter.setdefault(read.parameter, []).append(read)
     annotations = {p.name: p.annotation for p in definition.parameters}
     arguments: dict[str, Any] = {}
     for parameter, upstream_reads in by_parameter.items():
-        upstream = upstream_reads[0].asset
-        keys = [r.partition for r in upstream_reads]
-        table = storage_for(upstream).read(None if keys == [None] else keys)
+        table = read_upstream(upstream_reads) if upstream_reads else pa.table({})
         kind = input_kind(annotations.get(parameter))
         if kind == "arrow":
             arguments[parameter] = table
@@ -89,3 +93,23 @@ def to_arrow(asset: str, partition: str | None, value: Any) -> pa.Table:
         f"{where} returned {type(value).__module__}.{type(value).__qualname__}; an asset must "
         "return a pandas DataFrame or a pyarrow Table."
     )
+
+
+def read_upstream(
+    reads: list[UpstreamRead], storage: Storage, cache: TableCache | None
+) -> pa.Table:
+    """The partitions of one upstream asset, concatenated in order; cached ones from memory."""
+    if cache is None:
+        keys = [read.partition for read in reads]
+        return storage.read(None if keys == [None] else keys)
+    tables = []
+    for read in reads:
+        table = cache.get(read.asset, read.partition, read.data_version or "")
+        if table is None:
+            table = storage.read(None if read.partition is None else [read.partition])
+            if read.data_version:
+                cache.put(read.asset, read.partition, read.data_version, table)
+        tables.append(table)
+    if len(tables) == 1:
+        return tables[0]
+    return pa.concat_tables(tables, promote_options="default")

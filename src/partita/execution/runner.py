@@ -18,11 +18,21 @@ from typing import Any
 from ..catalog.records import FAILED as ATTEMPT_FAILED
 from ..catalog.records import INTERRUPTED, MATERIALIZED, MaterializationRecord, PartitionState
 from ..definitions.context import AssetContext
+from ..definitions.storage import Parquet
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan, PlannedUnit
-from ..planning.staleness import FORCED, Lineage, States, Unit, consumed_inputs, stale_reason
+from ..planning.staleness import (
+    FORCED,
+    Lineage,
+    States,
+    Unit,
+    UpstreamRead,
+    consumed_inputs,
+    stale_reason,
+)
 from ..storage.base import Storage, open_storage
-from .io import check_upstream_published, load_inputs, to_arrow
+from .cache import TableCache
+from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
 from .report import FAILED, SKIPPED, UP_TO_DATE, UnitResult
 from .retries import call_with_retry
 from .watermarks import high_water_mark, watermark_of
@@ -42,6 +52,7 @@ class Runner:
     force: bool = False
     sleep: Callable[[float], None] = time.sleep
     on_unit_done: Callable[[UnitResult], None] = lambda result: None
+    cache: TableCache = field(default_factory=TableCache)
     _storages: dict[str, Storage] = field(default_factory=dict)
 
     def storage(self, asset: str) -> Storage:
@@ -52,6 +63,12 @@ class Runner:
                 definition.storage, self.warehouse, asset, hive_key
             )
         return self._storages[asset]
+
+    def read_upstream(self, reads: list[UpstreamRead]) -> Any:
+        """One upstream asset's partitions for a unit; Parquet data through the run's cache."""
+        asset = reads[0].asset
+        cacheable = isinstance(self.graph[asset].storage, Parquet)
+        return read_upstream(reads, self.storage(asset), self.cache if cacheable else None)
 
     def run(self, plan: Plan) -> list[UnitResult]:
         """Execute every unit of the plan; a KeyboardInterrupt propagates after the unit in
@@ -103,12 +120,22 @@ class Runner:
         def attempt() -> tuple[Any, Any]:
             check_upstream_published(planned.asset, planned.partition, reads)
             with _LazyDuckDB() as relations:
-                arguments = load_inputs(definition, reads, self.storage, relations.connection)
+                arguments = load_inputs(
+                    definition,
+                    reads,
+                    self.read_upstream,
+                    relations.connection,
+                    [d.parameter for d in self.graph.dependencies[planned.asset] if d.parameter],
+                )
                 if definition.wants_context:
                     arguments["context"] = self._context(planned)
                 value = definition.fn(**arguments)
                 table = to_arrow(planned.asset, planned.partition, value)
-            return table, self.storage(planned.asset).write(planned.partition, table)
+            written = self.storage(planned.asset).write(planned.partition, table)
+            if isinstance(definition.storage, Parquet):
+                # What Parquet stores reads back identical, so readers in this run reuse it.
+                self.cache.put(planned.asset, planned.partition, written.data_version, table)
+            return table, written
 
         base = {
             "asset": planned.asset,

@@ -93,7 +93,13 @@ def stale_reason(
         return FORCED
     key = lineage.key(asset, index)
     state = states.get(asset, {}).get(key)
-    if state is None or state.data_version is None:
+    if state is None:
+        return MISSING
+    # A failed last attempt says so even when nothing was ever published (status counts it
+    # as failed, not missing); an interrupted first attempt published nothing: missing.
+    if state.last_status == "failed":
+        return FAILED
+    if state.data_version is None:
         return MISSING
     if state.last_status != "materialized":
         return FAILED

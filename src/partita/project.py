@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .catalog import open_catalog
 from .discovery import ProjectConfig, find_project_root, load_config, load_definitions
 from .graph.graph import AssetGraph, build_graph
 from .graph.selection import select
@@ -18,8 +19,11 @@ if TYPE_CHECKING:
 
     from .catalog.records import RunRecord
     from .execution.report import RunReport, UnitResult
+    from .planning.freshness import FreshnessResult
     from .planning.plan import Plan
+    from .planning.staleness import States
     from .planning.status import AssetStatus
+    from .planning.watermarks import WatermarkReport
 
 PartitionArgument = str | tuple[str, str] | None
 
@@ -54,15 +58,17 @@ class Project:
         now: datetime | None = None,
     ) -> Plan:
         """The units a `materialize` with these arguments would run, each with its reason."""
-        from .execution.materialize import open_catalog
         from .planning.plan import build_plan
 
-        with open_catalog(self.warehouse) as catalog:
-            states = catalog.all_states()
         moment = now or datetime.now(UTC)
         return build_plan(
-            self.graph, self.select(selections), _range(partition), states, moment, force
+            self.graph, self.select(selections), _range(partition), self.states(), moment, force
         )
+
+    def states(self) -> States:
+        """The catalog's current state of every recorded asset partition."""
+        with open_catalog(self.warehouse) as catalog:
+            return catalog.all_states()
 
     def materialize(
         self,
@@ -104,10 +110,38 @@ class Project:
         plan = self.plan(sorted(self.graph.upstream_closure(selected)), now=now)
         return build_status(plan, selected)
 
+    def freshness(
+        self,
+        selections: Sequence[str] | str | None = None,
+        *,
+        now: datetime | None = None,
+        include_all: bool = False,
+    ) -> list[FreshnessResult]:
+        """Freshness verdicts (fresh, pending, overdue) of the selected assets with a
+        policy; `include_all` adds the others as `no policy`."""
+        from .planning.freshness import NO_POLICY, assess
+        from .planning.plan import build_plan
+
+        moment = now or datetime.now(UTC)
+        selected = self.select(selections)
+        states = self.states()
+        upstream = self.graph.upstream_closure(selected)
+        plan = build_plan(self.graph, sorted(upstream), PartitionRange(), states, moment)
+        reasons = {unit.unit: unit.reason for unit in plan.units}
+        results = [assess(self.graph, name, states, reasons, moment) for name in selected]
+        return [r for r in results if include_all or r.verdict != NO_POLICY]
+
+    def watermarks(
+        self, selections: Sequence[str] | str | None = None, *, now: datetime | None = None
+    ) -> list[WatermarkReport]:
+        """Per selected asset: high-water mark, latest partition, complete-through key."""
+        from .planning.watermarks import build_watermarks
+
+        moment = now or datetime.now(UTC)
+        return build_watermarks(self.graph, self.select(selections), self.states(), moment)
+
     def runs(self, limit: int | None = None) -> list[RunRecord]:
         """The run history, newest first."""
-        from .execution.materialize import open_catalog
-
         with open_catalog(self.warehouse) as catalog:
             return catalog.runs(limit)
 

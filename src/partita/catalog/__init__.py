@@ -1,5 +1,7 @@
 """The catalog of runs, materialization attempts and current partition states."""
 
+from pathlib import Path
+
 from partita.catalog.records import (
     ConsumedInput,
     MaterializationRecord,
@@ -14,4 +16,16 @@ __all__ = [
     "PartitionState",
     "RunRecord",
     "SQLiteCatalog",
+    "catalog_path",
+    "open_catalog",
 ]
+
+
+def catalog_path(warehouse: Path) -> Path:
+    """Where a warehouse keeps its catalog: beside the data, inside the warehouse."""
+    return warehouse / ".partita" / "catalog.db"
+
+
+def open_catalog(warehouse: Path) -> SQLiteCatalog:
+    """The warehouse's catalog, created on first use."""
+    return SQLiteCatalog(catalog_path(warehouse))

@@ -23,6 +23,9 @@ class PartitaGroup(click.Group):
             state = ctx.obj if isinstance(ctx.obj, CliState) else None
             if state is not None and state.debug:
                 traceback.print_exception(error)
+                for inner in getattr(error, "errors", ()):  # e.g. where an asset module failed
+                    if inner.__cause__ is not None:
+                        traceback.print_exception(inner.__cause__)
             click.echo(f"error: {error.format()}", err=True)
             ctx.exit(error.exit_code)
 
@@ -50,9 +53,9 @@ def cli(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import inspect_commands, report_commands, run_commands
+    from . import freshness_commands, inspect_commands, report_commands, run_commands
 
-    for module in (inspect_commands, run_commands, report_commands):
+    for module in (inspect_commands, run_commands, report_commands, freshness_commands):
         for command in module.COMMANDS:
             cli.add_command(command)
 

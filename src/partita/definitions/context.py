@@ -13,7 +13,8 @@ class AssetContext:
 
     `partition_start`/`partition_end` bound the partition's half-open interval
     `[partition_start, partition_end)` in logical time (None for unpartitioned and static
-    assets). `watermark` is the asset's previous high-water mark (None the first time).
+    assets). `watermark` is the asset's previous high-water mark (None the first time):
+    a datetime, int or float when the column held one, else text.
     """
 
     asset_name: str
@@ -22,4 +23,4 @@ class AssetContext:
     partition_end: datetime | None
     run_id: str
     log: logging.Logger
-    watermark: str | None = None
+    watermark: object = None

@@ -7,35 +7,14 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..catalog import open_catalog
 from ..catalog.records import FAILED as RUN_FAILED
 from ..catalog.records import INTERRUPTED, SUCCEEDED
-from ..catalog.sqlite import SQLiteCatalog
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan, build_plan
 from ..planning.targets import PartitionRange
 from .report import RunReport, UnitResult
 from .runner import Runner
-
-
-def catalog_path(warehouse: Path) -> Path:
-    """Where the catalog lives: beside the data, inside the warehouse."""
-    return warehouse / ".partita" / "catalog.db"
-
-
-def open_catalog(warehouse: Path) -> SQLiteCatalog:
-    return SQLiteCatalog(catalog_path(warehouse))
-
-
-def plan_run(
-    graph: AssetGraph,
-    catalog: SQLiteCatalog,
-    assets: Sequence[str],
-    requested: PartitionRange,
-    now: datetime,
-    force: bool = False,
-) -> Plan:
-    """The plan for the selected assets against the catalog's current states."""
-    return build_plan(graph, assets, requested, catalog.all_states(), now, force)
 
 
 def run_materialization(

@@ -30,12 +30,13 @@ from ..planning.staleness import (
     consumed_inputs,
     stale_reason,
 )
+from ..planning.watermarks import high_water_mark, parse_watermark
 from ..storage.base import Storage, open_storage
 from .cache import TableCache
 from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
 from .report import FAILED, SKIPPED, UP_TO_DATE, UnitResult
 from .retries import call_with_retry
-from .watermarks import high_water_mark, watermark_of
+from .watermarks import watermark_of
 
 log = logging.getLogger("partita")
 
@@ -221,7 +222,7 @@ class Runner:
             partition_end=end,
             run_id=self.run_id,
             log=logging.getLogger(f"partita.assets.{planned.asset}"),
-            watermark=high_water_mark(self.states.get(planned.asset, {}).values()),
+            watermark=parse_watermark(high_water_mark(self.states.get(planned.asset, {}).values())),
         )
 
     def _record(self, record: MaterializationRecord) -> None:

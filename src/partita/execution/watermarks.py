@@ -1,13 +1,11 @@
-"""Watermarks: the maximum of a column in the data written, and the asset's high-water mark."""
+"""The watermark of a write: the maximum of the asset's watermark column in the data."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 
 import pyarrow as pa
 
-from ..catalog.records import PartitionState
 from ..errors import PermanentError
 
 
@@ -26,16 +24,3 @@ def watermark_of(table: pa.Table, column: str | None) -> str | None:
     if value is None:
         return None
     return value.isoformat() if isinstance(value, datetime | date) else str(value)
-
-
-def _sort_key(value: str) -> tuple[int, float | str]:
-    try:
-        return (0, float(value))
-    except ValueError:
-        return (1, value)
-
-
-def high_water_mark(states: Iterable[PartitionState]) -> str | None:
-    """The maximum watermark over an asset's published partitions."""
-    marks = [state.watermark for state in states if state.watermark is not None]
-    return max(marks, key=_sort_key) if marks else None

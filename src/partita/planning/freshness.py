@@ -1,0 +1,112 @@
+"""Freshness: is each asset's latest data where its policy says it should be by now?
+
+Pure: takes the graph, the partition states, the staleness reasons of a plan, and `now`.
+A time-partitioned asset is `fresh` when its latest complete partition at `now` is
+materialized and up to date; otherwise it is `pending` until that partition's interval
+end plus `max_lag`, then `overdue`. An unpartitioned asset is fresh while its last
+successful materialization is younger than `max_lag` and not stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..definitions.partitions import TimePartitions
+from ..graph.graph import AssetGraph
+from .staleness import States
+
+FRESH = "fresh"
+PENDING = "pending"
+OVERDUE = "overdue"
+NO_POLICY = "no policy"
+
+Reasons = Mapping[tuple[str, str | None], str | None]
+
+
+@dataclass(frozen=True)
+class FreshnessResult:
+    """The verdict on one asset at `now`, with what was expected and what is there."""
+
+    asset: str
+    verdict: str
+    expected_partition: str | None = None
+    latest_partition: str | None = None
+    deadline: datetime | None = None
+    lag_s: float | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "asset": self.asset,
+            "verdict": self.verdict,
+            "expected_partition": self.expected_partition,
+            "latest_partition": self.latest_partition,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "lag_s": None if self.lag_s is None else round(self.lag_s, 3),
+            "reason": self.reason,
+        }
+
+
+def latest_materialized(graph: AssetGraph, asset: str, states: States) -> str | None:
+    """The key of the asset's latest partition holding published data."""
+    partitions = graph[asset].partitions
+    published = [key for key, s in states.get(asset, {}).items() if s.data_version is not None]
+    if partitions is None or not published:
+        return None
+    indices = []
+    for key in published:
+        try:
+            indices.append(partitions.index(key))
+        except Exception:  # a key from an older declaration of the partitions
+            continue
+    return partitions.key(max(indices)) if indices else None
+
+
+def assess(
+    graph: AssetGraph, asset: str, states: States, reasons: Reasons, now: datetime
+) -> FreshnessResult:
+    """The freshness verdict of one asset; `reasons` maps units to their staleness reason."""
+    definition = graph[asset]
+    policy = definition.freshness
+    latest = latest_materialized(graph, asset, states)
+    if policy is None:
+        return FreshnessResult(asset, NO_POLICY, latest_partition=latest)
+    partitions = definition.partitions
+    if partitions is None:
+        state = states.get(asset, {}).get(None)
+        if state is None or state.materialized_at is None:
+            return FreshnessResult(asset, OVERDUE, reason="missing")
+        deadline = state.materialized_at + policy.max_lag
+        lag = (now - state.materialized_at).total_seconds()
+        reason = reasons.get((asset, None))
+        if reason is None and now <= deadline:
+            return FreshnessResult(asset, FRESH, deadline=deadline, lag_s=lag)
+        return FreshnessResult(
+            asset, OVERDUE, deadline=deadline, lag_s=lag, reason=reason or "older than max_lag"
+        )
+    if not isinstance(partitions, TimePartitions):
+        return FreshnessResult(asset, NO_POLICY, latest_partition=latest)
+    expected_index = partitions.last_complete_index(now)
+    if expected_index < 0:
+        return FreshnessResult(asset, FRESH, latest_partition=latest, reason="no partition due")
+    expected = partitions.key(expected_index)
+    due = partitions.partition_end(expected_index)
+    # Add the lag in absolute time, so a deadline across a DST change is still max_lag away.
+    deadline = (due.astimezone(UTC) + policy.max_lag).astimezone(due.tzinfo)
+    lag = _lag(partitions, latest, now)
+    reason = reasons.get((asset, expected), "missing")
+    verdict = FRESH if reason is None else (PENDING if now < deadline else OVERDUE)
+    return FreshnessResult(
+        asset, verdict, expected, latest, deadline, lag, None if verdict == FRESH else reason
+    )
+
+
+def _lag(partitions: TimePartitions, latest: str | None, now: datetime) -> float | None:
+    """Seconds between the end of the latest materialized partition and `now`."""
+    if latest is None:
+        return None
+    end = partitions.partition_end(partitions.index(latest))
+    return max(0.0, (now - end).total_seconds())

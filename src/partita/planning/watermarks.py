@@ -1,0 +1,90 @@
+"""Watermarks: how far each asset's data has landed. Pure functions over partition states.
+
+The high-water mark is the maximum of the asset's watermark column over its published
+partitions; `complete_through` is the partition through which it is complete with no gap
+since its start (the low watermark).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..catalog.records import PartitionState
+from ..graph.graph import AssetGraph
+from .freshness import latest_materialized
+from .staleness import States
+
+
+@dataclass(frozen=True)
+class WatermarkReport:
+    asset: str
+    high_water: str | None
+    latest_partition: str | None
+    complete_through: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "asset": self.asset,
+            "high_water": self.high_water,
+            "latest_partition": self.latest_partition,
+            "complete_through": self.complete_through,
+        }
+
+
+def _sort_key(value: str) -> tuple[int, float | str]:
+    try:
+        return (0, float(value))
+    except ValueError:
+        return (1, value)
+
+
+def high_water_mark(states: Iterable[PartitionState]) -> str | None:
+    """The maximum watermark over an asset's published partitions (numbers compare as
+    numbers, ISO timestamps as text)."""
+    marks = [state.watermark for state in states if state.watermark is not None]
+    return max(marks, key=_sort_key) if marks else None
+
+
+def parse_watermark(text: str | None) -> Any:
+    """A stored watermark back as a datetime, int or float when it reads as one."""
+    if text is None:
+        return None
+    for parse in (int, float, datetime.fromisoformat):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    return text
+
+
+def complete_through(graph: AssetGraph, asset: str, states: States, now: datetime) -> str | None:
+    """The last key of the gap-free run of published partitions from the asset's start."""
+    partitions = graph[asset].partitions
+    if partitions is None:
+        return None
+    published = {key for key, s in states.get(asset, {}).items() if s.data_version is not None}
+    available = partitions.count(now)
+    through = None
+    for index in range(available):
+        key = partitions.key(index)
+        if key not in published:
+            break
+        through = key
+    return through
+
+
+def build_watermarks(
+    graph: AssetGraph, assets: list[str], states: States, now: datetime
+) -> list[WatermarkReport]:
+    return [
+        WatermarkReport(
+            asset,
+            high_water_mark(states.get(asset, {}).values()),
+            latest_materialized(graph, asset, states),
+            complete_through(graph, asset, states, now),
+        )
+        for asset in assets
+    ]

@@ -156,7 +156,7 @@ def test_lineage_in_every_format(pipeline) -> None:
 
     mermaid = pipeline.cli("lineage", "--format", "mermaid", check=0).stdout
     assert mermaid.startswith("graph LR\n")
-    assert {tuple(m) for m in re.findall(r"(\w+) --> (\w+)", mermaid)} == edges
+    assert {tuple(m) for m in re.findall(r"a_(\w+) --> a_(\w+)", mermaid)} == edges
 
     dot = pipeline.cli("lineage", "--format", "dot", check=0).stdout
     assert dot.startswith("digraph ")
@@ -355,6 +355,10 @@ def test_load_time_errors_name_file_and_line(project) -> None:
     debug = project.cli("--debug", "lineage")
     assert debug.exit_code == 2
     assert "Traceback (most recent call last)" in debug.stderr
+    # the traceback reaches into the failing asset modules, not only partita's own frames
+    assert re.search(r'File ".*assets/imports\.py", line 3', debug.stderr)
+    assert re.search(r'File ".*assets/bounds\.py", line 4', debug.stderr)
+    assert "ModuleNotFoundError: No module named 'no_such_module_for_partita'" in debug.stderr
 
 
 def test_unknown_selection_suggests_close_names(pipeline) -> None:
@@ -427,8 +431,8 @@ def test_example_project_lineage(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("graph LR")
     for edge in (
-        "flights --> flights_weather",
-        "carrier_delays --> carrier_scorecard",
-        "flights --> on_time_rolling",
+        "a_flights --> a_flights_weather",
+        "a_carrier_delays --> a_carrier_scorecard",
+        "a_flights --> a_on_time_rolling",
     ):
         assert edge in result.stdout

@@ -36,7 +36,9 @@ def events(context):
     )
 """
 
-SHAPES = SOURCE + '''
+SHAPES = (
+    SOURCE
+    + '''
 
 @asset(partitions=DAILY)
 def as_pandas(events):
@@ -64,6 +66,7 @@ def everything(events: pa.Table):
     """Unpartitioned: reads every partition of events."""
     return events.group_by("day").aggregate([("value", "count")]).sort_by("day")
 '''
+)
 
 
 def read_parquet_bytes(warehouse: Path, asset: str) -> dict[str, bytes]:
@@ -93,12 +96,12 @@ def test_an_asset_receives_exactly_the_mapped_partition(project) -> None:
     project.write(
         "assets/shapes.py",
         SOURCE
-        + '''
+        + """
 
 @asset(partitions=DAILY)
 def copy(events):
     return events
-''',
+""",
     )
     project.load().materialize(now=NOW)
     loaded = project.load()

@@ -232,7 +232,9 @@ def test_an_explicit_code_version_overrides_the_source_hash(project) -> None:
 def test_force_rebuilds_every_targeted_unit(project) -> None:
     project.write("assets/pipeline.py", PIPELINE)
     project.load().materialize(now=NOW)
-    report = project.load().materialize(["clean"], ("2024-01-02", "2024-01-03"), force=True, now=NOW)
+    report = project.load().materialize(
+        ["clean"], ("2024-01-02", "2024-01-03"), force=True, now=NOW
+    )
     assert [(r.asset, r.partition, r.status, r.reason) for r in report.results] == [
         ("clean", "2024-01-02", "materialized", "forced"),
         ("clean", "2024-01-03", "materialized", "forced"),

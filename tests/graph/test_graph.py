@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import keyword
 import re
 from pathlib import Path
 
@@ -342,7 +343,9 @@ def dags(draw):
     size = draw(st.integers(1, 12))
     names = draw(
         st.lists(
-            st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True),
+            st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(
+                lambda name: not keyword.iskeyword(name)
+            ),
             min_size=size,
             max_size=size,
             unique=True,

@@ -86,11 +86,31 @@ def test_mermaid(graph: AssetGraph) -> None:
     text = render_lineage(graph, list(graph.order), "mermaid", NOW)
     lines = text.splitlines()
     assert lines[0] == "graph LR"
-    arrows = {tuple(line.strip().split(" --> ")) for line in lines if "-->" in line}
+    arrows = {
+        tuple(part.removeprefix("a_") for part in line.strip().split(" --> "))
+        for line in lines
+        if "-->" in line
+    }
     assert arrows == set(graph.edges())
     for name in graph.order:
-        assert any(line.strip().startswith(f'{name}["{name}') for line in lines), name
-    assert 'delays["delays<br/>daily, duckdb"]' in text
+        assert any(line.strip().startswith(f'a_{name}["{name}') for line in lines), name
+    assert 'a_delays["delays<br/>daily, duckdb"]' in text
+
+
+def test_mermaid_ids_never_collide_with_keywords() -> None:
+    from partita import asset
+
+    @asset
+    def end():
+        return None
+
+    @asset
+    def graph(end):
+        return None
+
+    text = render_lineage(build_graph([end, graph]), ["end", "graph"], "mermaid", NOW)
+    assert "    a_end --> a_graph" in text.splitlines()
+    assert not any(line.strip().startswith("end") for line in text.splitlines())
 
 
 def test_dot(graph: AssetGraph) -> None:

@@ -112,6 +112,8 @@ def consistent_states(
             if day(i).startswith(key)
         ]
         states["monthly"][key] = state(key, version("monthly", key), code("monthly"), inputs)
-    inputs = [("monthly", MONTHLY.key(m), version("monthly", MONTHLY.key(m))) for m in range(months)]
+    inputs = [
+        ("monthly", MONTHLY.key(m), version("monthly", MONTHLY.key(m))) for m in range(months)
+    ]
     states["report"][None] = state(None, version("report", None), code("report"), inputs)
     return states

@@ -34,7 +34,7 @@ def test_an_empty_catalog_plans_every_existing_partition_in_topological_order() 
     flights = [u for u in plan.units if u.asset == "flights"]
     assert [u.partition for u in flights] == [day(i) for i in range(40)]
     assert [u.index for u in flights] == list(range(40))
-    assert [u for u in plan.units if u.asset == "report"][0].partition is None
+    assert next(u for u in plan.units if u.asset == "report").partition is None
 
 
 def test_a_consistent_catalog_plans_nothing() -> None:
@@ -125,18 +125,14 @@ def test_a_day_key_plans_the_month_containing_it_in_a_monthly_asset() -> None:
 def test_an_unselected_stale_upstream_does_not_propagate() -> None:
     """Only units planned in this run make their readers `upstream stale`."""
     states = consistent_states(GRAPH)
-    states["flights"]["2024-01-05"] = replace(
-        states["flights"]["2024-01-05"], last_status="failed"
-    )
+    states["flights"]["2024-01-05"] = replace(states["flights"]["2024-01-05"], last_status="failed")
     plan = build_plan(GRAPH, ["rolling", "monthly"], PartitionRange(), states, NOW)
     assert plan.to_run == []
 
 
 def test_status_counts_states_from_a_plan() -> None:
     states = consistent_states(GRAPH)
-    states["flights"]["2024-01-02"] = replace(
-        states["flights"]["2024-01-02"], last_status="failed"
-    )
+    states["flights"]["2024-01-02"] = replace(states["flights"]["2024-01-02"], last_status="failed")
     del states["flights"]["2024-01-03"]
     plan = build_plan(GRAPH, ALL, PartitionRange(), states, NOW)
     by_asset = {s.asset: s for s in build_status(plan, ["flights", "rolling", "report"])}

@@ -179,9 +179,7 @@ def test_early_cutoff_an_identical_rebuild_leaves_readers_up_to_date() -> None:
     same = with_state(states, "flights", "2024-01-05", rebuilt)
     assert reason(same, "rolling", JAN_5, pending=()) is None
     assert reason(same, "monthly", 0, pending=()) is None
-    different = with_state(
-        states, "flights", "2024-01-05", replace(rebuilt, data_version="other")
-    )
+    different = with_state(states, "flights", "2024-01-05", replace(rebuilt, data_version="other"))
     assert reason(different, "rolling", JAN_5) == "upstream changed: flights 2024-01-05"
 
 

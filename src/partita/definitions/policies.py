@@ -32,7 +32,10 @@ class FreshnessPolicy:
     max_lag: timedelta
 
     def __init__(self, max_lag: timedelta | str) -> None:
-        object.__setattr__(self, "max_lag", parse_duration(max_lag))
+        lag = parse_duration(max_lag)
+        if lag < timedelta(0):
+            raise ValueError(f"FreshnessPolicy(max_lag=...) must not be negative, not {max_lag!r}")
+        object.__setattr__(self, "max_lag", lag)
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,8 @@ class Retry:
     jitter: bool = True
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("Retry(max_attempts=...) must be at least 1")
+        if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+            raise ValueError("Retry(max_attempts=...) must be a whole number, at least 1")
         if self.initial_delay < 0 or self.max_delay < 0 or self.backoff < 1:
             raise ValueError("Retry delays must be >= 0 and backoff >= 1")
 

@@ -55,8 +55,9 @@ def render_lineage(graph: AssetGraph, names: Sequence[str], fmt: str, now: datet
         return json.dumps(payload, indent=2)
     if fmt == "mermaid":
         lines = ["graph LR"]
-        lines += [f'    {n}["{n}<br/>{_label(graph, n)}"]' for n in names]
-        lines += [f"    {u} --> {d}" for u, d in edges]
+        # Prefixed ids: a bare asset named `end` or `graph` would be a Mermaid keyword.
+        lines += [f'    a_{n}["{n}<br/>{_label(graph, n)}"]' for n in names]
+        lines += [f"    a_{u} --> a_{d}" for u, d in edges]
         return "\n".join(lines)
     if fmt == "dot":
         lines = ["digraph partita {", "    rankdir=LR;", "    node [shape=box];"]

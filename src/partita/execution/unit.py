@@ -1,0 +1,190 @@
+"""Executing one unit: load its inputs, call the asset function with retries, check what it
+returned, write it. Runs in the runner's process or in a worker process; it never touches
+the catalog, so the runner records every outcome in one place."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..definitions.context import AssetContext
+from ..definitions.storage import Parquet
+from ..graph.graph import AssetGraph
+from ..planning.staleness import UpstreamRead
+from ..planning.watermarks import parse_watermark
+from ..storage.base import Storage, open_storage
+from .cache import TableCache
+from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
+from .retries import call_with_retry
+from .watermarks import watermark_of
+
+log = logging.getLogger("partita")
+
+
+@dataclass(frozen=True)
+class UnitJob:
+    """Everything a worker needs to materialize one unit (picklable)."""
+
+    asset: str
+    partition: str | None
+    index: int | None
+    reads: tuple[UpstreamRead, ...]
+    run_id: str
+    previous_watermark: str | None
+
+
+@dataclass(frozen=True)
+class UnitOutcome:
+    """What happened to a job: written (with rows, bytes, version, watermark) or an error."""
+
+    started: datetime
+    finished: datetime
+    attempts: int
+    duration_s: float
+    rows: int | None = None
+    bytes: int | None = None
+    data_version: str | None = None
+    watermark: str | None = None
+    error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Workspace:
+    """The graph and warehouse a process executes against, with its storages and cache."""
+
+    graph: AssetGraph
+    warehouse: Path
+    sleep: Callable[[float], None] = time.sleep
+    cache: TableCache = field(default_factory=TableCache)
+    _storages: dict[str, Storage] = field(default_factory=dict)
+
+    def storage(self, asset: str) -> Storage:
+        if asset not in self._storages:
+            definition = self.graph[asset]
+            hive_key = definition.partitions.hive_key if definition.partitions else None
+            self._storages[asset] = open_storage(
+                definition.storage, self.warehouse, asset, hive_key
+            )
+        return self._storages[asset]
+
+    def read_upstream(self, reads: list[UpstreamRead]) -> Any:
+        """One upstream asset's partitions for a unit; Parquet data through the cache."""
+        asset = reads[0].asset
+        cacheable = isinstance(self.graph[asset].storage, Parquet)
+        return read_upstream(reads, self.storage(asset), self.cache if cacheable else None)
+
+    def execute(self, job: UnitJob) -> UnitOutcome:
+        """Materialize the unit; failures become an outcome with an error message. A
+        KeyboardInterrupt propagates."""
+        definition = self.graph[job.asset]
+        started = datetime.now(UTC)
+        clock = time.perf_counter()
+        attempts = 0
+
+        def count_attempt(attempt: int) -> None:
+            nonlocal attempts
+            attempts = attempt
+
+        try:
+            table, written = call_with_retry(
+                lambda: self._attempt(job),
+                definition.retry,
+                describe=_label(job.asset, job.partition),
+                log=log,
+                sleep=self.sleep,
+                on_attempt=count_attempt,
+            )
+        except Exception as error:
+            message = _error_message(job, error)
+            log.debug("%s", message, exc_info=error)
+            return UnitOutcome(
+                started, datetime.now(UTC), attempts, time.perf_counter() - clock, error=message
+            )
+        return UnitOutcome(
+            started,
+            datetime.now(UTC),
+            attempts,
+            time.perf_counter() - clock,
+            rows=written.rows,
+            bytes=written.bytes,
+            data_version=written.data_version,
+            watermark=watermark_of(table, definition.watermark),
+        )
+
+    def _attempt(self, job: UnitJob) -> tuple[Any, Any]:
+        definition = self.graph[job.asset]
+        reads = list(job.reads)
+        check_upstream_published(job.asset, job.partition, reads)
+        with _LazyDuckDB() as relations:
+            arguments = load_inputs(definition, reads, self.read_upstream, relations.connection)
+            if definition.wants_context:
+                arguments["context"] = self._context(job)
+            value = definition.fn(**arguments)
+            table = to_arrow(job.asset, job.partition, value)
+        if definition.watermark is not None:
+            watermark_of(table, definition.watermark)  # a missing column fails before writing
+        written = self.storage(job.asset).write(job.partition, table)
+        if isinstance(definition.storage, Parquet):
+            # What Parquet stores reads back identical, so readers in this run reuse it.
+            self.cache.put(job.asset, job.partition, written.data_version, table)
+        return table, written
+
+    def _context(self, job: UnitJob) -> AssetContext:
+        partitions = self.graph[job.asset].partitions
+        start = end = None
+        if job.index is not None and hasattr(partitions, "partition_start"):
+            start = partitions.partition_start(job.index)
+            end = partitions.partition_end(job.index)
+        return AssetContext(
+            asset_name=job.asset,
+            partition_key=job.partition,
+            partition_start=start,
+            partition_end=end,
+            run_id=job.run_id,
+            log=logging.getLogger(f"partita.assets.{job.asset}"),
+            watermark=parse_watermark(job.previous_watermark),
+        )
+
+
+def _label(asset: str, partition: str | None) -> str:
+    return asset if partition is None else f"{asset} {partition}"
+
+
+def _error_message(job: UnitJob, error: BaseException) -> str:
+    where = f"asset '{job.asset}'" + (
+        f" partition {job.partition}" if job.partition is not None else ""
+    )
+    text = str(error)
+    if text.startswith(where):
+        return text
+    return f"{where} failed: {type(error).__name__}: {text}"
+
+
+class _LazyDuckDB:
+    """An in-memory DuckDB connection for relation inputs, open only while the asset runs."""
+
+    def __init__(self) -> None:
+        self._connection = None
+
+    def connection(self):
+        if self._connection is None:
+            import duckdb
+
+            self._connection = duckdb.connect()
+        return self._connection
+
+    def __enter__(self) -> _LazyDuckDB:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._connection is not None:
+            self._connection.close()

@@ -39,6 +39,10 @@ class PartitionError(PartitaError):
     """A partition key or range is malformed or out of bounds."""
 
 
+class UsageError(PartitaError):
+    """A command or API call was given arguments that do not fit together."""
+
+
 class ProjectError(PartitaError):
     """The project folder or its configuration cannot be used."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .catalog import open_catalog
 from .discovery import ProjectConfig, find_project_root, load_config, load_definitions
+from .errors import UsageError
 from .graph.graph import AssetGraph, build_graph
 from .graph.selection import select
 from .planning.targets import PartitionRange
@@ -56,14 +57,15 @@ class Project:
         *,
         force: bool = False,
         now: datetime | None = None,
+        overdue: Mapping[tuple[str, str | None], str] | None = None,
     ) -> Plan:
         """The units a `materialize` with these arguments would run, each with its reason."""
         from .planning.plan import build_plan
 
         moment = now or datetime.now(UTC)
-        return build_plan(
-            self.graph, self.select(selections), _range(partition), self.states(), moment, force
-        )
+        selected = self.select(selections)
+        states = self.states()
+        return build_plan(self.graph, selected, _range(partition), states, moment, force, overdue)
 
     def states(self) -> States:
         """The catalog's current state of every recorded asset partition."""
@@ -77,6 +79,11 @@ class Project:
         *,
         force: bool = False,
         now: datetime | None = None,
+        workers: int = 1,
+        order: str = "oldest-first",
+        retry_failed: bool = False,
+        max_failures: int | None = None,
+        overdue: Mapping[tuple[str, str | None], str] | None = None,
         command: str = "materialize (python)",
         on_plan: Callable[[Plan], None] | None = None,
         on_unit_done: Callable[[UnitResult], None] | None = None,
@@ -84,10 +91,16 @@ class Project:
         """Materialize the missing or stale partitions of the selection.
 
         `partition` is one key, an inclusive `(first, last)` pair, or None for every
-        partition up to the latest complete one at `now`.
+        partition up to the latest complete one at `now`. `workers` > 1 runs independent
+        units in parallel processes; `order` is `oldest-first` or `newest-first`;
+        `retry_failed` runs only units whose last attempt failed; after `max_failures`
+        failures no new unit starts (the rest are reported `skipped`).
         """
         from .execution.materialize import run_materialization
+        from .execution.runner import ORDERS, RunOptions
 
+        if order not in ORDERS:
+            raise UsageError(f"order must be one of {', '.join(ORDERS)}, not {order!r}")
         return run_materialization(
             self.graph,
             self.warehouse,
@@ -95,10 +108,30 @@ class Project:
             _range(partition),
             now or datetime.now(UTC),
             command=command,
-            force=force,
+            options=RunOptions(force=force, order=order, max_failures=max_failures),
+            workers=workers,
+            retry_failed=retry_failed,
+            overdue=overdue,
             on_plan=on_plan or (lambda plan: None),
             on_unit_done=on_unit_done or (lambda result: None),
         )
+
+    def overdue_units(
+        self, selections: Sequence[str] | str | None = None, *, now: datetime | None = None
+    ) -> dict[tuple[str, str | None], str]:
+        """Up-to-date unpartitioned assets whose freshness policy says they are overdue
+        (materialized longer than max_lag ago), with the reason to rebuild them. Overdue
+        time partitions are already missing or stale, so planning finds them anyway."""
+        from .planning.freshness import OVERDUE
+
+        results = self.freshness(selections, now=now)
+        return {
+            (r.asset, None): f"overdue: {r.reason}"
+            for r in results
+            if r.verdict == OVERDUE
+            and self.graph[r.asset].partitions is None
+            and r.reason == "older than max_lag"
+        }
 
     def status(
         self, selections: Sequence[str] | str | None = None, *, now: datetime | None = None

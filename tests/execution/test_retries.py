@@ -8,7 +8,8 @@ import logging
 import pytest
 
 from partita import Retry
-from partita.execution.materialize import open_catalog, run_materialization
+from partita.catalog import open_catalog
+from partita.execution.materialize import run_materialization
 from partita.execution.retries import call_with_retry, is_retryable
 from partita.planning.targets import PartitionRange
 

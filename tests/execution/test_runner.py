@@ -252,7 +252,7 @@ def test_every_run_and_attempt_is_recorded(project) -> None:
     assert runs[0].counts == {"materialized": 3, "up_to_date": 0, "failed": 0, "skipped": 0}
     assert runs[1].finished is not None
     assert [r.run_id for r in project.load().runs(limit=1)] == [second.run_id]
-    from partita.execution.materialize import open_catalog
+    from partita.catalog import open_catalog
 
     with open_catalog(project.warehouse) as catalog:
         attempts = catalog.history("other", "2024-01-01")

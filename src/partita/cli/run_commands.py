@@ -37,6 +37,29 @@ def run_options(function):
         is_flag=True,
         help="Print each unit that would run and why; run nothing.",
     )(function)
+    function = click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Run this many independent units at once, in separate processes.",
+    )(function)
+    function = click.option(
+        "--order",
+        type=click.Choice(["oldest-first", "newest-first"]),
+        default="oldest-first",
+        show_default=True,
+        help="Which partitions to start first; newest-first restores recent data first.",
+    )(function)
+    function = click.option(
+        "--retry-failed", is_flag=True, help="Rerun only the units whose last attempt failed."
+    )(function)
+    function = click.option(
+        "--max-failures",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Stop starting new units after N failures; the rest are reported skipped.",
+    )(function)
     return json_option(now_option(function))
 
 
@@ -88,12 +111,20 @@ def _run(
     plan_only: bool,
     now: str | None,
     as_json: bool,
+    workers: int,
+    order: str,
+    retry_failed: bool,
+    max_failures: int | None,
+    overdue: bool = False,
 ) -> None:
     project = state.project
     moment = parse_now(now)
     partition = (first, last) if first or last else None
+    catch_up = project.overdue_units(list(selection), now=moment) if overdue else None
     if plan_only:
-        plan = project.plan(list(selection), partition, force=force, now=moment)
+        plan = project.plan(list(selection), partition, force=force, now=moment, overdue=catch_up)
+        if retry_failed:
+            plan = plan.restricted_to({"failed last time"})
         _print_plan(plan, as_json)
         return
     _configure_logging(state.debug)
@@ -106,6 +137,11 @@ def _run(
                 partition,
                 force=force,
                 now=moment,
+                workers=workers,
+                order=order,
+                retry_failed=retry_failed,
+                max_failures=max_failures,
+                overdue=catch_up,
                 command=command,
                 on_plan=progress.start,
                 on_unit_done=progress.advance,
@@ -119,6 +155,11 @@ def _run(
         sys.exit(INTERRUPTED_EXIT)
     if as_json:
         print_json(report.to_json())
+    elif overdue and not any(r.status != "up_to_date" for r in report.results):
+        click.echo(
+            f"Nothing to do at {moment.isoformat()}: all {len(report.results)} units are up "
+            f"to date and nothing is overdue (run {report.run_id})."
+        )
     else:
         _print_report(report)
     sys.exit(EXIT_FAILED if report.failed else EXIT_OK)
@@ -209,4 +250,39 @@ def _print_asset_summary(results) -> None:
     )
 
 
-COMMANDS = [materialize_command, backfill_command]
+@click.command("auto")
+@selection_argument
+@now_option
+@click.option("--dry-run", is_flag=True, help="Print what would run and why; run nothing.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Run this many independent units at once, in separate processes.",
+)
+@json_option
+@click.pass_obj
+def auto_command(state: CliState, selection, now, dry_run: bool, workers: int, as_json: bool):
+    """Catch up: materialize everything missing, stale or overdue up to the latest complete
+    partition at --now. What an hourly cron entry calls; with nothing to do, it does nothing.
+    """
+    _run(
+        state,
+        selection,
+        None,
+        None,
+        command_name="auto",
+        force=False,
+        plan_only=dry_run,
+        now=now,
+        as_json=as_json,
+        workers=workers,
+        order="oldest-first",
+        retry_failed=False,
+        max_failures=None,
+        overdue=True,
+    )
+
+
+COMMANDS = [materialize_command, backfill_command, auto_command]

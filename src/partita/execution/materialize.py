@@ -1,9 +1,9 @@
-"""One materialization run from start to end: clean leftovers, plan, run, record the run."""
+"""One materialization run from start to end: plan, clean leftovers, run, record the run."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,9 +12,13 @@ from ..catalog.records import FAILED as RUN_FAILED
 from ..catalog.records import INTERRUPTED, SUCCEEDED
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan, build_plan
+from ..planning.staleness import FAILED as FAILED_LAST_TIME
+from ..planning.staleness import Unit
 from ..planning.targets import PartitionRange
 from .report import RunReport, UnitResult
-from .runner import Runner
+from .runner import Runner, RunOptions
+from .unit import Workspace
+from .workers import make_executor
 
 
 def run_materialization(
@@ -25,41 +29,43 @@ def run_materialization(
     now: datetime,
     *,
     command: str,
-    force: bool = False,
+    options: RunOptions | None = None,
+    workers: int = 1,
+    retry_failed: bool = False,
+    overdue: Mapping[Unit, str] | None = None,
     on_plan: Callable[[Plan], None] = lambda plan: None,
     on_unit_done: Callable[[UnitResult], None] = lambda result: None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RunReport:
     """Materialize the missing or stale units of the selection and record the run.
 
-    Ctrl-C stops cleanly: the unit in progress is recorded as interrupted (not
-    materialized), the run as interrupted, and the KeyboardInterrupt propagates.
+    `retry_failed` runs only the units whose last attempt failed; `overdue` adds units to
+    run with a reason (freshness catch-up). Ctrl-C stops cleanly: the units in progress
+    are recorded as interrupted (not materialized), the run as interrupted, and the
+    KeyboardInterrupt propagates.
     """
+    options = options or RunOptions()
     with open_catalog(warehouse) as catalog:
         catalog.mark_interrupted_runs(datetime.now(UTC))
         states = catalog.all_states()
-        plan = build_plan(graph, assets, requested, states, now, force)
-        on_plan(plan)
-        run_id = catalog.start_run(command, datetime.now(UTC))
-        runner = Runner(
-            graph=graph,
-            warehouse=warehouse,
-            catalog=catalog,
-            run_id=run_id,
-            states={asset: dict(by_key) for asset, by_key in states.items()},
-            force=force,
-            sleep=sleep,
-            on_unit_done=on_unit_done,
-        )
+        plan = build_plan(graph, assets, requested, states, now, options.force, overdue)
+        if retry_failed:
+            plan = plan.restricted_to({FAILED_LAST_TIME})
+        workspace = Workspace(graph, warehouse, sleep=sleep)
         for asset in {unit.asset for unit in plan.to_run}:
-            runner.storage(asset).cleanup()
-        results: list[UnitResult] = []
+            workspace.storage(asset).cleanup()
+        executor = make_executor(workspace, workers if plan.to_run else 1)
+        run_id = catalog.start_run(command, datetime.now(UTC))
+        runner = Runner(graph, catalog, run_id, states, options, on_unit_done)
         try:
-            results = runner.run(plan)
+            on_plan(plan)
+            results = runner.run(plan, executor)
         except KeyboardInterrupt:
-            report = RunReport(run_id, tuple(results), INTERRUPTED)
+            report = RunReport(run_id, tuple(runner.results.values()), INTERRUPTED)
             catalog.finish_run(run_id, datetime.now(UTC), INTERRUPTED, report.counts())
             raise
+        finally:
+            executor.close()
         report = RunReport(run_id, tuple(results), SUCCEEDED)
         if report.failed:
             report = RunReport(run_id, report.results, RUN_FAILED)

@@ -1,234 +1,248 @@
-"""The runner: executes a plan unit by unit, in topological order, and records each result.
+"""The runner: schedules the units of a plan, records each outcome, keeps states current.
 
-Each unit ends `materialized`, `up_to_date`, `failed` or `skipped` (an upstream unit failed
-in this run). Independent branches keep going after a failure. Data is durable before the
-catalog says it exists: storage writes fsync before the catalog commit.
+A unit starts when every unit of this run that it reads has finished. Each unit ends
+`materialized`, `up_to_date`, `failed` or `skipped` (an upstream unit failed in this run,
+or the circuit breaker opened); independent branches keep going after a failure. Data is
+durable before the catalog says it exists: storage writes fsync before the catalog
+commit, which happens here, in one process, after the write.
 """
 
 from __future__ import annotations
 
-import logging
-import time
+import heapq
+import itertools
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from ..catalog.records import FAILED as ATTEMPT_FAILED
 from ..catalog.records import INTERRUPTED, MATERIALIZED, MaterializationRecord, PartitionState
-from ..definitions.context import AssetContext
-from ..definitions.storage import Parquet
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan, PlannedUnit
-from ..planning.staleness import (
-    FORCED,
-    Lineage,
-    States,
-    Unit,
-    UpstreamRead,
-    consumed_inputs,
-    stale_reason,
-)
-from ..planning.watermarks import high_water_mark, parse_watermark
-from ..storage.base import Storage, open_storage
-from .cache import TableCache
-from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
+from ..planning.staleness import Lineage, Unit, consumed_inputs, stale_reason
+from ..planning.watermarks import high_water_mark
 from .report import FAILED, SKIPPED, UP_TO_DATE, UnitResult
-from .retries import call_with_retry
-from .watermarks import watermark_of
+from .unit import UnitJob, UnitOutcome
+from .workers import Executor
 
-log = logging.getLogger("partita")
+OLDEST_FIRST = "oldest-first"
+NEWEST_FIRST = "newest-first"
+ORDERS = (OLDEST_FIRST, NEWEST_FIRST)
+
+
+@dataclass
+class RunOptions:
+    """How to run: force, ordering, and the circuit breaker."""
+
+    force: bool = False
+    order: str = OLDEST_FIRST
+    max_failures: int | None = None
 
 
 @dataclass
 class Runner:
-    """Runs the units of one plan and keeps the in-memory partition states current."""
+    """Runs one plan; `states` is updated in memory as outcomes are recorded."""
 
     graph: AssetGraph
-    warehouse: Path
     catalog: Any
     run_id: str
     states: dict[str, dict[str | None, PartitionState]]
-    force: bool = False
-    sleep: Callable[[float], None] = time.sleep
+    options: RunOptions = field(default_factory=RunOptions)
     on_unit_done: Callable[[UnitResult], None] = lambda result: None
-    cache: TableCache = field(default_factory=TableCache)
-    _storages: dict[str, Storage] = field(default_factory=dict)
+    results: dict[Unit, UnitResult] = field(default_factory=dict)
 
-    def storage(self, asset: str) -> Storage:
-        if asset not in self._storages:
-            definition = self.graph[asset]
-            hive_key = definition.partitions.hive_key if definition.partitions else None
-            self._storages[asset] = open_storage(
-                definition.storage, self.warehouse, asset, hive_key
-            )
-        return self._storages[asset]
-
-    def read_upstream(self, reads: list[UpstreamRead]) -> Any:
-        """One upstream asset's partitions for a unit; Parquet data through the run's cache."""
-        asset = reads[0].asset
-        cacheable = isinstance(self.graph[asset].storage, Parquet)
-        return read_upstream(reads, self.storage(asset), self.cache if cacheable else None)
-
-    def run(self, plan: Plan) -> list[UnitResult]:
-        """Execute every unit of the plan; a KeyboardInterrupt propagates after the unit in
-        progress is recorded as interrupted."""
+    def run(self, plan: Plan, executor: Executor) -> list[UnitResult]:
+        """Execute the plan; on KeyboardInterrupt the units in flight are recorded as
+        interrupted and the interrupt propagates."""
         lineage = Lineage(self.graph, plan.now)
-        pending: set[Unit] = {u.unit for u in plan.units if u.reason is not None}
-        broken: dict[Unit, str] = {}  # failed or skipped units, with a label for readers
-        results = []
+        schedule = _Schedule(plan, lineage, self.states, self._priority())
         for planned in plan.units:
-            pending.discard(planned.unit)
-            result = self._run_unit(lineage, planned, pending, broken)
-            if result.status in (FAILED, SKIPPED):
-                broken[planned.unit] = _label(planned.asset, planned.partition)
-            results.append(result)
-            self.on_unit_done(result)
-        return results
+            if planned.reason is None:
+                result = UnitResult(planned.asset, planned.partition, UP_TO_DATE, None)
+                self._finish(schedule, planned, result)
+        failures = 0
+        in_flight: dict[Unit, tuple[PlannedUnit, str, UnitJob]] = {}
+        try:
+            while schedule.ready or in_flight:
+                while schedule.ready and executor.has_capacity(len(in_flight)):
+                    planned = schedule.pop()
+                    if self._breaker_open(failures):
+                        self._finish(schedule, planned, self._skipped(planned, failures))
+                        continue
+                    decided = self._decide(lineage, planned)
+                    if isinstance(decided, UnitResult):
+                        self._finish(schedule, planned, decided)
+                        continue
+                    job = self._job(lineage, planned)
+                    in_flight[planned.unit] = (planned, decided, job)
+                    executor.submit(planned.unit, job)
+                if not in_flight:
+                    continue
+                unit, outcome = executor.next_done()
+                planned, reason, job = in_flight.pop(unit)
+                result = self._record_outcome(planned, reason, job, outcome)
+                failures += result.status == FAILED
+                self._finish(schedule, planned, result)
+        except KeyboardInterrupt:
+            for planned, _, _ in in_flight.values():
+                self._record_interrupted(planned)
+            raise
+        return [self.results[u.unit] for u in plan.units if u.unit in self.results]
 
-    def _run_unit(
-        self, lineage: Lineage, planned: PlannedUnit, pending: set[Unit], broken: dict[Unit, str]
-    ) -> UnitResult:
-        if planned.reason is None:
-            return UnitResult(planned.asset, planned.partition, UP_TO_DATE, None)
-        reads = list(lineage.reads(planned.asset, planned.index, self.states))
-        for read in reads:
-            label = broken.get((read.asset, read.partition))
-            if label is not None:
+    def _priority(self) -> Callable[[PlannedUnit], tuple]:
+        """Oldest (or newest) partitions first; upstream assets before downstream."""
+        position = {asset: i for i, asset in enumerate(self.graph.order)}
+        sign = -1 if self.options.order == NEWEST_FIRST else 1
+
+        def priority(planned: PlannedUnit) -> tuple:
+            partitions = self.graph[planned.asset].partitions
+            moment = 0.0
+            if planned.index is not None and hasattr(partitions, "partition_start"):
+                moment = partitions.partition_start(planned.index).timestamp()
+            elif planned.index is not None:
+                moment = float(planned.index)
+            return (sign * moment, position[planned.asset])
+
+        return priority
+
+    def _breaker_open(self, failures: int) -> bool:
+        limit = self.options.max_failures
+        return limit is not None and failures >= limit
+
+    def _skipped(self, planned: PlannedUnit, failures: int) -> UnitResult:
+        return UnitResult(
+            planned.asset,
+            planned.partition,
+            SKIPPED,
+            f"not started: {failures} units failed (--max-failures {self.options.max_failures})",
+        )
+
+    def _decide(self, lineage: Lineage, planned: PlannedUnit) -> UnitResult | str:
+        """Skip (an upstream unit failed), cut off (upstream rebuilt identically), or the
+        reason to run."""
+        for read in lineage.reads(planned.asset, planned.index, self.states):
+            upstream = self.results.get((read.asset, read.partition))
+            if upstream is not None and upstream.status in (FAILED, SKIPPED):
+                label = read.asset if read.partition is None else f"{read.asset} {read.partition}"
                 return UnitResult(
                     planned.asset, planned.partition, SKIPPED, f"upstream failed: {label}"
                 )
-        # Re-check now that upstream units have run: an identical rebuild upstream
-        # leaves this unit up to date (early cutoff).
+        # Everything this unit reads has finished: re-check against the new versions.
         reason = stale_reason(
-            lineage, planned.asset, planned.index, self.states, pending, self.force
+            lineage, planned.asset, planned.index, self.states, (), self.options.force
         )
         if reason is None:
             return UnitResult(planned.asset, planned.partition, UP_TO_DATE, planned.reason)
-        return self._materialize(lineage, planned, reads, reason)
+        return reason
 
-    def _materialize(self, lineage: Lineage, planned: PlannedUnit, reads, reason: str):
+    def _job(self, lineage: Lineage, planned: PlannedUnit) -> UnitJob:
+        return UnitJob(
+            asset=planned.asset,
+            partition=planned.partition,
+            index=planned.index,
+            reads=tuple(lineage.reads(planned.asset, planned.index, self.states)),
+            run_id=self.run_id,
+            previous_watermark=high_water_mark(self.states.get(planned.asset, {}).values()),
+        )
+
+    def _record_outcome(
+        self, planned: PlannedUnit, reason: str, job: UnitJob, outcome: UnitOutcome
+    ) -> UnitResult:
         definition = self.graph[planned.asset]
-        started = datetime.now(UTC)
-        clock = time.perf_counter()
-        attempts = 0
-
-        def count_attempt(attempt: int) -> None:
-            nonlocal attempts
-            attempts = attempt
-
-        def attempt() -> tuple[Any, Any]:
-            check_upstream_published(planned.asset, planned.partition, reads)
-            with _LazyDuckDB() as relations:
-                arguments = load_inputs(
-                    definition,
-                    reads,
-                    self.read_upstream,
-                    relations.connection,
-                    [d.parameter for d in self.graph.dependencies[planned.asset] if d.parameter],
-                )
-                if definition.wants_context:
-                    arguments["context"] = self._context(planned)
-                value = definition.fn(**arguments)
-                table = to_arrow(planned.asset, planned.partition, value)
-            written = self.storage(planned.asset).write(planned.partition, table)
-            if isinstance(definition.storage, Parquet):
-                # What Parquet stores reads back identical, so readers in this run reuse it.
-                self.cache.put(planned.asset, planned.partition, written.data_version, table)
-            return table, written
-
-        base = {
-            "asset": planned.asset,
-            "partition": planned.partition,
-            "run_id": self.run_id,
-            "started": started,
-            "code_version": definition.code_version,
-        }
-        try:
-            table, written = call_with_retry(
-                attempt,
-                definition.retry,
-                describe=_label(planned.asset, planned.partition),
-                log=log,
-                sleep=self.sleep,
-                on_attempt=count_attempt,
-            )
-        except KeyboardInterrupt:
-            self._record(
-                MaterializationRecord(
-                    **base,
-                    status=INTERRUPTED,
-                    finished=datetime.now(UTC),
-                    attempts=attempts,
-                    error="interrupted (Ctrl-C)",
-                )
-            )
-            raise
-        except Exception as error:
-            message = _error_message(planned, error)
-            log.debug("%s", message, exc_info=error)
-            self._record(
-                MaterializationRecord(
-                    **base,
-                    status=ATTEMPT_FAILED,
-                    finished=datetime.now(UTC),
-                    attempts=attempts,
-                    error=message,
-                )
-            )
-            return UnitResult(
-                planned.asset,
-                planned.partition,
-                FAILED,
-                reason,
-                attempts,
-                duration_s=time.perf_counter() - clock,
-                error=message,
-            )
+        status = MATERIALIZED if outcome.succeeded else ATTEMPT_FAILED
+        reads = job.reads if outcome.succeeded else ()
         self._record(
             MaterializationRecord(
-                **base,
-                status=MATERIALIZED,
-                finished=datetime.now(UTC),
-                attempts=attempts,
-                rows=written.rows,
-                bytes=written.bytes,
-                data_version=written.data_version,
-                inputs=consumed_inputs(reads),
-                watermark=watermark_of(table, definition.watermark),
+                asset=planned.asset,
+                partition=planned.partition,
+                run_id=self.run_id,
+                status=status,
+                started=outcome.started,
+                finished=outcome.finished,
+                attempts=outcome.attempts,
+                rows=outcome.rows,
+                bytes=outcome.bytes,
+                data_version=outcome.data_version,
+                code_version=definition.code_version,
+                inputs=consumed_inputs(list(reads)),
+                watermark=outcome.watermark,
+                error=outcome.error,
             )
         )
         return UnitResult(
             planned.asset,
             planned.partition,
-            MATERIALIZED,
+            MATERIALIZED if outcome.succeeded else FAILED,
             reason,
-            attempts,
-            written.rows,
-            time.perf_counter() - clock,
+            outcome.attempts,
+            outcome.rows,
+            outcome.duration_s,
+            outcome.error,
         )
 
-    def _context(self, planned: PlannedUnit) -> AssetContext:
-        partitions = self.graph[planned.asset].partitions
-        start = end = None
-        if planned.index is not None and hasattr(partitions, "partition_start"):
-            start = partitions.partition_start(planned.index)
-            end = partitions.partition_end(planned.index)
-        return AssetContext(
-            asset_name=planned.asset,
-            partition_key=planned.partition,
-            partition_start=start,
-            partition_end=end,
-            run_id=self.run_id,
-            log=logging.getLogger(f"partita.assets.{planned.asset}"),
-            watermark=parse_watermark(high_water_mark(self.states.get(planned.asset, {}).values())),
+    def _record_interrupted(self, planned: PlannedUnit) -> None:
+        moment = datetime.now(UTC)
+        self._record(
+            MaterializationRecord(
+                asset=planned.asset,
+                partition=planned.partition,
+                run_id=self.run_id,
+                status=INTERRUPTED,
+                started=moment,
+                finished=moment,
+                attempts=0,
+                code_version=self.graph[planned.asset].code_version,
+                error="interrupted (Ctrl-C)",
+            )
         )
 
     def _record(self, record: MaterializationRecord) -> None:
         self.catalog.record(record)
         asset_states = self.states.setdefault(record.asset, {})
         asset_states[record.partition] = next_state(asset_states.get(record.partition), record)
+
+    def _finish(self, schedule: _Schedule, planned: PlannedUnit, result: UnitResult) -> None:
+        self.results[planned.unit] = result
+        schedule.release(planned.unit)
+        self.on_unit_done(result)
+
+
+class _Schedule:
+    """The units still to run: a unit is ready once every unit of this run it reads is done."""
+
+    def __init__(self, plan: Plan, lineage: Lineage, states, priority) -> None:
+        self._priority = priority
+        self._sequence = itertools.count()
+        self.ready: list[tuple[tuple, int, PlannedUnit]] = []
+        self._waiting: dict[Unit, int] = {}
+        self._readers: dict[Unit, list[PlannedUnit]] = defaultdict(list)
+        to_run = {u.unit for u in plan.units if u.reason is not None}
+        for planned in plan.units:
+            if planned.reason is None:
+                continue
+            reads = lineage.reads(planned.asset, planned.index, states)
+            prerequisites = {(r.asset, r.partition) for r in reads} & to_run
+            prerequisites.discard(planned.unit)
+            self._waiting[planned.unit] = len(prerequisites)
+            for prerequisite in prerequisites:
+                self._readers[prerequisite].append(planned)
+            if not prerequisites:
+                self._push(planned)
+
+    def _push(self, planned: PlannedUnit) -> None:
+        heapq.heappush(self.ready, (self._priority(planned), next(self._sequence), planned))
+
+    def pop(self) -> PlannedUnit:
+        return heapq.heappop(self.ready)[-1]
+
+    def release(self, unit: Unit) -> None:
+        """`unit` has finished: readers with nothing else to wait for become ready."""
+        for reader in self._readers.pop(unit, ()):
+            self._waiting[reader.unit] -= 1
+            if self._waiting[reader.unit] == 0:
+                self._push(reader)
 
 
 def next_state(previous: PartitionState | None, record: MaterializationRecord) -> PartitionState:
@@ -250,41 +264,3 @@ def next_state(previous: PartitionState | None, record: MaterializationRecord) -
     return replace(
         previous, last_status=record.status, last_attempt_at=record.finished, error=record.error
     )
-
-
-def _label(asset: str, partition: str | None) -> str:
-    return asset if partition is None else f"{asset} {partition}"
-
-
-def _error_message(planned: PlannedUnit, error: BaseException) -> str:
-    where = f"asset '{planned.asset}'" + (
-        f" partition {planned.partition}" if planned.partition is not None else ""
-    )
-    text = str(error)
-    if text.startswith(where):
-        return text
-    return f"{where} failed: {type(error).__name__}: {text}"
-
-
-class _LazyDuckDB:
-    """An in-memory DuckDB connection for relation inputs, open only while the asset runs."""
-
-    def __init__(self) -> None:
-        self._connection = None
-
-    def connection(self):
-        if self._connection is None:
-            import duckdb
-
-            self._connection = duckdb.connect()
-        return self._connection
-
-    def __enter__(self) -> _LazyDuckDB:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._connection is not None:
-            self._connection.close()
-
-
-__all__ = ["FORCED", "Runner", "States", "next_state"]

@@ -125,7 +125,13 @@ class Workspace:
         reads = list(job.reads)
         check_upstream_published(job.asset, job.partition, reads)
         with _LazyDuckDB() as relations:
-            arguments = load_inputs(definition, reads, self.read_upstream, relations.connection)
+            arguments = load_inputs(
+                definition,
+                reads,
+                self.read_upstream,
+                relations.connection,
+                [d.parameter for d in self.graph.dependencies[job.asset] if d.parameter],
+            )
             if definition.wants_context:
                 arguments["context"] = self._context(job)
             value = definition.fn(**arguments)

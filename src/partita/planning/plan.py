@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,6 +36,10 @@ class Plan:
     def to_run(self) -> list[PlannedUnit]:
         return [unit for unit in self.units if unit.reason is not None]
 
+    def restricted_to(self, reasons: set[str]) -> Plan:
+        """Only the units that would run for one of `reasons` (e.g. `failed last time`)."""
+        return Plan(tuple(u for u in self.units if u.reason in reasons), self.now)
+
 
 def build_plan(
     graph: AssetGraph,
@@ -44,17 +48,24 @@ def build_plan(
     states: States,
     now: datetime,
     force: bool = False,
+    overdue: Mapping[Unit, str] | None = None,
 ) -> Plan:
     """Decide which units run and why, propagating staleness in topological order: a
-    unit planned to run makes exactly the downstream units that read it stale."""
+    unit planned to run makes exactly the downstream units that read it stale.
+
+    `overdue` names units to run although they are up to date (a freshness catch-up),
+    with the reason to give."""
     lineage = Lineage(graph, now)
     planned: set[Unit] = set()
     units: list[PlannedUnit] = []
     for asset in graph.sorted(assets):
         indices = target_indices(graph[asset], requested, now)
         for index in [None] if indices is None else indices:
+            key = lineage.key(asset, index)
             reason = stale_reason(lineage, asset, index, states, planned, force)
-            unit = PlannedUnit(asset, lineage.key(asset, index), index, reason)
+            if reason is None and overdue:
+                reason = overdue.get((asset, key))
+            unit = PlannedUnit(asset, key, index, reason)
             if reason is not None:
                 planned.add(unit.unit)
             units.append(unit)

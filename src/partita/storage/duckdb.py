@@ -203,9 +203,7 @@ class DuckDBStorage:
                     f"the data or fix DuckDB(merge_on=...)."
                 )
 
-    def _check_same_columns(
-        self, stored: set[str], partition: str | None, table: pa.Table
-    ) -> None:
+    def _check_same_columns(self, stored: set[str], partition: str | None, table: pa.Table) -> None:
         stored = stored - {PARTITION_COLUMN}
         incoming = {name.casefold() for name in table.column_names}
         if stored != incoming:

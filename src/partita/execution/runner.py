@@ -138,6 +138,7 @@ class Runner:
         return reason
 
     def _job(self, lineage: Lineage, planned: PlannedUnit) -> UnitJob:
+        state = self.states.get(planned.asset, {}).get(planned.partition)
         return UnitJob(
             asset=planned.asset,
             partition=planned.partition,
@@ -145,6 +146,7 @@ class Runner:
             reads=tuple(lineage.reads(planned.asset, planned.index, self.states)),
             run_id=self.run_id,
             previous_watermark=high_water_mark(self.states.get(planned.asset, {}).values()),
+            previous_data_version=state.data_version if state else None,
         )
 
     def _record_outcome(

@@ -4,10 +4,11 @@ the catalog, so the runner records every outcome in one place."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,8 @@ from ..definitions.context import AssetContext
 from ..definitions.storage import Parquet
 from ..graph.graph import AssetGraph
 from ..planning.staleness import UpstreamRead
-from ..planning.watermarks import parse_watermark
-from ..storage.base import Storage, open_storage
+from ..planning.watermarks import max_watermark, parse_watermark
+from ..storage.base import Storage, WriteResult, open_storage
 from .cache import TableCache
 from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
 from .retries import call_with_retry
@@ -36,6 +37,7 @@ class UnitJob:
     reads: tuple[UpstreamRead, ...]
     run_id: str
     previous_watermark: str | None
+    previous_data_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,10 @@ class Workspace:
             return UnitOutcome(
                 started, datetime.now(UTC), attempts, time.perf_counter() - clock, error=message
             )
+        watermark = watermark_of(table, definition.watermark)
+        if getattr(definition.storage, "merge_on", None):
+            # Upserted rows join the rows already stored: the mark can only move forward.
+            watermark = max_watermark([job.previous_watermark, watermark])
         return UnitOutcome(
             started,
             datetime.now(UTC),
@@ -117,7 +123,7 @@ class Workspace:
             rows=written.rows,
             bytes=written.bytes,
             data_version=written.data_version,
-            watermark=watermark_of(table, definition.watermark),
+            watermark=watermark,
         )
 
     def _attempt(self, job: UnitJob) -> tuple[Any, Any]:
@@ -139,6 +145,8 @@ class Workspace:
         if definition.watermark is not None:
             watermark_of(table, definition.watermark)  # a missing column fails before writing
         written = self.storage(job.asset).write(job.partition, table)
+        if getattr(definition.storage, "merge_on", None):
+            written = replace(written, data_version=_merged_version(job, written))
         if isinstance(definition.storage, Parquet):
             # What Parquet stores reads back identical, so readers in this run reuse it.
             self.cache.put(job.asset, job.partition, written.data_version, table)
@@ -159,6 +167,17 @@ class Workspace:
             log=logging.getLogger(f"partita.assets.{job.asset}"),
             watermark=parse_watermark(job.previous_watermark),
         )
+
+
+def _merged_version(job: UnitJob, written: WriteResult) -> str:
+    """An upsert changes the table by the incoming rows: its version chains the previous
+    one with theirs, and no rows at all leave it (and everything downstream) unchanged."""
+    previous = job.previous_data_version
+    if previous is None:
+        return written.data_version
+    if written.rows == 0:
+        return previous
+    return hashlib.sha256(f"{previous}:{written.data_version}".encode()).hexdigest()[:16]
 
 
 def _label(asset: str, partition: str | None) -> str:

@@ -41,11 +41,15 @@ def _sort_key(value: str) -> tuple[int, float | str]:
         return (1, value)
 
 
+def max_watermark(marks: Iterable[str | None]) -> str | None:
+    """The greatest of some watermarks (numbers compare as numbers, ISO timestamps as text)."""
+    present = [mark for mark in marks if mark is not None]
+    return max(present, key=_sort_key) if present else None
+
+
 def high_water_mark(states: Iterable[PartitionState]) -> str | None:
-    """The maximum watermark over an asset's published partitions (numbers compare as
-    numbers, ISO timestamps as text)."""
-    marks = [state.watermark for state in states if state.watermark is not None]
-    return max(marks, key=_sort_key) if marks else None
+    """The maximum watermark over an asset's published partitions."""
+    return max_watermark(state.watermark for state in states)
 
 
 def parse_watermark(text: str | None) -> Any:

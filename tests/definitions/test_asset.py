@@ -123,7 +123,7 @@ def test_decorator_with_every_keyword() -> None:
     assert original.retry is retry
     assert original.watermark == "time_hour"
     assert original.code_version == "v7"
-    assert original.checks == (not_null,)
+    assert [check.name for check in original.checks] == ["not_null"]
     assert original.description == "Explicit description."
     assert original.group == "metrics"
     assert dict(original.tags) == {"source": "x"}

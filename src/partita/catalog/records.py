@@ -28,6 +28,24 @@ class ConsumedInput:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The outcome of one data-quality check on the data of one attempt."""
+
+    name: str
+    severity: str  # "error" (blocks publishing) | "warn"
+    passed: bool
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseHolder:
+    """The run (and its process) currently holding a unit's lease."""
+
+    run_id: str
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
 class MaterializationRecord:
     """One attempt of one unit (asset, partition), after its retries."""
 
@@ -45,6 +63,7 @@ class MaterializationRecord:
     inputs: tuple[ConsumedInput, ...] = ()
     watermark: str | None = None  # max of the watermark column, as text (ISO for datetimes)
     error: str | None = None
+    checks: tuple[CheckResult, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,14 +35,16 @@ from partita.catalog.records import (
     INTERRUPTED,
     MATERIALIZED,
     RUNNING,
+    CheckResult,
     ConsumedInput,
+    LeaseHolder,
     MaterializationRecord,
     PartitionState,
     RunRecord,
 )
 from partita.errors import CatalogError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_SECONDS = 30.0
 _UNPARTITIONED = ""
 _JSON_DECODER = json.JSONDecoder()
@@ -101,6 +103,31 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID
         """,
         "PRAGMA user_version = 1",
+    ),
+    (
+        # Data-quality check results of each attempt.
+        """
+        CREATE TABLE check_results (
+            materialization_id INTEGER NOT NULL REFERENCES materializations (id),
+            name TEXT NOT NULL,
+            severity TEXT NOT NULL CHECK (severity IN ('error', 'warn')),
+            passed INTEGER NOT NULL,
+            message TEXT
+        )
+        """,
+        "CREATE INDEX check_results_by_attempt ON check_results (materialization_id)",
+        # A unit is leased by the run working on it, so overlapping runs never run it twice.
+        """
+        CREATE TABLE leases (
+            asset TEXT NOT NULL,
+            partition TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            heartbeat TEXT NOT NULL,
+            PRIMARY KEY (asset, partition)
+        ) WITHOUT ROWID
+        """,
+        "PRAGMA user_version = 2",
     ),
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
@@ -282,10 +309,84 @@ class SQLiteCatalog:
             else f"record {len(records)} materializations"
         )
         with self._transaction(action) as connection:
-            connection.executemany(_INSERT_HISTORY, parameters)
             for record, values in zip(records, parameters, strict=True):
+                cursor = connection.execute(_INSERT_HISTORY, values)
                 upsert = _UPSERT_SUCCESS if record.status == MATERIALIZED else _UPSERT_FAILURE
                 connection.execute(upsert, values)
+                connection.executemany(
+                    "INSERT INTO check_results VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (cursor.lastrowid, c.name, c.severity, int(c.passed), c.message)
+                        for c in record.checks
+                    ],
+                )
+                connection.execute(
+                    "DELETE FROM leases WHERE asset = ? AND partition = ? AND run_id = ?",
+                    (values["asset"], values["partition"], values["run_id"]),
+                )
+
+    def failed_checks(self) -> list[tuple[str, str | None, CheckResult]]:
+        """Checks that did not pass in the latest attempt of each unit."""
+        with self._reading("read check results") as connection:
+            rows = connection.execute(
+                "SELECT m.asset, m.partition, c.name, c.severity, c.passed, c.message "
+                "FROM check_results c JOIN materializations m ON m.id = c.materialization_id "
+                "WHERE c.passed = 0 AND m.id IN "
+                "(SELECT max(id) FROM materializations GROUP BY asset, partition) "
+                "ORDER BY m.asset, m.partition, c.name"
+            ).fetchall()
+        return [
+            (asset, partition or None, CheckResult(name, severity, bool(passed), message))
+            for asset, partition, name, severity, passed, message in rows
+        ]
+
+    # --- leases ---
+
+    def acquire_lease(
+        self, asset: str, partition: str | None, run_id: str, now: datetime, stale_after: float
+    ) -> LeaseHolder | None:
+        """Lease a unit for `run_id`. Returns None when leased, or the live holder.
+
+        A lease whose process is gone, or whose heartbeat is older than `stale_after`
+        seconds, is taken over.
+        """
+        key = _UNPARTITIONED if partition is None else partition
+        with self._transaction(f"lease {_unit_label(asset, partition)}") as connection:
+            row = connection.execute(
+                "SELECT run_id, pid, heartbeat FROM leases WHERE asset = ? AND partition = ?",
+                (asset, key),
+            ).fetchone()
+            if row is not None and row[0] != run_id:
+                age = (now - datetime.fromisoformat(row[2])).total_seconds()
+                if _process_is_alive(row[1]) and age <= stale_after:
+                    return LeaseHolder(run_id=row[0], pid=row[1])
+            connection.execute(
+                "INSERT OR REPLACE INTO leases VALUES (?, ?, ?, ?, ?)",
+                (asset, key, run_id, os.getpid(), self._timestamp(now)),
+            )
+        return None
+
+    def heartbeat(self, run_id: str, now: datetime) -> None:
+        """Keep the run's leases alive."""
+        with self._transaction(f"refresh the leases of run {run_id}") as connection:
+            connection.execute(
+                "UPDATE leases SET heartbeat = ? WHERE run_id = ?", (self._timestamp(now), run_id)
+            )
+
+    def release_leases(self, run_id: str) -> None:
+        """Drop every lease the run still holds (at its end)."""
+        with self._transaction(f"release the leases of run {run_id}") as connection:
+            connection.execute("DELETE FROM leases WHERE run_id = ?", (run_id,))
+
+    def state(self, asset: str, partition: str | None) -> PartitionState | None:
+        """The current state of one unit, read fresh (another run may have changed it)."""
+        key = _UNPARTITIONED if partition is None else partition
+        found = self._read_states(
+            f"read the state of {_unit_label(asset, partition)}",
+            "WHERE asset = ? AND partition = ?",
+            (asset, key),
+        )
+        return found.get(asset, {}).get(partition)
 
     def states(self, asset: str) -> dict[str | None, PartitionState]:
         """The current state of every recorded partition of `asset`, by partition."""
@@ -497,7 +598,7 @@ def _sql_limit(limit: int | None) -> int:
 
 
 def _unit_name(record: MaterializationRecord) -> str:
-    return record.asset if record.partition is None else f"{record.asset}[{record.partition}]"
+    return _unit_label(record.asset, record.partition)
 
 
 def _process_is_alive(pid: int | None) -> bool:
@@ -614,3 +715,7 @@ def _run_from_row(row: Sequence[Any]) -> RunRecord:
         counts=json.loads(counts),
         pid=pid,
     )
+
+
+def _unit_label(asset: str, partition: str | None) -> str:
+    return asset if partition is None else f"{asset} {partition}"

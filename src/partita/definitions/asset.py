@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from ..checks import Check, as_check
 from .partitions import Partitions
 from .policies import FreshnessPolicy, Retry
 from .storage import DuckDB, Parquet, StorageSpec
@@ -36,7 +37,10 @@ ASSET_OPTIONS = (
     "description",
     "group",
     "tags",
+    "schema",
 )
+
+SCHEMA_MODES = ("strict", "evolve")
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class AssetDefinition:
     description: str
     group: str
     tags: Mapping[str, str]
+    schema: str
     module: str
     file: str
     line: int
@@ -114,7 +119,9 @@ def asset(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     """Declare a data asset. Works bare (`@asset`) and with keywords (`@asset(deps=[...])`).
 
     Keywords: name, deps, partitions, storage (default `Parquet()`), freshness, retry,
-    watermark, code_version, checks, description (default: the docstring), group, tags.
+    watermark, code_version, checks, description (default: the docstring), group, tags,
+    schema (`"strict"`, the default: a partition whose columns or types differ from the
+    published ones fails; `"evolve"`: new columns are added).
     """
     if fn is not None:
         return _define(fn, options)
@@ -163,10 +170,11 @@ def _define(fn: Callable[..., Any], options: dict[str, Any]) -> AssetDefinition:
         retry=_typed(options, "retry", Retry, problems),
         watermark=options.get("watermark"),
         explicit_code_version=options.get("code_version"),
-        checks=tuple(options.get("checks") or ()),
+        checks=_checks(options.get("checks"), problems),
         description=options.get("description") or inspect.cleandoc(fn.__doc__ or ""),
         group=options.get("group") or "default",
         tags=dict(options.get("tags") or {}),
+        schema=_schema_mode(options.get("schema"), problems),
         module=getattr(fn, "__module__", "") or "",
         file=code.co_filename if code else "<unknown>",
         line=code.co_firstlineno if code else 0,
@@ -180,6 +188,25 @@ def _typed(options: dict[str, Any], key: str, kind: type, problems: list[str]) -
         problems.append(f"{key}= must be a {kind.__name__}(...), not {value!r}")
         return None
     return value
+
+
+def _checks(checks: Any, problems: list[str]) -> tuple[Check, ...]:
+    normalized = []
+    for check in checks or ():
+        try:
+            normalized.append(as_check(check))
+        except (TypeError, ValueError) as error:
+            problems.append(str(error))
+    return tuple(normalized)
+
+
+def _schema_mode(mode: Any, problems: list[str]) -> str:
+    if mode is None:
+        return "strict"
+    if mode not in SCHEMA_MODES:
+        problems.append(f"schema= must be 'strict' or 'evolve', not {mode!r}")
+        return "strict"
+    return mode
 
 
 def _normalize_deps(deps: Sequence[Any] | None, problems: list[str]) -> tuple[AssetDep, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..definitions.partitions import TimePartitions
@@ -78,7 +78,8 @@ def assess(
     if partitions is None:
         state = states.get(asset, {}).get(None)
         if state is None or state.materialized_at is None:
-            return FreshnessResult(asset, OVERDUE, reason="missing")
+            # A first attempt that failed says so (as planning does), not just "missing".
+            return FreshnessResult(asset, OVERDUE, reason=reasons.get((asset, None)) or "missing")
         deadline = state.materialized_at + policy.max_lag
         lag = (now - state.materialized_at).total_seconds()
         reason = reasons.get((asset, None))
@@ -93,15 +94,30 @@ def assess(
     if expected_index < 0:
         return FreshnessResult(asset, FRESH, latest_partition=latest, reason="no partition due")
     expected = partitions.key(expected_index)
-    due = partitions.partition_end(expected_index)
-    # Add the lag in absolute time, so a deadline across a DST change is still max_lag away.
-    deadline = (due.astimezone(UTC) + policy.max_lag).astimezone(due.tzinfo)
+    deadline = _deadline(partitions, expected_index, policy.max_lag)
     lag = _lag(partitions, latest, now)
     reason = reasons.get((asset, expected), "missing")
     verdict = FRESH if reason is None else (PENDING if now < deadline else OVERDUE)
+    if verdict == PENDING:
+        # The latest partition is not due yet, but an earlier one whose deadline has passed
+        # (the latest complete at now - max_lag) still not up to date makes it overdue now.
+        due_index = partitions.last_complete_index(now.astimezone(UTC) - policy.max_lag)
+        due_key = partitions.key(due_index) if 0 <= due_index < expected_index else None
+        due_reason = reasons.get((asset, due_key), "missing") if due_key else None
+        if due_reason is not None:
+            verdict = OVERDUE
+            deadline = _deadline(partitions, due_index, policy.max_lag)
+            reason = f"{due_reason}: {due_key}"
     return FreshnessResult(
         asset, verdict, expected, latest, deadline, lag, None if verdict == FRESH else reason
     )
+
+
+def _deadline(partitions: TimePartitions, index: int, max_lag: timedelta) -> datetime:
+    """The partition's interval end plus max_lag, added in absolute time so a deadline
+    across a DST change is still max_lag away."""
+    end = partitions.partition_end(index)
+    return (end.astimezone(UTC) + max_lag).astimezone(end.tzinfo)
 
 
 def _lag(partitions: TimePartitions, latest: str | None, now: datetime) -> float | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..catalog.records import PartitionState
@@ -38,11 +38,17 @@ def _sort_key(value: str) -> tuple[int, float | str]:
     try:
         return (0, float(value))
     except ValueError:
-        return (1, value)
+        pass
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return (2, value)
+    # As instants: text order is wrong across offsets (a DST change, another zone).
+    return (1, (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
 def max_watermark(marks: Iterable[str | None]) -> str | None:
-    """The greatest of some watermarks (numbers compare as numbers, ISO timestamps as text)."""
+    """The greatest of some watermarks (numbers compare as numbers, ISO timestamps as instants)."""
     present = [mark for mark in marks if mark is not None]
     return max(present, key=_sort_key) if present else None
 

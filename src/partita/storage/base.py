@@ -24,8 +24,13 @@ class WriteResult:
 class Storage(Protocol):
     """Reads and writes one asset's data, partition by partition."""
 
-    def write(self, partition: str | None, table: pa.Table) -> WriteResult:
-        """Replace the data of `partition` (None: the unpartitioned asset) with `table`."""
+    def write(self, partition: str | None, table: pa.Table, evolve: bool = False) -> WriteResult:
+        """Replace the data of `partition` (None: the unpartitioned asset) with `table`;
+        `evolve` lets new columns in."""
+        ...
+
+    def published_schema(self, excluding: str | None = None) -> pa.Schema | None:
+        """The schema the asset's published data has, apart from partition `excluding`."""
         ...
 
     def read(self, partitions: list[str] | None) -> pa.Table:

@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from partita.errors import StorageError
+from partita.faults import fault_point
 from partita.storage.base import WriteResult, describe_location
 from partita.storage.encoding import data_version, encode_parquet
 from partita.storage.paths import check_relative_file, ensure_inside
@@ -64,8 +65,10 @@ class DuckDBStorage:
                 f"{_RESERVED_PREFIX!r}. Set DuckDB(table=...) to another name."
             )
 
-    def write(self, partition: str | None, table: pa.Table) -> WriteResult:
-        """Replace the partition's rows (or upsert on `merge_on`) in one transaction."""
+    def write(self, partition: str | None, table: pa.Table, evolve: bool = False) -> WriteResult:
+        """Replace the partition's rows (or upsert on `merge_on`) in one transaction.
+
+        With `evolve`, columns new in `table` are added to the table in that transaction."""
         self._check_partition(partition)
         self._check_columns(partition, table)
         version = data_version(encode_parquet(table))
@@ -74,6 +77,8 @@ class DuckDBStorage:
             stored = _stored_columns(connection, self.table)
             connection.execute("BEGIN TRANSACTION")
             try:
+                if evolve and stored:
+                    stored = self._add_new_columns(connection, stored)
                 self._write_in_transaction(connection, partition, table, stored)
                 connection.execute("COMMIT")
             except BaseException:
@@ -164,6 +169,7 @@ class DuckDBStorage:
             connection.execute(f"DELETE FROM {target} USING {incoming} WHERE {matches}")
         else:
             connection.execute(f"DELETE FROM {target} WHERE {partition_column} = ?", [partition])
+        fault_point("duckdb-transaction")
         if self.partitioned:
             connection.execute(
                 f"INSERT INTO {target} BY NAME "
@@ -173,6 +179,32 @@ class DuckDBStorage:
             self._record_partition(connection, partition)
         else:
             connection.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {incoming}")
+
+    def _add_new_columns(
+        self, connection: duckdb.DuckDBPyConnection, stored: set[str]
+    ) -> set[str]:
+        """ALTER the table to add the incoming columns it lacks, with DuckDB's own types."""
+        incoming = connection.execute(
+            f"DESCRIBE SELECT * FROM {quote_identifier(_INCOMING_VIEW)}"
+        ).fetchall()
+        for name, column_type, *_ in incoming:
+            if name.casefold() not in stored:
+                connection.execute(
+                    f"ALTER TABLE {quote_identifier(self.table)} "
+                    f"ADD COLUMN {quote_identifier(name)} {column_type}"
+                )
+        return stored | {row[0].casefold() for row in incoming}
+
+    def published_schema(self, excluding: str | None = None) -> pa.Schema | None:
+        """The table's schema without the partition column (None if there is no table)."""
+        if not self.path.is_file():
+            return None
+        with self._connection(None, read_only=True) as connection:
+            if not self._table_exists(connection):
+                return None
+            exclude = f" EXCLUDE ({quote_identifier(PARTITION_COLUMN)})" if self.partitioned else ""
+            query = f"SELECT *{exclude} FROM {quote_identifier(self.table)} LIMIT 0"
+            return connection.sql(query).to_arrow_table().schema
 
     def _check_partition(self, partition: str | None) -> None:
         if self.partitioned and partition is None:

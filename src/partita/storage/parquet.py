@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from partita.errors import StorageError
+from partita.faults import fault_point
 from partita.storage.base import WriteResult, describe_location
 from partita.storage.encoding import data_version, encode_parquet
 from partita.storage.paths import (
@@ -45,8 +46,10 @@ class ParquetStorage:
         self.hive_key = hive_key
         self.root = ensure_inside(warehouse / asset, warehouse)
 
-    def write(self, partition: str | None, table: pa.Table) -> WriteResult:
-        """Replace the partition's file with `table`: readers see the old or the new file."""
+    def write(self, partition: str | None, table: pa.Table, evolve: bool = False) -> WriteResult:
+        """Replace the partition's file with `table`: readers see the old or the new file.
+
+        `evolve` needs nothing here: each partition file carries its own schema."""
         self._check_no_hive_column(partition, table)
         path = self._file(partition)
         encoded = encode_parquet(table)
@@ -54,7 +57,11 @@ class ParquetStorage:
         try:
             created = _make_directories(path.parent)
             with open(temporary, "wb") as file:
-                file.write(encoded)
+                half = len(encoded) // 2
+                file.write(encoded[:half])
+                file.flush()
+                fault_point("parquet-write")
+                file.write(encoded[half:])
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, path)
@@ -136,6 +143,21 @@ class ParquetStorage:
             )
         directory = self.root / f"{self.hive_key}={encode_partition_value(partition)}"
         return ensure_inside(directory, self.warehouse) / FILE_NAME
+
+    def published_schema(self, excluding: str | None = None) -> pa.Schema | None:
+        """The schema of a published partition other than `excluding` (None if there is
+        none, or for an unpartitioned asset, which is replaced whole)."""
+        if self.hive_key is None or not self.root.is_dir():
+            return None
+        skip = f"{self.hive_key}={encode_partition_value(excluding)}" if excluding else None
+        for directory in self.root.iterdir():
+            path = directory / FILE_NAME
+            if directory.name != skip and not directory.name.startswith(".") and path.is_file():
+                try:
+                    return pq.read_schema(path).remove_metadata()
+                except (OSError, pa.ArrowException):
+                    continue  # an unreadable file is reported when it is read
+        return None
 
     def _stored_partitions(self) -> list[str]:
         if not self.root.is_dir():

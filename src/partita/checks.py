@@ -1,0 +1,181 @@
+"""Data-quality checks run on new data before it is published (write-audit-publish).
+
+`@asset(checks=[not_null("id"), unique("id"), row_count(min=1)])`. A failing check with
+severity `"error"` (the default) fails the unit and nothing is published; `"warn"`
+records the failure and publishes. Any callable taking the data (a pandas DataFrame, or
+a pyarrow Table when annotated so) and returning a bool, or raising, is a check too.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SEVERITIES = ("error", "warn")
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named test of an asset's data; `evaluate` returns None when it passes, else why."""
+
+    name: str
+    evaluate: Callable[[Any], str | None]
+    severity: str = "error"
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"check severity must be 'error' or 'warn', not {self.severity!r}")
+
+
+def _columns_present(table, columns: Iterable[str]) -> str | None:
+    missing = [column for column in columns if column not in table.column_names]
+    return f"missing column(s) {', '.join(missing)}" if missing else None
+
+
+def not_null(*columns: str, severity: str = "error") -> Check:
+    """No nulls (or NaN) in any of `columns`."""
+
+    def evaluate(table) -> str | None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        problem = _columns_present(table, columns)
+        if problem:
+            return problem
+        found = []
+        for column in columns:
+            values = table[column]
+            nulls = values.null_count
+            if pa.types.is_floating(values.type):
+                nulls += pc.sum(pc.is_nan(values)).as_py() or 0
+            if nulls:
+                found.append(f"{column} has {nulls} null(s)")
+        return "; ".join(found) or None
+
+    return Check(f"not_null({', '.join(columns)})", evaluate, severity)
+
+
+def unique(*columns: str, severity: str = "error") -> Check:
+    """No two rows share the same values in `columns`."""
+
+    def evaluate(table) -> str | None:
+        import pyarrow.compute as pc
+
+        problem = _columns_present(table, columns)
+        if problem:
+            return problem
+        counts = table.select(list(columns)).group_by(list(columns)).aggregate([([], "count_all")])
+        duplicated = counts.filter(pc.greater(counts["count_all"], 1))
+        if duplicated.num_rows == 0:
+            return None
+        example = {c: duplicated[c][0].as_py() for c in columns}
+        return f"{duplicated.num_rows} duplicated key(s), e.g. {example}"
+
+    return Check(f"unique({', '.join(columns)})", evaluate, severity)
+
+
+def row_count(min: int | None = None, max: int | None = None, severity: str = "error") -> Check:
+    """The number of rows is within [min, max] (either bound optional)."""
+
+    def evaluate(table) -> str | None:
+        rows = table.num_rows
+        if min is not None and rows < min:
+            return f"{rows} rows, fewer than the minimum {min}"
+        if max is not None and rows > max:
+            return f"{rows} rows, more than the maximum {max}"
+        return None
+
+    return Check(f"row_count(min={min}, max={max})", evaluate, severity)
+
+
+def accepted_values(column: str, values: Iterable[Any], severity: str = "error") -> Check:
+    """Every non-null value of `column` is one of `values`."""
+    accepted = list(values)
+
+    def evaluate(table) -> str | None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        problem = _columns_present(table, [column])
+        if problem:
+            return problem
+        column_values = table[column]
+        allowed = pa.array(accepted).cast(column_values.type)
+        outside = pc.filter(column_values, pc.invert(pc.is_in(column_values, value_set=allowed)))
+        outside = pc.drop_null(outside)
+        if len(outside) == 0:
+            return None
+        examples = sorted({str(v) for v in outside.to_pylist()})[:5]
+        return f"{len(outside)} value(s) of {column} not accepted, e.g. {', '.join(examples)}"
+
+    return Check(f"accepted_values({column})", evaluate, severity)
+
+
+_TYPE_ALIASES = {
+    "string": {"string", "large_string"},
+    "str": {"string", "large_string"},
+    "int": {"int64"},
+    "float": {"double"},
+    "bool": {"bool"},
+}
+
+
+def expect_columns(columns: Mapping[str, Any], severity: str = "error") -> Check:
+    """The data has these columns with these types (`"int64"`, `"string"`, a pyarrow type)."""
+
+    def evaluate(table) -> str | None:
+        problems = []
+        for name, expected in columns.items():
+            if name not in table.column_names:
+                problems.append(f"missing column {name}")
+                continue
+            actual = str(table.schema.field(name).type)
+            wanted = _TYPE_ALIASES.get(str(expected), {str(expected)})
+            if actual not in wanted:
+                problems.append(f"{name} is {actual}, expected {expected}")
+        return "; ".join(problems) or None
+
+    return Check(f"expect_columns({', '.join(columns)})", evaluate, severity)
+
+
+def as_check(value: Any) -> Check:
+    """A `Check` as given, or one wrapping a callable that returns a bool or raises."""
+    if isinstance(value, Check):
+        return value
+    if not callable(value):
+        raise TypeError(f"checks= takes partita.checks objects or callables, not {value!r}")
+    name = getattr(value, "__name__", type(value).__name__)
+    wants_arrow = _wants_arrow(value)
+
+    def evaluate(table) -> str | None:
+        data = table if wants_arrow else table.to_pandas()
+        try:
+            passed = value(data)
+        except Exception as error:
+            return f"raised {type(error).__name__}: {error}"
+        return None if passed is None or bool(passed) else "returned False"
+
+    return Check(name, evaluate)
+
+
+def _wants_arrow(function: Callable[..., Any]) -> bool:
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    annotation = parameters[0].annotation if parameters else None
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    return text in ("Table", "pa.Table", "pyarrow.Table")
+
+
+__all__ = [
+    "Check",
+    "accepted_values",
+    "as_check",
+    "expect_columns",
+    "not_null",
+    "row_count",
+    "unique",
+]

@@ -1,0 +1,30 @@
+"""Fault injection for crash tests: `PARTITA_FAULT=POINT[@N]` kills this process with
+SIGKILL the Nth time (default: first) it reaches POINT.
+
+Points: `asset` (the asset function has returned, nothing written), `parquet-write`
+(half of a Parquet file written), `duckdb-transaction` (rows deleted, new rows not yet
+committed), `before-catalog-commit` (data durable on disk, catalog not yet told).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+FAULT_ENVIRONMENT = "PARTITA_FAULT"
+FAULT_POINTS = ("asset", "parquet-write", "duckdb-transaction", "before-catalog-commit")
+
+_hits: dict[str, int] = {}
+
+
+def fault_point(name: str) -> None:
+    """Die here, without any cleanup, when the environment asks for it."""
+    wanted = os.environ.get(FAULT_ENVIRONMENT)
+    if not wanted:
+        return
+    point, _, nth = wanted.partition("@")
+    if point != name:
+        return
+    _hits[name] = _hits.get(name, 0) + 1
+    if _hits[name] >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)

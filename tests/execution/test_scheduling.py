@@ -104,7 +104,10 @@ def test_the_circuit_breaker_stops_starting_units_after_max_failures(ordered) ->
     assert report.status == "failed"
     # Skipped units were never attempted: the next run sees them as missing, not failed.
     plan = {u.partition: u.reason for u in ordered.load().plan("events", now=NOW).to_run}
-    assert plan == {**dict.fromkeys(DAYS[:2], "failed last time"), **dict.fromkeys(DAYS[2:], "missing")}
+    assert plan == {
+        **dict.fromkeys(DAYS[:2], "failed last time"),
+        **dict.fromkeys(DAYS[2:], "missing"),
+    }
 
 
 def test_the_circuit_breaker_counts_only_failures(ordered) -> None:
@@ -194,7 +197,8 @@ def raw(context):
 @asset(partitions=DAILY, deps=[AssetDep("raw", offset=(-2, 0))])
 def rolling(raw, context):
     note("start rolling " + context.partition_key + " pid " + str(os.getpid()))
-    out = raw.groupby("carrier", as_index=False).agg(delay=("delay", "mean"), days=("day", "nunique"))
+    by_carrier = raw.groupby("carrier", as_index=False)
+    out = by_carrier.agg(delay=("delay", "mean"), days=("day", "nunique"))
     note("end rolling " + context.partition_key)
     return out
 
@@ -202,7 +206,8 @@ def rolling(raw, context):
 @asset(partitions=DAILY, storage=DuckDB(table="daily_delays"))
 def daily_delays(raw, context):
     note("start daily_delays " + context.partition_key)
-    out = raw.groupby("carrier", as_index=False).agg(flights=("delay", "size"), delay=("delay", "mean"))
+    by_carrier = raw.groupby("carrier", as_index=False)
+    out = by_carrier.agg(flights=("delay", "size"), delay=("delay", "mean"))
     return out.sort_values("carrier").reset_index(drop=True)
 
 

@@ -373,6 +373,15 @@ class SQLiteCatalog:
                 "UPDATE leases SET heartbeat = ? WHERE run_id = ?", (self._timestamp(now), run_id)
             )
 
+    def release_lease(self, asset: str, partition: str | None, run_id: str) -> None:
+        """Drop one lease of the run (the unit turned out not to need running)."""
+        key = _UNPARTITIONED if partition is None else partition
+        with self._transaction(f"release {_unit_label(asset, partition)}") as connection:
+            connection.execute(
+                "DELETE FROM leases WHERE asset = ? AND partition = ? AND run_id = ?",
+                (asset, key, run_id),
+            )
+
     def release_leases(self, run_id: str) -> None:
         """Drop every lease the run still holds (at its end)."""
         with self._transaction(f"release the leases of run {run_id}") as connection:

@@ -6,11 +6,14 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..catalog.records import CheckResult
+
 MATERIALIZED = "materialized"
 UP_TO_DATE = "up_to_date"
 FAILED = "failed"
 SKIPPED = "skipped"
-UNIT_STATUSES = (MATERIALIZED, UP_TO_DATE, FAILED, SKIPPED)
+LOCKED = "locked"
+UNIT_STATUSES = (MATERIALIZED, UP_TO_DATE, FAILED, SKIPPED, LOCKED)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class UnitResult:
     rows: int | None = None
     duration_s: float = 0.0
     error: str | None = None
+    checks: tuple[CheckResult, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,12 @@ class RunReport:
         return any(result.status == FAILED for result in self.results)
 
     def counts(self) -> dict[str, int]:
+        """Units per status; `locked` appears only when a unit was locked."""
         counter = Counter(result.status for result in self.results)
-        return {status: counter.get(status, 0) for status in UNIT_STATUSES}
+        counts = {status: counter.get(status, 0) for status in UNIT_STATUSES}
+        if not counts[LOCKED]:
+            del counts[LOCKED]
+        return counts
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,7 +57,11 @@ class RunReport:
             "status": self.status,
             "counts": self.counts(),
             "results": [
-                {**asdict(result), "duration_s": round(result.duration_s, 4)}
+                {
+                    **asdict(result),
+                    "duration_s": round(result.duration_s, 4),
+                    "checks": [asdict(check) for check in result.checks],
+                }
                 for result in self.results
             ],
         }

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -19,17 +21,22 @@ from typing import Any
 
 from ..catalog.records import FAILED as ATTEMPT_FAILED
 from ..catalog.records import INTERRUPTED, MATERIALIZED, MaterializationRecord, PartitionState
+from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan, PlannedUnit
 from ..planning.staleness import Lineage, Unit, consumed_inputs, stale_reason
 from ..planning.watermarks import high_water_mark
-from .report import FAILED, SKIPPED, UP_TO_DATE, UnitResult
+from .report import FAILED, LOCKED, SKIPPED, UP_TO_DATE, UnitResult
 from .unit import UnitJob, UnitOutcome
 from .workers import Executor
 
 OLDEST_FIRST = "oldest-first"
 NEWEST_FIRST = "newest-first"
 ORDERS = (OLDEST_FIRST, NEWEST_FIRST)
+
+LEASE_STALE_AFTER_S = 30.0  # a lease not refreshed for this long is taken over
+HEARTBEAT_EVERY_S = 5.0
+DEFERRED_POLL_S = 0.2
 
 
 @dataclass
@@ -39,6 +46,7 @@ class RunOptions:
     force: bool = False
     order: str = OLDEST_FIRST
     max_failures: int | None = None
+    wait_for_locks: bool = True
 
 
 @dataclass
@@ -52,44 +60,89 @@ class Runner:
     options: RunOptions = field(default_factory=RunOptions)
     on_unit_done: Callable[[UnitResult], None] = lambda result: None
     results: dict[Unit, UnitResult] = field(default_factory=dict)
+    failures: int = 0
+    catch_up: set[Unit] = field(default_factory=set)  # planned although up to date (overdue)
 
     def run(self, plan: Plan, executor: Executor) -> list[UnitResult]:
         """Execute the plan; on KeyboardInterrupt the units in flight are recorded as
         interrupted and the interrupt propagates."""
         lineage = Lineage(self.graph, plan.now)
         schedule = _Schedule(plan, lineage, self.states, self._priority())
+        to_run = {u.unit for u in plan.to_run}
+        self.catch_up = {
+            u.unit
+            for u in plan.to_run
+            if stale_reason(lineage, u.asset, u.index, self.states, to_run, self.options.force)
+            is None
+        }
         for planned in plan.units:
             if planned.reason is None:
                 result = UnitResult(planned.asset, planned.partition, UP_TO_DATE, None)
                 self._finish(schedule, planned, result)
-        failures = 0
         in_flight: dict[Unit, tuple[PlannedUnit, str, UnitJob]] = {}
         try:
-            while schedule.ready or in_flight:
-                while schedule.ready and executor.has_capacity(len(in_flight)):
-                    planned = schedule.pop()
-                    if self._breaker_open(failures):
-                        self._finish(schedule, planned, self._skipped(planned, failures))
-                        continue
-                    decided = self._decide(lineage, planned)
-                    if isinstance(decided, UnitResult):
-                        self._finish(schedule, planned, decided)
-                        continue
-                    job = self._job(lineage, planned)
-                    in_flight[planned.unit] = (planned, decided, job)
-                    executor.submit(planned.unit, job)
-                if not in_flight:
-                    continue
-                unit, outcome = executor.next_done()
-                planned, reason, job = in_flight.pop(unit)
-                result = self._record_outcome(planned, reason, job, outcome)
-                failures += result.status == FAILED
-                self._finish(schedule, planned, result)
+            with _Heartbeat(self.catalog, self.run_id):
+                while schedule.pending or in_flight:
+                    while schedule.ready and executor.has_capacity(len(in_flight)):
+                        planned = schedule.pop()
+                        decided = self._dispatch(lineage, schedule, planned)
+                        if isinstance(decided, str):
+                            job = self._job(lineage, planned)
+                            in_flight[planned.unit] = (planned, decided, job)
+                            executor.submit(planned.unit, job)
+                    if in_flight:
+                        unit, outcome = executor.next_done()
+                        planned, reason, job = in_flight.pop(unit)
+                        self._finish(
+                            schedule, planned, self._record_outcome(planned, reason, job, outcome)
+                        )
+                    elif not schedule.ready:
+                        schedule.wait_for_deferred()
         except KeyboardInterrupt:
             for planned, _, _ in in_flight.values():
                 self._record_interrupted(planned)
             raise
+        finally:
+            self.catalog.release_leases(self.run_id)
         return [self.results[u.unit] for u in plan.units if u.unit in self.results]
+
+    def _dispatch(self, lineage: Lineage, schedule: _Schedule, planned: PlannedUnit) -> str | None:
+        """The reason to run a ready unit (it is then leased), or None when it was settled
+        here: skipped, up to date after all, locked, or deferred until its lease frees."""
+        if self._breaker_open():
+            self._finish(schedule, planned, self._skipped(planned))
+            return None
+        blocked = self._blocked_by_upstream(lineage, planned)
+        if blocked is not None:
+            self._finish(schedule, planned, blocked)
+            return None
+        holder = self.catalog.acquire_lease(
+            planned.asset, planned.partition, self.run_id, datetime.now(UTC), LEASE_STALE_AFTER_S
+        )
+        if holder is not None:
+            if self.options.wait_for_locks:
+                schedule.defer(planned)
+            else:
+                reason = f"locked by run {holder.run_id} (pid {holder.pid})"
+                self._finish(
+                    schedule, planned, UnitResult(planned.asset, planned.partition, LOCKED, reason)
+                )
+            return None
+        # Another run may have materialized it (or what it reads) since the plan was made.
+        self._refresh(lineage, planned)
+        reason = stale_reason(
+            lineage, planned.asset, planned.index, self.states, (), self.options.force
+        )
+        if reason is None and planned.unit in self.catch_up:
+            reason = planned.reason  # an overdue unit runs although nothing changed
+        if reason is None:
+            self.catalog.release_lease(planned.asset, planned.partition, self.run_id)
+            self._finish(
+                schedule,
+                planned,
+                UnitResult(planned.asset, planned.partition, UP_TO_DATE, planned.reason),
+            )
+        return reason
 
     def _priority(self) -> Callable[[PlannedUnit], tuple]:
         """Oldest (or newest) partitions first; upstream assets before downstream."""
@@ -107,35 +160,41 @@ class Runner:
 
         return priority
 
-    def _breaker_open(self, failures: int) -> bool:
+    def _breaker_open(self) -> bool:
         limit = self.options.max_failures
-        return limit is not None and failures >= limit
+        return limit is not None and self.failures >= limit
 
-    def _skipped(self, planned: PlannedUnit, failures: int) -> UnitResult:
+    def _skipped(self, planned: PlannedUnit) -> UnitResult:
         return UnitResult(
             planned.asset,
             planned.partition,
             SKIPPED,
-            f"not started: {failures} units failed (--max-failures {self.options.max_failures})",
+            f"not started: {self.failures} units failed "
+            f"(--max-failures {self.options.max_failures})",
         )
 
-    def _decide(self, lineage: Lineage, planned: PlannedUnit) -> UnitResult | str:
-        """Skip (an upstream unit failed), cut off (upstream rebuilt identically), or the
-        reason to run."""
+    def _blocked_by_upstream(self, lineage: Lineage, planned: PlannedUnit) -> UnitResult | None:
+        """Skipped when an upstream unit of this run failed, was skipped or is locked."""
         for read in lineage.reads(planned.asset, planned.index, self.states):
             upstream = self.results.get((read.asset, read.partition))
-            if upstream is not None and upstream.status in (FAILED, SKIPPED):
+            if upstream is not None and upstream.status in (FAILED, SKIPPED, LOCKED):
                 label = read.asset if read.partition is None else f"{read.asset} {read.partition}"
+                verb = "is locked" if upstream.status == LOCKED else "failed"
                 return UnitResult(
-                    planned.asset, planned.partition, SKIPPED, f"upstream failed: {label}"
+                    planned.asset, planned.partition, SKIPPED, f"upstream {verb}: {label}"
                 )
-        # Everything this unit reads has finished: re-check against the new versions.
-        reason = stale_reason(
-            lineage, planned.asset, planned.index, self.states, (), self.options.force
-        )
-        if reason is None:
-            return UnitResult(planned.asset, planned.partition, UP_TO_DATE, planned.reason)
-        return reason
+        return None
+
+    def _refresh(self, lineage: Lineage, planned: PlannedUnit) -> None:
+        """Re-read the unit's state and the states of what it reads from the catalog."""
+        units = {(planned.asset, planned.partition)} | {
+            (read.asset, read.partition)
+            for read in lineage.reads(planned.asset, planned.index, self.states)
+        }
+        for asset, partition in units:
+            state = self.catalog.state(asset, partition)
+            if state is not None:
+                self.states.setdefault(asset, {})[partition] = state
 
     def _job(self, lineage: Lineage, planned: PlannedUnit) -> UnitJob:
         state = self.states.get(planned.asset, {}).get(planned.partition)
@@ -155,6 +214,8 @@ class Runner:
         definition = self.graph[planned.asset]
         status = MATERIALIZED if outcome.succeeded else ATTEMPT_FAILED
         reads = job.reads if outcome.succeeded else ()
+        if outcome.succeeded:
+            fault_point("before-catalog-commit")
         self._record(
             MaterializationRecord(
                 asset=planned.asset,
@@ -171,6 +232,7 @@ class Runner:
                 inputs=consumed_inputs(list(reads)),
                 watermark=outcome.watermark,
                 error=outcome.error,
+                checks=outcome.checks,
             )
         )
         return UnitResult(
@@ -182,6 +244,7 @@ class Runner:
             outcome.rows,
             outcome.duration_s,
             outcome.error,
+            outcome.checks,
         )
 
     def _record_interrupted(self, planned: PlannedUnit) -> None:
@@ -207,6 +270,7 @@ class Runner:
 
     def _finish(self, schedule: _Schedule, planned: PlannedUnit, result: UnitResult) -> None:
         self.results[planned.unit] = result
+        self.failures += result.status == FAILED
         schedule.release(planned.unit)
         self.on_unit_done(result)
 
@@ -220,6 +284,7 @@ class _Schedule:
         self.ready: list[tuple[tuple, int, PlannedUnit]] = []
         self._waiting: dict[Unit, int] = {}
         self._readers: dict[Unit, list[PlannedUnit]] = defaultdict(list)
+        self._deferred: list[PlannedUnit] = []
         to_run = {u.unit for u in plan.units if u.reason is not None}
         for planned in plan.units:
             if planned.reason is None:
@@ -238,6 +303,22 @@ class _Schedule:
 
     def pop(self) -> PlannedUnit:
         return heapq.heappop(self.ready)[-1]
+
+    @property
+    def pending(self) -> bool:
+        """Units ready now or waiting for another run's lease."""
+        return bool(self.ready or self._deferred)
+
+    def defer(self, planned: PlannedUnit) -> None:
+        """Another run holds the unit's lease: try again later."""
+        self._deferred.append(planned)
+
+    def wait_for_deferred(self) -> None:
+        """Nothing else to do: wait a moment, then offer the deferred units again."""
+        time.sleep(DEFERRED_POLL_S)
+        for planned in self._deferred:
+            self._push(planned)
+        self._deferred.clear()
 
     def release(self, unit: Unit) -> None:
         """`unit` has finished: readers with nothing else to wait for become ready."""
@@ -266,3 +347,25 @@ def next_state(previous: PartitionState | None, record: MaterializationRecord) -
     return replace(
         previous, last_status=record.status, last_attempt_at=record.finished, error=record.error
     )
+
+
+class _Heartbeat:
+    """Refreshes the run's leases in the background, so other runs see it is alive."""
+
+    def __init__(self, catalog: Any, run_id: str) -> None:
+        self._catalog = catalog
+        self._run_id = run_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="partita-heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_EVERY_S):
+            self._catalog.heartbeat(self._run_id, datetime.now(UTC))
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -1,7 +1,7 @@
 """Schema drift: does a new partition's schema match the asset's published partitions?
 
 Types are compared by family, so that the same data read back from a storage compares
-equal (`string`/`large_string`, timestamp units), and an all-null column (type `null`)
+equal (`string`/`large_string`, timestamp units and zones), and an all-null column (type `null`)
 matches any type.
 """
 
@@ -21,7 +21,9 @@ def canonical_type(data_type: pa.DataType) -> str:
     if pa.types.is_binary(data_type) or pa.types.is_large_binary(data_type):
         return "binary"
     if pa.types.is_timestamp(data_type):
-        return f"timestamp[tz={data_type.tz}]"
+        # Zoned timestamps are instants: the zone they are shown in (UTC, Etc/UTC) is not
+        # part of the schema; naive and zoned ones differ.
+        return "timestamp[tz]" if data_type.tz else "timestamp"
     if pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
         return f"list<{canonical_type(data_type.value_type)}>"
     return str(data_type)

@@ -13,14 +13,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..catalog.records import CheckResult
 from ..definitions.context import AssetContext
 from ..definitions.storage import Parquet
+from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.staleness import UpstreamRead
 from ..planning.watermarks import max_watermark, parse_watermark
 from ..storage.base import Storage, WriteResult, open_storage
 from .cache import TableCache
 from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
+from .quality import check_schema, run_checks
 from .retries import call_with_retry
 from .watermarks import watermark_of
 
@@ -53,6 +56,7 @@ class UnitOutcome:
     data_version: str | None = None
     watermark: str | None = None
     error: str | None = None
+    checks: tuple[CheckResult, ...] = ()
 
     @property
     def succeeded(self) -> bool:
@@ -68,6 +72,7 @@ class Workspace:
     sleep: Callable[[float], None] = time.sleep
     cache: TableCache = field(default_factory=TableCache)
     _storages: dict[str, Storage] = field(default_factory=dict)
+    _schemas: dict[str, Any] = field(default_factory=dict)
 
     def storage(self, asset: str) -> Storage:
         if asset not in self._storages:
@@ -97,7 +102,7 @@ class Workspace:
             attempts = attempt
 
         try:
-            table, written = call_with_retry(
+            written, watermark, checks = call_with_retry(
                 lambda: self._attempt(job),
                 definition.retry,
                 describe=_label(job.asset, job.partition),
@@ -109,12 +114,13 @@ class Workspace:
             message = _error_message(job, error)
             log.debug("%s", message, exc_info=error)
             return UnitOutcome(
-                started, datetime.now(UTC), attempts, time.perf_counter() - clock, error=message
+                started,
+                datetime.now(UTC),
+                attempts,
+                time.perf_counter() - clock,
+                error=message,
+                checks=getattr(error, "results", ()),
             )
-        watermark = watermark_of(table, definition.watermark)
-        if getattr(definition.storage, "merge_on", None):
-            # Upserted rows join the rows already stored: the mark can only move forward.
-            watermark = max_watermark([job.previous_watermark, watermark])
         return UnitOutcome(
             started,
             datetime.now(UTC),
@@ -124,9 +130,12 @@ class Workspace:
             bytes=written.bytes,
             data_version=written.data_version,
             watermark=watermark,
+            checks=checks,
         )
 
-    def _attempt(self, job: UnitJob) -> tuple[Any, Any]:
+    def _attempt(self, job: UnitJob) -> tuple[WriteResult, str | None, tuple[CheckResult, ...]]:
+        """Compute, audit (checks, schema), then publish; nothing is written unless the new
+        data passes."""
         definition = self.graph[job.asset]
         reads = list(job.reads)
         check_upstream_published(job.asset, job.partition, reads)
@@ -141,16 +150,35 @@ class Workspace:
             if definition.wants_context:
                 arguments["context"] = self._context(job)
             value = definition.fn(**arguments)
+            fault_point("asset")
             table = to_arrow(job.asset, job.partition, value)
-        if definition.watermark is not None:
-            watermark_of(table, definition.watermark)  # a missing column fails before writing
-        written = self.storage(job.asset).write(job.partition, table)
-        if getattr(definition.storage, "merge_on", None):
+        merging = bool(getattr(definition.storage, "merge_on", None))
+        watermark = watermark_of(table, definition.watermark)
+        if merging:
+            # Upserted rows join the rows already stored: the mark can only move forward.
+            watermark = max_watermark([job.previous_watermark, watermark])
+        where = _where(job)
+        checks = run_checks(where, definition.checks, table)
+        evolve = definition.schema == "evolve"
+        if definition.partitions is not None or merging:
+            check_schema(
+                where, str(self.warehouse / job.asset), self._schema(job), table.schema, evolve
+            )
+        written = self.storage(job.asset).write(job.partition, table, evolve=evolve)
+        self._schemas[job.asset] = table.schema
+        if merging:
             written = replace(written, data_version=_merged_version(job, written))
         if isinstance(definition.storage, Parquet):
             # What Parquet stores reads back identical, so readers in this run reuse it.
             self.cache.put(job.asset, job.partition, written.data_version, table)
-        return table, written
+        return written, watermark, checks
+
+    def _schema(self, job: UnitJob) -> Any:
+        """The published schema of the asset, asked of the storage once per process."""
+        if job.asset not in self._schemas:
+            storage = self.storage(job.asset)
+            self._schemas[job.asset] = storage.published_schema(excluding=job.partition)
+        return self._schemas[job.asset]
 
     def _context(self, job: UnitJob) -> AssetContext:
         partitions = self.graph[job.asset].partitions
@@ -184,10 +212,12 @@ def _label(asset: str, partition: str | None) -> str:
     return asset if partition is None else f"{asset} {partition}"
 
 
+def _where(job: UnitJob) -> str:
+    return f"asset '{job.asset}'" + (f" partition {job.partition}" if job.partition else "")
+
+
 def _error_message(job: UnitJob, error: BaseException) -> str:
-    where = f"asset '{job.asset}'" + (
-        f" partition {job.partition}" if job.partition is not None else ""
-    )
+    where = _where(job)
     text = str(error)
     if text.startswith(where):
         return text

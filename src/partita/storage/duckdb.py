@@ -180,9 +180,7 @@ class DuckDBStorage:
         else:
             connection.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {incoming}")
 
-    def _add_new_columns(
-        self, connection: duckdb.DuckDBPyConnection, stored: set[str]
-    ) -> set[str]:
+    def _add_new_columns(self, connection: duckdb.DuckDBPyConnection, stored: set[str]) -> set[str]:
         """ALTER the table to add the incoming columns it lacks, with DuckDB's own types."""
         incoming = connection.execute(
             f"DESCRIBE SELECT * FROM {quote_identifier(_INCOMING_VIEW)}"

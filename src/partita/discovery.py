@@ -70,7 +70,19 @@ def load_config(root: Path) -> ProjectConfig:
 
 
 def load_definitions(config: ProjectConfig) -> list[AssetDefinition]:
-    """Import every module under the assets folder; return the assets they define.
+    """Import every module under the assets folder; return the assets they define, or raise
+    `DefinitionErrors` naming every module that failed to import."""
+    definitions, errors = import_definitions(config)
+    if errors:
+        raise DefinitionErrors(errors)
+    return definitions
+
+
+def import_definitions(
+    config: ProjectConfig,
+) -> tuple[list[AssetDefinition], list[DefinitionError]]:
+    """Import every module under the assets folder; return the assets they define and
+    the errors of the modules that failed to import.
 
     Modules are imported under a package name unique to the project, so that several
     projects load side by side and relative imports between asset modules work. Each
@@ -107,9 +119,7 @@ def load_definitions(config: ProjectConfig) -> list[AssetDefinition]:
             defined_here = isinstance(value, AssetDefinition) and value.module == name
             if defined_here and all(value is not seen for seen in definitions):
                 definitions.append(value)
-    if errors:
-        raise DefinitionErrors(errors)
-    return definitions
+    return definitions, errors
 
 
 class _SourceOnlyLoader(importlib.machinery.SourceFileLoader):
@@ -183,11 +193,13 @@ def _import_error(path: Path, root: Path, error: Exception) -> DefinitionError:
     location = f"{path.relative_to(root) if path.is_relative_to(root) else path}"
     if line:
         location += f":{line}"
+    asset_name = _asset_defined_at(path, line) if line else None
+    if asset_name:
+        location = f"asset '{asset_name}' ({location})"
     if isinstance(error, DefinitionError):
-        asset_name = _asset_defined_at(path, line) if line else None
-        if asset_name:
-            location = f"asset '{asset_name}' ({location})"
         wrapped = DefinitionError(f"{location}: {error}")
+    elif asset_name:  # e.g. FreshnessPolicy("6x") in the decorator
+        wrapped = DefinitionError(f"{location}: {error}. Fix the declaration.")
     else:
         wrapped = DefinitionError(
             f"could not import the asset module {location}: {type(error).__name__}: {error}. "

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .catalog import open_catalog
-from .discovery import ProjectConfig, find_project_root, load_config, load_definitions
+from .discovery import ProjectConfig, find_project_root, import_definitions, load_config
 from .errors import UsageError
 from .graph.graph import AssetGraph, build_graph
 from .graph.selection import select
@@ -83,6 +83,7 @@ class Project:
         order: str = "oldest-first",
         retry_failed: bool = False,
         max_failures: int | None = None,
+        wait: bool = True,
         overdue: Mapping[tuple[str, str | None], str] | None = None,
         command: str = "materialize (python)",
         on_plan: Callable[[Plan], None] | None = None,
@@ -94,7 +95,8 @@ class Project:
         partition up to the latest complete one at `now`. `workers` > 1 runs independent
         units in parallel processes; `order` is `oldest-first` or `newest-first`;
         `retry_failed` runs only units whose last attempt failed; after `max_failures`
-        failures no new unit starts (the rest are reported `skipped`).
+        failures no new unit starts (the rest are reported `skipped`). A unit another run
+        is working on is waited for, or with `wait=False` reported `locked`.
         """
         from .execution.materialize import run_materialization
         from .execution.runner import ORDERS, RunOptions
@@ -108,7 +110,9 @@ class Project:
             _range(partition),
             now or datetime.now(UTC),
             command=command,
-            options=RunOptions(force=force, order=order, max_failures=max_failures),
+            options=RunOptions(
+                force=force, order=order, max_failures=max_failures, wait_for_locks=wait
+            ),
             workers=workers,
             retry_failed=retry_failed,
             overdue=overdue,
@@ -141,7 +145,9 @@ class Project:
 
         selected = self.select(selections)
         plan = self.plan(sorted(self.graph.upstream_closure(selected)), now=now)
-        return build_status(plan, selected)
+        with open_catalog(self.warehouse) as catalog:
+            failed_checks = catalog.failed_checks()
+        return build_status(plan, selected, failed_checks)
 
     def freshness(
         self,
@@ -211,5 +217,6 @@ def load_project(path: str | Path | None = None) -> Project:
     """
     root = Path(path).resolve() if path is not None else find_project_root(Path.cwd())
     config = load_config(root)
-    graph = build_graph(load_definitions(config), root=str(root))
+    definitions, import_errors = import_definitions(config)
+    graph = build_graph(definitions, root=str(root), import_errors=import_errors)
     return Project(config=config, graph=graph)

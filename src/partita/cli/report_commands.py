@@ -24,6 +24,7 @@ def status_command(state: CliState, selection, now, as_json: bool) -> None:
     rows = []
     for status in statuses:
         example = next((p for p in status.partitions if p.state != "fresh"), None)
+        check = status.failed_checks[0] if status.failed_checks else None
         rows.append(
             (
                 status.asset,
@@ -32,9 +33,17 @@ def status_command(state: CliState, selection, now, as_json: bool) -> None:
                 status.count("missing"),
                 status.count("failed"),
                 f"{example.partition or '-'}: {example.reason}" if example else "",
+                f"{len(status.failed_checks)} ({check[1].severity}: {check[1].name}"
+                f" {check[0] or ''}: {check[1].message})"
+                if check
+                else "",
             )
         )
-    print_table(None, ["asset", "fresh", "stale", "missing", "failed", "first not fresh"], rows)
+    print_table(
+        None,
+        ["asset", "fresh", "stale", "missing", "failed", "first not fresh", "failed checks"],
+        rows,
+    )
 
 
 @click.command("runs")

@@ -24,6 +24,8 @@ def _configure_logging(debug: bool) -> None:
         handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+    # What asset functions log through context.log is for the user: show it.
+    logging.getLogger("partita.assets").setLevel(logging.DEBUG if debug else logging.INFO)
 
 
 def run_options(function):
@@ -53,6 +55,11 @@ def run_options(function):
     )(function)
     function = click.option(
         "--retry-failed", is_flag=True, help="Rerun only the units whose last attempt failed."
+    )(function)
+    function = click.option(
+        "--no-wait",
+        is_flag=True,
+        help="Report units another run is working on as locked instead of waiting for them.",
     )(function)
     function = click.option(
         "--max-failures",
@@ -115,6 +122,7 @@ def _run(
     order: str,
     retry_failed: bool,
     max_failures: int | None,
+    no_wait: bool = False,
     overdue: bool = False,
 ) -> None:
     project = state.project
@@ -141,6 +149,7 @@ def _run(
                 order=order,
                 retry_failed=retry_failed,
                 max_failures=max_failures,
+                wait=not no_wait,
                 overdue=catch_up,
                 command=command,
                 on_plan=progress.start,
@@ -200,7 +209,7 @@ def _print_report(report) -> None:
                 r.attempts or "",
                 "" if r.rows is None else r.rows,
                 f"{r.duration_s:.2f}s",
-                r.error or r.reason or "",
+                _notes(r),
             )
             for r in interesting
         ]
@@ -224,6 +233,13 @@ def _print_report(report) -> None:
             )
     summary = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in counts.items())
     click.echo(f"run {report.run_id} {report.status}: {summary}")
+
+
+def _notes(result) -> str:
+    """The error, or the reason, plus any check that did not pass."""
+    notes = [result.error or result.reason or ""]
+    notes += [f"check {c.name} ({c.severity}): {c.message}" for c in result.checks if not c.passed]
+    return "; ".join(note for note in notes if note)
 
 
 def _print_asset_summary(results) -> None:

@@ -11,6 +11,7 @@ import multiprocessing
 import signal
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -74,21 +75,32 @@ class ProcessExecutor:
         global _workspace
         _workspace = workspace
         self.workers = workers
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers,
+        self._pool = self._start_pool()
+        self._futures: dict[Future[UnitOutcome], Unit] = {}
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers,
             mp_context=multiprocessing.get_context("fork"),
             initializer=_ignore_interrupts,
         )
         # Fork every worker now, before the caller starts threads (a progress bar).
-        for future in [self._pool.submit(_warm_up) for _ in range(workers)]:
+        for future in [pool.submit(_warm_up) for _ in range(self.workers)]:
             future.result()
-        self._futures: dict[Future[UnitOutcome], Unit] = {}
+        return pool
 
     def has_capacity(self, in_flight: int) -> bool:
         return in_flight < self.workers
 
     def submit(self, unit: Unit, job: UnitJob) -> None:
-        self._futures[self._pool.submit(_execute, job)] = unit
+        try:
+            future = self._pool.submit(_execute, job)
+        except BrokenProcessPool:
+            # A worker died (its units were reported failed): start a new pool.
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._start_pool()
+            future = self._pool.submit(_execute, job)
+        self._futures[future] = unit
 
     def next_done(self) -> tuple[Unit, UnitOutcome]:
         done, _ = wait(self._futures, return_when=FIRST_COMPLETED)

@@ -86,9 +86,18 @@ def suggest(name: str, candidates: Iterable[str]) -> str:
     return " Did you mean " + " or ".join(repr(match) for match in matches) + "?"
 
 
-def build_graph(definitions: Iterable[AssetDefinition], root: str | None = None) -> AssetGraph:
-    """Resolve and validate every definition; raise `DefinitionErrors` listing all problems."""
-    errors: list[DefinitionError] = []
+def build_graph(
+    definitions: Iterable[AssetDefinition],
+    root: str | None = None,
+    import_errors: Iterable[DefinitionError] = (),
+) -> AssetGraph:
+    """Resolve and validate every definition; raise `DefinitionErrors` listing all problems.
+
+    `import_errors` (modules that failed to import) are reported with the rest; names
+    that may have been defined in those modules are then not reported as unknown.
+    """
+    errors: list[DefinitionError] = list(import_errors)
+    partial = bool(errors)
 
     def where(definition: AssetDefinition) -> str:
         return f"asset '{definition.name}' ({relative_location(definition, root)})"
@@ -110,7 +119,7 @@ def build_graph(definitions: Iterable[AssetDefinition], root: str | None = None)
         assets[definition.name] = definition
 
     dependencies = {
-        name: _resolve_dependencies(definition, assets, errors, where)
+        name: _resolve_dependencies(definition, assets, errors, where, partial)
         for name, definition in assets.items()
     }
     downstream: dict[str, list[str]] = {name: [] for name in assets}
@@ -144,12 +153,16 @@ def _resolve_dependencies(
     assets: Mapping[str, AssetDefinition],
     errors: list[DefinitionError],
     where,
+    partial: bool = False,
 ) -> tuple[Dependency, ...]:
-    """The union of `deps=` and the parameters named after other assets."""
+    """The union of `deps=` and the parameters named after other assets. With `partial`
+    (some modules failed to import), unknown names are not reported: they may live there."""
     declared = {dep.name: dep for dep in definition.deps}
     resolved: dict[str, Dependency] = {}
     for dep_name, dep in declared.items():
         if dep_name not in assets:
+            if partial:
+                continue
             errors.append(
                 DefinitionError(
                     f"{where(definition)} depends on '{dep_name}', which is not defined."
@@ -164,7 +177,7 @@ def _resolve_dependencies(
         if parameter.name in assets:
             offset = declared[parameter.name].offset if parameter.name in declared else None
             resolved[parameter.name] = Dependency(parameter.name, offset, parameter.name)
-        elif not parameter.has_default:
+        elif not parameter.has_default and not partial:
             errors.append(
                 DefinitionError(
                     f"{where(definition)} takes a parameter '{parameter.name}', which is neither "

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..catalog.records import CheckResult
 from .plan import Plan
 from .staleness import FAILED, MISSING
 
@@ -22,10 +24,12 @@ class PartitionStatus:
 
 @dataclass(frozen=True)
 class AssetStatus:
-    """The state of every targeted partition of one asset."""
+    """The state of every targeted partition of one asset, and the checks that failed in
+    the latest attempts of its partitions."""
 
     asset: str
     partitions: tuple[PartitionStatus, ...]
+    failed_checks: tuple[tuple[str | None, CheckResult], ...] = ()
 
     def count(self, state: str) -> int:
         return sum(1 for partition in self.partitions if partition.state == state)
@@ -37,6 +41,15 @@ class AssetStatus:
             "partitions": [
                 {"partition": p.partition, "state": p.state, "reason": p.reason}
                 for p in self.partitions
+            ],
+            "failed_checks": [
+                {
+                    "partition": partition,
+                    "check": check.name,
+                    "severity": check.severity,
+                    "message": check.message,
+                }
+                for partition, check in self.failed_checks
             ],
         }
 
@@ -51,7 +64,11 @@ def state_of(reason: str | None) -> str:
     return STALE
 
 
-def build_status(plan: Plan, assets: list[str]) -> list[AssetStatus]:
+def build_status(
+    plan: Plan,
+    assets: list[str],
+    failed_checks: Iterable[tuple[str, str | None, CheckResult]] = (),
+) -> list[AssetStatus]:
     """Statuses of the selected assets, from a plan over them and their upstream."""
     by_asset: dict[str, list[PartitionStatus]] = {asset: [] for asset in assets}
     for unit in plan.units:
@@ -59,4 +76,11 @@ def build_status(plan: Plan, assets: list[str]) -> list[AssetStatus]:
             by_asset[unit.asset].append(
                 PartitionStatus(unit.partition, state_of(unit.reason), unit.reason)
             )
-    return [AssetStatus(asset, tuple(partitions)) for asset, partitions in by_asset.items()]
+    checks: dict[str, list[tuple[str | None, CheckResult]]] = {asset: [] for asset in assets}
+    for asset, partition, check in failed_checks:
+        if asset in checks:
+            checks[asset].append((partition, check))
+    return [
+        AssetStatus(asset, tuple(partitions), tuple(checks[asset]))
+        for asset, partitions in by_asset.items()
+    ]

@@ -53,7 +53,8 @@ class ParquetStorage:
         self._check_no_hive_column(partition, table)
         path = self._file(partition)
         encoded = encode_parquet(table)
-        temporary = path.parent / f".{FILE_NAME}.{uuid.uuid4().hex}.tmp"
+        # The writer's pid in the name lets cleanup tell a dead write from a live one.
+        temporary = path.parent / f".{FILE_NAME}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
         try:
             created = _make_directories(path.parent)
             with open(temporary, "wb") as file:
@@ -112,17 +113,15 @@ class ParquetStorage:
         return self._file(partition).is_file()
 
     def cleanup(self) -> list[Path]:
-        """Remove temporary files left by interrupted writes under `warehouse/<asset>/`.
-
-        Call it only when no write to this asset is running.
-        """
+        """Remove temporary files left under `warehouse/<asset>/` by writes whose process
+        has died; files of writes still running (another run) are left alone."""
         if not self.root.is_dir():
             return []
         removed = []
         # os.walk does not follow symbolic links, so nothing outside the asset is touched.
         for directory, _, names in os.walk(self.root):
             for name in names:
-                if fnmatch.fnmatchcase(name, TEMPORARY_PATTERN):
+                if fnmatch.fnmatchcase(name, TEMPORARY_PATTERN) and not _writer_alive(name):
                     leftover = Path(directory) / name
                     leftover.unlink(missing_ok=True)
                     removed.append(leftover)
@@ -234,3 +233,21 @@ def _sync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _writer_alive(temporary_name: str) -> bool:
+    """Whether the process that named this temporary file (`.part-0.parquet.PID.x.tmp`) runs."""
+    parts = temporary_name.split(".")
+    try:
+        pid = int(parts[-3])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False  # this process has no write in flight while it cleans up
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from ..errors import DefinitionError
 
 
 @dataclass(frozen=True)
@@ -14,6 +17,14 @@ class Parquet:
     """
 
     partition_column: str | None = None
+
+    def __post_init__(self) -> None:
+        column = self.partition_column
+        if column is not None and (not column.isidentifier() or column.startswith("_")):
+            raise DefinitionError(
+                f"Parquet(partition_column={column!r}) is not a plain column name: use letters, "
+                "digits and underscores, not starting with '_' or a digit."
+            )
 
     @property
     def kind(self) -> str:
@@ -40,6 +51,14 @@ class DuckDB:
         merge_on: list[str] | tuple[str, ...] | None = None,
         database: str = "warehouse.duckdb",
     ) -> None:
+        path = PurePosixPath(database.replace("\\", "/"))
+        if not database or "\x00" in database or path.is_absolute() or ".." in path.parts:
+            raise DefinitionError(
+                f"DuckDB(database={database!r}) must be a file name inside the warehouse, "
+                "such as 'warehouse.duckdb' or 'marts/sales.duckdb' (no absolute path, no '..')."
+            )
+        if isinstance(merge_on, str):
+            merge_on = [merge_on]
         object.__setattr__(self, "table", table)
         object.__setattr__(self, "merge_on", tuple(merge_on) if merge_on else None)
         object.__setattr__(self, "database", database)

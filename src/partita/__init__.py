@@ -1,39 +1,61 @@
 """partita: asset-centric data pipelines that rebuild only what is missing or stale.
 
-Importing partita stays light: pandas, pyarrow and duckdb load only when data is touched.
+Importing partita is light: each public name is imported on first use (PEP 562), and
+pandas, pyarrow and duckdb load only when data is touched.
 """
 
-from .definitions.asset import AssetDep as AssetDep
-from .definitions.asset import asset as asset
-from .definitions.context import AssetContext as AssetContext
-from .definitions.partitions import DailyPartitions as DailyPartitions
-from .definitions.partitions import HourlyPartitions as HourlyPartitions
-from .definitions.partitions import MonthlyPartitions as MonthlyPartitions
-from .definitions.partitions import StaticPartitions as StaticPartitions
-from .definitions.partitions import WeeklyPartitions as WeeklyPartitions
-from .definitions.policies import FreshnessPolicy as FreshnessPolicy
-from .definitions.policies import Retry as Retry
-from .definitions.storage import DuckDB as DuckDB
-from .definitions.storage import Parquet as Parquet
-from .errors import PermanentError as PermanentError
-from .project import load_project as load_project
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AssetContext",
-    "AssetDep",
-    "DailyPartitions",
-    "DuckDB",
-    "FreshnessPolicy",
-    "HourlyPartitions",
-    "MonthlyPartitions",
-    "Parquet",
-    "PermanentError",
-    "Retry",
-    "StaticPartitions",
-    "WeeklyPartitions",
-    "__version__",
-    "asset",
-    "load_project",
-]
+_PUBLIC = {
+    "asset": "partita.definitions.asset",
+    "AssetDep": "partita.definitions.asset",
+    "AssetContext": "partita.definitions.context",
+    "HourlyPartitions": "partita.definitions.partitions",
+    "DailyPartitions": "partita.definitions.partitions",
+    "WeeklyPartitions": "partita.definitions.partitions",
+    "MonthlyPartitions": "partita.definitions.partitions",
+    "StaticPartitions": "partita.definitions.partitions",
+    "FreshnessPolicy": "partita.definitions.policies",
+    "Retry": "partita.definitions.policies",
+    "Parquet": "partita.definitions.storage",
+    "DuckDB": "partita.definitions.storage",
+    "PermanentError": "partita.errors",
+    "load_project": "partita.project",
+}
+
+__all__ = [*sorted(_PUBLIC), "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'partita' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from .definitions.asset import AssetDep as AssetDep
+    from .definitions.asset import asset as asset
+    from .definitions.context import AssetContext as AssetContext
+    from .definitions.partitions import DailyPartitions as DailyPartitions
+    from .definitions.partitions import HourlyPartitions as HourlyPartitions
+    from .definitions.partitions import MonthlyPartitions as MonthlyPartitions
+    from .definitions.partitions import StaticPartitions as StaticPartitions
+    from .definitions.partitions import WeeklyPartitions as WeeklyPartitions
+    from .definitions.policies import FreshnessPolicy as FreshnessPolicy
+    from .definitions.policies import Retry as Retry
+    from .definitions.storage import DuckDB as DuckDB
+    from .definitions.storage import Parquet as Parquet
+    from .errors import PermanentError as PermanentError
+    from .project import load_project as load_project

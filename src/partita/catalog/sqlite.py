@@ -391,6 +391,52 @@ class SQLiteCatalog:
         with self._transaction(f"release the leases of run {run_id}") as connection:
             connection.execute("DELETE FROM leases WHERE run_id = ?", (run_id,))
 
+    def interrupt_dead_leases(self, now: datetime) -> list[tuple[str, str | None]]:
+        """Record the units leased by a process that has died as interrupted, drop those
+        leases, and return the units.
+
+        The dead run may have replaced the unit's data without recording it (killed between
+        the write and the catalog commit), so the published state no longer vouches for the
+        data: an interrupted last attempt makes the next run rebuild the unit.
+        """
+        moment = self._timestamp(now)
+        with self._reading("look for leases of dead runs") as connection:
+            rows = connection.execute("SELECT asset, partition, run_id, pid FROM leases").fetchall()
+        dead = [row for row in rows if not _process_is_alive(row[3])]
+        if not dead:
+            return []
+        interrupted = []
+        with self._transaction("record the units of dead runs as interrupted") as connection:
+            for asset, partition, run_id, pid in dead:
+                # The pid guard skips a lease another run has taken over since we looked.
+                cursor = connection.execute(
+                    "DELETE FROM leases WHERE asset = ? AND partition = ? AND run_id = ? "
+                    "AND pid = ?",
+                    (asset, partition, run_id, pid),
+                )
+                if cursor.rowcount == 0:
+                    continue
+                values = {
+                    "asset": asset,
+                    "partition": partition,
+                    "run_id": run_id,
+                    "status": INTERRUPTED,
+                    "started": moment,
+                    "finished": moment,
+                    "attempts": 0,
+                    "rows": None,
+                    "bytes": None,
+                    "data_version": None,
+                    "code_version": None,
+                    "inputs": "[]",
+                    "watermark": None,
+                    "error": f"interrupted: run {run_id} (pid {pid}) died while working on it",
+                }
+                connection.execute(_INSERT_HISTORY, values)
+                connection.execute(_UPSERT_FAILURE, values)
+                interrupted.append((asset, _partition_from_text(partition)))
+        return interrupted
+
     def state(self, asset: str, partition: str | None) -> PartitionState | None:
         """The current state of one unit, read fresh (another run may have changed it)."""
         key = _UNPARTITIONED if partition is None else partition

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..project import Project, load_project
+if TYPE_CHECKING:
+    from ..project import Project
 
 
 @dataclass
@@ -22,6 +24,8 @@ class CliState:
     @property
     def project(self) -> Project:
         if self._project is None:
+            from ..project import load_project  # not needed by --help and --version
+
             self._project = load_project(self.project_dir)
         return self._project
 

@@ -76,6 +76,3 @@ def watermarks_command(state: CliState, selection, now, as_json: bool) -> None:
             for r in reports
         ],
     )
-
-
-COMMANDS = [freshness_command, watermarks_command]

@@ -63,6 +63,3 @@ def lineage_command(state: CliState, selection: tuple[str, ...], fmt: str, now: 
     """Show how the selected assets depend on each other."""
     project = state.project
     click.echo(render_lineage(project.graph, project.select(selection), fmt, parse_now(now)))
-
-
-COMMANDS = [list_command, lineage_command]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from pathlib import Path
@@ -12,9 +13,33 @@ from .. import __version__
 from ..errors import PartitaError
 from .context import CliState
 
+# Commands are imported when used, so `partita --version` loads almost nothing.
+COMMANDS = {
+    "list": "inspect_commands:list_command",
+    "lineage": "inspect_commands:lineage_command",
+    "materialize": "run_commands:materialize_command",
+    "backfill": "run_commands:backfill_command",
+    "auto": "run_commands:auto_command",
+    "status": "report_commands:status_command",
+    "runs": "report_commands:runs_command",
+    "show": "report_commands:show_command",
+    "freshness": "freshness_commands:freshness_command",
+    "watermarks": "freshness_commands:watermarks_command",
+}
+
 
 class PartitaGroup(click.Group):
-    """Catches every `PartitaError` once: one paragraph on stderr, its exit code."""
+    """Loads commands lazily and catches every `PartitaError` once: one paragraph on
+    stderr, its exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(f"partita.cli.{module}"), attribute)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -50,17 +75,6 @@ def cli(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
     Several selections are a union; none means every asset.
     """
     ctx.obj = CliState(project_dir=project_dir, debug=debug)
-
-
-def _register() -> None:
-    from . import freshness_commands, inspect_commands, report_commands, run_commands
-
-    for module in (inspect_commands, run_commands, report_commands, freshness_commands):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -140,6 +140,3 @@ def show_command(state: CliState, asset: str, partition: str | None, limit: int,
         head.astype(object).where(head.notna(), None).values.tolist(),
     )
     sys.stdout.flush()
-
-
-COMMANDS = [status_command, runs_command, show_command]

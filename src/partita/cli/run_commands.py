@@ -299,6 +299,3 @@ def auto_command(state: CliState, selection, now, dry_run: bool, workers: int, a
         max_failures=None,
         overdue=True,
     )
-
-
-COMMANDS = [materialize_command, backfill_command, auto_command]

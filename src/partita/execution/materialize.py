@@ -47,6 +47,8 @@ def run_materialization(
     options = options or RunOptions()
     with open_catalog(warehouse) as catalog:
         catalog.mark_interrupted_runs(datetime.now(UTC))
+        # Units a killed run was working on: rebuilt, their data may not be what is recorded.
+        catalog.interrupt_dead_leases(datetime.now(UTC))
         states = catalog.all_states()
         plan = build_plan(graph, assets, requested, states, now, options.force, overdue)
         if retry_failed:

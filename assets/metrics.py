@@ -3,11 +3,14 @@ rate and a monthly carrier scorecard."""
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from partita import AssetDep, DuckDB, FreshnessPolicy, MonthlyPartitions, Parquet, asset
 
 from .sources import YEAR_2013
+
+if TYPE_CHECKING:  # pandas loads only when an asset runs: `partita list` stays fast
+    import pandas as pd
 
 ON_TIME_MINUTES = 15
 

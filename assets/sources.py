@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from partita import DailyPartitions, FreshnessPolicy, Retry, asset
 
 from ._source import day, table
+
+if TYPE_CHECKING:  # pandas loads only when an asset runs: `partita list` stays fast
+    import pandas as pd
 
 YEAR_2013 = DailyPartitions(start="2013-01-01", end="2014-01-01", timezone="America/New_York")
 

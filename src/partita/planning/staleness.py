@@ -43,6 +43,7 @@ class Lineage:
         self.graph = graph
         self.now = now
         self._counts: dict[str, int] = {}
+        self._keys: dict[str, list[str]] = {}
 
     def count(self, asset: str) -> int:
         """How many partitions of a partitioned asset exist at `now`."""
@@ -53,7 +54,13 @@ class Lineage:
 
     def key(self, asset: str, index: int | None) -> str | None:
         partitions = self.graph[asset].partitions
-        return None if partitions is None or index is None else partitions.key(index)
+        if partitions is None or index is None:
+            return None
+        keys = self._keys.get(asset)
+        if keys is None:
+            # Formatting keys dominates planning: do it once per asset, in bulk.
+            keys = self._keys[asset] = partitions.keys(0, self.count(asset))
+        return keys[index] if 0 <= index < len(keys) else partitions.key(index)
 
     def reads(self, asset: str, index: int | None, states: States) -> Iterator[UpstreamRead]:
         """Every upstream partition the unit (asset, index) reads, in dependency order."""
@@ -68,7 +75,7 @@ class Lineage:
                 dep.offset,
                 self.count(dep.upstream),
             )
-            keys = [None] if indices is None else [upstream.partitions.key(i) for i in indices]
+            keys = [None] if indices is None else [self.key(dep.upstream, i) for i in indices]
             for key in keys:
                 state = published.get(key)
                 yield UpstreamRead(

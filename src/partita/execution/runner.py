@@ -47,6 +47,7 @@ class RunOptions:
     order: str = OLDEST_FIRST
     max_failures: int | None = None
     wait_for_locks: bool = True
+    catch_up: frozenset[Unit] = frozenset()  # overdue units to run although up to date
 
 
 @dataclass
@@ -61,20 +62,12 @@ class Runner:
     on_unit_done: Callable[[UnitResult], None] = lambda result: None
     results: dict[Unit, UnitResult] = field(default_factory=dict)
     failures: int = 0
-    catch_up: set[Unit] = field(default_factory=set)  # planned although up to date (overdue)
 
     def run(self, plan: Plan, executor: Executor) -> list[UnitResult]:
         """Execute the plan; on KeyboardInterrupt the units in flight are recorded as
         interrupted and the interrupt propagates."""
         lineage = Lineage(self.graph, plan.now)
         schedule = _Schedule(plan, lineage, self.states, self._priority())
-        to_run = {u.unit for u in plan.to_run}
-        self.catch_up = {
-            u.unit
-            for u in plan.to_run
-            if stale_reason(lineage, u.asset, u.index, self.states, to_run, self.options.force)
-            is None
-        }
         for planned in plan.units:
             if planned.reason is None:
                 result = UnitResult(planned.asset, planned.partition, UP_TO_DATE, None)
@@ -133,7 +126,7 @@ class Runner:
         reason = stale_reason(
             lineage, planned.asset, planned.index, self.states, (), self.options.force
         )
-        if reason is None and planned.unit in self.catch_up:
+        if reason is None and planned.unit in self.options.catch_up:
             reason = planned.reason  # an overdue unit runs although nothing changed
         if reason is None:
             self.catalog.release_lease(planned.asset, planned.partition, self.run_id)

@@ -14,7 +14,7 @@ import pyarrow as pa
 from partita.errors import StorageError
 from partita.faults import fault_point
 from partita.storage.base import WriteResult, describe_location
-from partita.storage.encoding import data_version, encode_parquet
+from partita.storage.encoding import table_version
 from partita.storage.paths import check_relative_file, ensure_inside
 
 PARTITION_COLUMN = "_partition"
@@ -71,7 +71,7 @@ class DuckDBStorage:
         With `evolve`, columns new in `table` are added to the table in that transaction."""
         self._check_partition(partition)
         self._check_columns(partition, table)
-        version = data_version(encode_parquet(table))
+        version = table_version(table)
         with self._connection(partition, read_only=False) as connection:
             connection.register(_INCOMING_VIEW, table)
             stored = _stored_columns(connection, self.table)

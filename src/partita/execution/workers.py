@@ -8,6 +8,7 @@ catalog: the runner records every outcome in the parent process.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -54,9 +55,13 @@ class InlineExecutor:
 _workspace: Workspace | None = None  # the forked workers' copy of the parent's workspace
 
 
-def _ignore_interrupts() -> None:
+def _start_worker(workers: int) -> None:
     # Ctrl-C goes to the whole process group; the parent handles it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The workers share the cores: Arrow's own thread pool in each would oversubscribe them.
+    import pyarrow
+
+    pyarrow.set_cpu_count(max(1, (os.cpu_count() or 1) // workers))
 
 
 def _execute(job: UnitJob) -> UnitOutcome:
@@ -82,7 +87,8 @@ class ProcessExecutor:
         pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("fork"),
-            initializer=_ignore_interrupts,
+            initializer=_start_worker,
+            initargs=(self.workers,),
         )
         # Fork every worker now, before the caller starts threads (a progress bar).
         for future in [pool.submit(_warm_up) for _ in range(self.workers)]:
@@ -90,7 +96,8 @@ class ProcessExecutor:
         return pool
 
     def has_capacity(self, in_flight: int) -> bool:
-        return in_flight < self.workers
+        # One job queued per worker, so a worker never waits for the runner to dispatch.
+        return in_flight < 2 * self.workers
 
     def submit(self, unit: Unit, job: UnitJob) -> None:
         try:

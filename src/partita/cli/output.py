@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,5 +30,5 @@ def print_table(
 
 
 def _is_terminal(err: bool) -> bool:
-    stream = click.get_text_stream("stderr" if err else "stdout")
+    stream = sys.stderr if err else sys.stdout
     return bool(getattr(stream, "isatty", lambda: False)())

@@ -363,7 +363,7 @@ def _lock_for(path: Path) -> threading.Lock:
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     """Connect, waiting while another process holds the file's lock."""
     deadline = time.monotonic() + _LOCK_TIMEOUT_SECONDS
-    delay = 0.05
+    delay = 0.005
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
@@ -371,4 +371,4 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             if "lock" not in str(error).lower() or time.monotonic() >= deadline:
                 raise
             time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+            delay = min(delay * 1.5, 0.05)  # writes are short: poll often

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from partita import __version__
-from partita.cli.main import cli
+from partita.cli.main import COMMANDS, cli
 
 NOW = "2013-01-11T12:00:00+00:00"
 EXAMPLE_PROJECT = Path(__file__).resolve().parents[2]
@@ -404,11 +404,11 @@ def test_help_and_version(project) -> None:
     assert version.stdout.strip() == f"partita {__version__}"
 
 
-@pytest.mark.parametrize("command", sorted(cli.commands))
+@pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_option_of_every_command_is_explained(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"], terminal_width=200)
     assert result.exit_code == 0, result.output
-    definition = cli.commands[command]
+    definition = cli.get_command(None, command)
     assert definition.help, command
     for parameter in definition.params:
         if parameter.param_type_name == "option":

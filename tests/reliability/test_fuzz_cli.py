@@ -36,8 +36,9 @@ def duckdb_side(parquet_side):
 """
 
 keys = st.text(min_size=1, max_size=16).filter(lambda key: key != BASE)
+# Names the DuckDB declaration itself refuses (NUL, the reserved prefix) are left out.
 tables = st.text(min_size=1, max_size=16).filter(
-    lambda name: "\x00" not in name and not name.lower().startswith("_partita_")
+    lambda name: "\x00" not in name and not name.casefold().startswith("_partita_")
 )
 
 
@@ -61,8 +62,9 @@ def test_fuzzed_keys_and_names_through_the_cli_touch_only_their_partition(
 
         result = runner.invoke(cli, ["--project", str(root), "materialize", "--partition", key])
 
+        # A crash would surface here as an exception (CliRunner swallows tracebacks).
+        assert result.exception is None or isinstance(result.exception, SystemExit)
         assert result.exit_code in (0, 1, 2), result.output
-        assert "Traceback" not in result.output
         assert tree(root.parent, skip=("project/warehouse",)) == outside
         after = tree(root / "warehouse" / "parquet_side")
         assert {p: h for p, h in after.items() if p in base_files} == base_files

@@ -57,6 +57,13 @@ class DuckDB:
                 f"DuckDB(database={database!r}) must be a file name inside the warehouse, "
                 "such as 'warehouse.duckdb' or 'marts/sales.duckdb' (no absolute path, no '..')."
             )
+        if table is not None and (
+            not table or "\x00" in table or table.casefold().startswith("_partita_")
+        ):
+            raise DefinitionError(
+                f"DuckDB(table={table!r}) cannot be used: a table name must be non-empty, "
+                "without NUL characters, and not start with the reserved prefix '_partita_'."
+            )
         if isinstance(merge_on, str):
             merge_on = [merge_on]
         object.__setattr__(self, "table", table)

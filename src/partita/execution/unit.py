@@ -21,6 +21,7 @@ from ..graph.graph import AssetGraph
 from ..planning.staleness import UpstreamRead
 from ..planning.watermarks import max_watermark, parse_watermark
 from ..storage.base import Storage, WriteResult, open_storage
+from ..storage.schemas import unify_schemas
 from .cache import TableCache
 from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
 from .quality import check_schema, run_checks
@@ -165,7 +166,7 @@ class Workspace:
                 where, str(self.warehouse / job.asset), self._schema(job), table.schema, evolve
             )
         written = self.storage(job.asset).write(job.partition, table, evolve=evolve)
-        self._schemas[job.asset] = table.schema
+        self._schemas[job.asset] = unify_schemas([self._schemas.get(job.asset), table.schema])
         if merging:
             written = replace(written, data_version=_merged_version(job, written))
         if isinstance(definition.storage, Parquet):

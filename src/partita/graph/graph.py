@@ -11,6 +11,7 @@ from heapq import heapify, heappop, heappush
 
 from ..definitions.asset import CONTEXT_PARAMETER, AssetDefinition
 from ..definitions.mappings import check_mapping
+from ..definitions.storage import DuckDB
 from ..errors import DefinitionError, DefinitionErrors
 
 
@@ -118,6 +119,7 @@ def build_graph(
             continue
         assets[definition.name] = definition
 
+    errors.extend(_shared_tables(assets, where))
     dependencies = {
         name: _resolve_dependencies(definition, assets, errors, where, partial)
         for name, definition in assets.items()
@@ -146,6 +148,28 @@ def build_graph(
         downstream={name: tuple(sorted(names)) for name, names in downstream.items()},
         order=tuple(order),
     )
+
+
+def _shared_tables(assets: Mapping[str, AssetDefinition], where) -> list[DefinitionError]:
+    """Two DuckDB assets writing one table (DuckDB names ignore case) would mix their rows."""
+    owners: dict[tuple[str, str], str] = {}
+    errors = []
+    for name, definition in assets.items():
+        storage = definition.storage
+        if not isinstance(storage, DuckDB):
+            continue
+        key = (storage.database, (storage.table or name).casefold())
+        if key in owners:
+            errors.append(
+                DefinitionError(
+                    f"{where(definition)} writes the DuckDB table {storage.table or name!r} of "
+                    f"{storage.database}, which asset '{owners[key]}' writes too (table names "
+                    "ignore case). Give each asset its own table with DuckDB(table=...)."
+                )
+            )
+        else:
+            owners[key] = name
+    return errors
 
 
 def _resolve_dependencies(

@@ -58,7 +58,8 @@ class DuckDBStorage:
         self.path = ensure_inside(
             warehouse / check_relative_file(database, "DuckDB database"), warehouse
         )
-        if not self.table or "\x00" in self.table or self.table.startswith(_RESERVED_PREFIX):
+        reserved = self.table.casefold().startswith(_RESERVED_PREFIX)  # identifiers ignore case
+        if not self.table or "\x00" in self.table or reserved:
             raise StorageError(
                 f"The DuckDB table name {self.table!r} of asset {asset!r} cannot be used: it "
                 f"is empty, contains a NUL character or starts with the reserved prefix "

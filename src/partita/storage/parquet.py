@@ -20,6 +20,7 @@ from partita.storage.paths import (
     encode_partition_value,
     ensure_inside,
 )
+from partita.storage.schemas import unify_schemas
 
 FILE_NAME = "part-0.parquet"
 TEMPORARY_PATTERN = ".*.tmp"
@@ -144,19 +145,20 @@ class ParquetStorage:
         return ensure_inside(directory, self.warehouse) / FILE_NAME
 
     def published_schema(self, excluding: str | None = None) -> pa.Schema | None:
-        """The schema of a published partition other than `excluding` (None if there is
-        none, or for an unpartitioned asset, which is replaced whole)."""
+        """The unified schema of the published partitions other than `excluding` (None if
+        there is none, or for an unpartitioned asset, which is replaced whole)."""
         if self.hive_key is None or not self.root.is_dir():
             return None
         skip = f"{self.hive_key}={encode_partition_value(excluding)}" if excluding else None
-        for directory in self.root.iterdir():
+        schemas = []
+        for directory in sorted(self.root.iterdir()):
             path = directory / FILE_NAME
             if directory.name != skip and not directory.name.startswith(".") and path.is_file():
                 try:
-                    return pq.read_schema(path).remove_metadata()
+                    schemas.append(pq.read_schema(path).remove_metadata())
                 except (OSError, pa.ArrowException):
                     continue  # an unreadable file is reported when it is read
-        return None
+        return unify_schemas(schemas)
 
     def _stored_partitions(self) -> list[str]:
         if not self.root.is_dir():

@@ -39,7 +39,4 @@ def test_a_type_conflict_is_caught_behind_an_all_null_partition(project) -> None
     (result,) = third.results
     assert result.status == "failed"
     assert "note: string -> int64" in result.error
-    assert (
-        project.load().read("notes")["note"].tolist() == [None, None]
-        or len(project.load().read("notes")) == 2
-    )
+    assert len(project.load().read("notes")) == 2  # the third was not published

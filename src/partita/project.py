@@ -68,8 +68,10 @@ class Project:
         return build_plan(self.graph, selected, _range(partition), states, moment, force, overdue)
 
     def states(self) -> States:
-        """The catalog's current state of every recorded asset partition."""
+        """The catalog's current state of every recorded asset partition (units a dead run
+        was working on count as interrupted, as the next run will find them)."""
         with open_catalog(self.warehouse) as catalog:
+            catalog.interrupt_dead_leases(datetime.now(UTC))
             return catalog.all_states()
 
     def materialize(

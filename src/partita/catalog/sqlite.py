@@ -25,6 +25,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import socket
 import sqlite3
 import threading
 import uuid
@@ -128,6 +129,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             run_id TEXT NOT NULL,
             pid INTEGER NOT NULL,
             heartbeat TEXT NOT NULL,
+            host TEXT NOT NULL,
             PRIMARY KEY (asset, partition)
         ) WITHOUT ROWID
         """,
@@ -351,22 +353,23 @@ class SQLiteCatalog:
     ) -> LeaseHolder | None:
         """Lease a unit for `run_id`. Returns None when leased, or the live holder.
 
-        A lease whose process is gone, or whose heartbeat is older than `stale_after`
-        seconds, is taken over.
+        A lease not refreshed for `stale_after` seconds, or held by a process of this host
+        that is gone, is taken over; the unit is then recorded as interrupted, since the
+        dead run may have written data it never recorded.
         """
         key = _UNPARTITIONED if partition is None else partition
         with self._transaction(f"lease {_unit_label(asset, partition)}") as connection:
             row = connection.execute(
-                "SELECT run_id, pid, heartbeat FROM leases WHERE asset = ? AND partition = ?",
+                "SELECT run_id, pid, heartbeat, host FROM leases WHERE asset = ? AND partition = ?",
                 (asset, key),
             ).fetchone()
             if row is not None and row[0] != run_id:
-                age = (now - datetime.fromisoformat(row[2])).total_seconds()
-                if _process_is_alive(row[1]) and age <= stale_after:
+                if not _lease_is_dead(row[1], row[2], row[3], now, stale_after):
                     return LeaseHolder(run_id=row[0], pid=row[1])
+                self._record_interrupted_lease(connection, asset, key, row[0], row[1], now)
             connection.execute(
-                "INSERT OR REPLACE INTO leases VALUES (?, ?, ?, ?, ?)",
-                (asset, key, run_id, os.getpid(), self._timestamp(now)),
+                "INSERT OR REPLACE INTO leases VALUES (?, ?, ?, ?, ?, ?)",
+                (asset, key, run_id, os.getpid(), self._timestamp(now), socket.gethostname()),
             )
         return None
 
@@ -391,51 +394,61 @@ class SQLiteCatalog:
         with self._transaction(f"release the leases of run {run_id}") as connection:
             connection.execute("DELETE FROM leases WHERE run_id = ?", (run_id,))
 
-    def interrupt_dead_leases(self, now: datetime) -> list[tuple[str, str | None]]:
-        """Record the units leased by a process that has died as interrupted, drop those
-        leases, and return the units.
+    def interrupt_dead_leases(
+        self, now: datetime, stale_after: float = 30.0
+    ) -> list[tuple[str, str | None]]:
+        """Record the units leased by dead runs as interrupted, drop those leases, and
+        return the units (dead: see `acquire_lease`).
 
         The dead run may have replaced the unit's data without recording it (killed between
         the write and the catalog commit), so the published state no longer vouches for the
         data: an interrupted last attempt makes the next run rebuild the unit.
         """
-        moment = self._timestamp(now)
         with self._reading("look for leases of dead runs") as connection:
-            rows = connection.execute("SELECT asset, partition, run_id, pid FROM leases").fetchall()
-        dead = [row for row in rows if not _process_is_alive(row[3])]
+            rows = connection.execute(
+                "SELECT asset, partition, run_id, pid, heartbeat, host FROM leases"
+            ).fetchall()
+        dead = [row for row in rows if _lease_is_dead(*row[3:], now, stale_after)]
         if not dead:
             return []
         interrupted = []
         with self._transaction("record the units of dead runs as interrupted") as connection:
-            for asset, partition, run_id, pid in dead:
-                # The pid guard skips a lease another run has taken over since we looked.
-                cursor = connection.execute(
-                    "DELETE FROM leases WHERE asset = ? AND partition = ? AND run_id = ? "
-                    "AND pid = ?",
-                    (asset, partition, run_id, pid),
-                )
-                if cursor.rowcount == 0:
-                    continue
-                values = {
-                    "asset": asset,
-                    "partition": partition,
-                    "run_id": run_id,
-                    "status": INTERRUPTED,
-                    "started": moment,
-                    "finished": moment,
-                    "attempts": 0,
-                    "rows": None,
-                    "bytes": None,
-                    "data_version": None,
-                    "code_version": None,
-                    "inputs": "[]",
-                    "watermark": None,
-                    "error": f"interrupted: run {run_id} (pid {pid}) died while working on it",
-                }
-                connection.execute(_INSERT_HISTORY, values)
-                connection.execute(_UPSERT_FAILURE, values)
-                interrupted.append((asset, _partition_from_text(partition)))
+            for asset, partition, run_id, pid, _, _ in dead:
+                if self._record_interrupted_lease(connection, asset, partition, run_id, pid, now):
+                    interrupted.append((asset, _partition_from_text(partition)))
         return interrupted
+
+    def _record_interrupted_lease(
+        self,
+        connection: sqlite3.Connection,
+        asset: str,
+        partition: str,
+        run_id: str,
+        pid: int,
+        now: datetime,
+    ) -> bool:
+        """Drop a dead run's lease and record its unit as interrupted (published data
+        kept). False when the lease is gone or was taken over meanwhile."""
+        cursor = connection.execute(
+            "DELETE FROM leases WHERE asset = ? AND partition = ? AND run_id = ? AND pid = ?",
+            (asset, partition, run_id, pid),
+        )
+        if cursor.rowcount == 0:
+            return False
+        record = MaterializationRecord(
+            asset=asset,
+            partition=_partition_from_text(partition),
+            run_id=run_id,
+            status=INTERRUPTED,
+            started=now,
+            finished=now,
+            attempts=0,
+            error=f"interrupted: run {run_id} (pid {pid}) died while working on it",
+        )
+        values = self._record_parameters(record)
+        connection.execute(_INSERT_HISTORY, values)
+        connection.execute(_UPSERT_FAILURE, values)
+        return True
 
     def state(self, asset: str, partition: str | None) -> PartitionState | None:
         """The current state of one unit, read fresh (another run may have changed it)."""
@@ -658,6 +671,15 @@ def _sql_limit(limit: int | None) -> int:
 
 def _unit_name(record: MaterializationRecord) -> str:
     return _unit_label(record.asset, record.partition)
+
+
+def _lease_is_dead(
+    pid: int, heartbeat: str, host: str, now: datetime, stale_after: float
+) -> bool:
+    """A lease is dead when not refreshed for `stale_after` s, or when its process, on
+    this host, is gone (a pid says nothing about another machine's processes)."""
+    age = (now - datetime.fromisoformat(heartbeat)).total_seconds()
+    return age > stale_after or (host == socket.gethostname() and not _process_is_alive(pid))
 
 
 def _process_is_alive(pid: int | None) -> bool:

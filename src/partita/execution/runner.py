@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -21,6 +22,7 @@ from typing import Any
 
 from ..catalog.records import FAILED as ATTEMPT_FAILED
 from ..catalog.records import INTERRUPTED, MATERIALIZED, MaterializationRecord, PartitionState
+from ..errors import CatalogError
 from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan, PlannedUnit
@@ -29,6 +31,8 @@ from ..planning.watermarks import high_water_mark
 from .report import FAILED, LOCKED, SKIPPED, UP_TO_DATE, UnitResult
 from .unit import UnitJob, UnitOutcome
 from .workers import Executor
+
+log = logging.getLogger("partita")
 
 OLDEST_FIRST = "oldest-first"
 NEWEST_FIRST = "newest-first"
@@ -353,7 +357,10 @@ class _Heartbeat:
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_EVERY_S):
-            self._catalog.heartbeat(self._run_id, datetime.now(UTC))
+            try:
+                self._catalog.heartbeat(self._run_id, datetime.now(UTC))
+            except CatalogError as error:  # a busy catalog: try again at the next beat
+                log.warning("could not refresh the leases of run %s: %s", self._run_id, error)
 
     def __enter__(self) -> _Heartbeat:
         self._thread.start()

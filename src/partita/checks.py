@@ -140,24 +140,29 @@ def expect_columns(columns: Mapping[str, Any], severity: str = "error") -> Check
     return Check(f"expect_columns({', '.join(columns)})", evaluate, severity)
 
 
+def expect(
+    function: Callable[[Any], Any], *, name: str | None = None, severity: str = "error"
+) -> Check:
+    """A check from a callable taking the data and returning a bool or raising; use it to
+    give a callable a name or `severity="warn"`."""
+    wants_arrow = _wants_arrow(function)
+
+    def evaluate(table) -> str | None:
+        data = table if wants_arrow else table.to_pandas()
+        passed = function(data)  # an exception fails the check, with its message
+        return None if passed is None or bool(passed) else "returned False"
+
+    label = name or getattr(function, "__name__", type(function).__name__)
+    return Check(label, evaluate, severity)
+
+
 def as_check(value: Any) -> Check:
     """A `Check` as given, or one wrapping a callable that returns a bool or raises."""
     if isinstance(value, Check):
         return value
     if not callable(value):
         raise TypeError(f"checks= takes partita.checks objects or callables, not {value!r}")
-    name = getattr(value, "__name__", type(value).__name__)
-    wants_arrow = _wants_arrow(value)
-
-    def evaluate(table) -> str | None:
-        data = table if wants_arrow else table.to_pandas()
-        try:
-            passed = value(data)
-        except Exception as error:
-            return f"raised {type(error).__name__}: {error}"
-        return None if passed is None or bool(passed) else "returned False"
-
-    return Check(name, evaluate)
+    return expect(value)
 
 
 def _wants_arrow(function: Callable[..., Any]) -> bool:
@@ -174,6 +179,7 @@ __all__ = [
     "Check",
     "accepted_values",
     "as_check",
+    "expect",
     "expect_columns",
     "not_null",
     "row_count",

@@ -10,6 +10,16 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+def unit_label(asset: str, partition: str | None) -> str:
+    """`flights 2013-01-05` (or `airlines` for an unpartitioned asset), for reasons."""
+    return asset if partition is None else f"{asset} {partition}"
+
+
+def describe_unit(asset: str, partition: str | None) -> str:
+    """`asset 'flights' partition 2013-01-05`, for error messages."""
+    return f"asset '{asset}'" + ("" if partition is None else f" partition {partition}")
+
+
 class PartitaError(Exception):
     """Base of every error partita reports to a person."""
 
@@ -58,7 +68,7 @@ class CatalogError(PartitaError):
 
 
 class MaterializationError(PartitaError):
-    """A unit of work failed; carries the asset and partition it belongs to."""
+    """A unit of work could not be materialized."""
 
     exit_code = EXIT_FAILED
 

@@ -23,6 +23,10 @@ def fault_point(name: str) -> None:
     if not wanted:
         return
     point, _, nth = wanted.partition("@")
+    if point not in FAULT_POINTS:
+        raise ValueError(
+            f"{FAULT_ENVIRONMENT}={wanted!r}: the points are {', '.join(FAULT_POINTS)}"
+        )
     if point != name:
         return
     _hits[name] = _hits.get(name, 0) + 1

@@ -1,10 +1,12 @@
 """The catalog: one SQLite file recording every run and materialization attempt.
 
-Schema version 1 (kept in `PRAGMA user_version`):
+Schema version 2 (kept in `PRAGMA user_version`; migrations in `_MIGRATIONS`):
 
 - `runs`: one row per command invocation.
 - `materializations`: append-only history, one row per attempt of a unit.
 - `partition_states`: the current state, one row per (asset, partition); planning reads only this.
+- `check_results`: the data-quality checks of each attempt.
+- `leases`: which run (pid, host, heartbeat) is working on which unit right now.
 
 Unpartitioned assets are stored under partition `""` (a primary key column cannot hold NULL
 usefully) and surface as `None`. Timestamps are UTC ISO-8601 text with microseconds, so they
@@ -673,9 +675,7 @@ def _unit_name(record: MaterializationRecord) -> str:
     return _unit_label(record.asset, record.partition)
 
 
-def _lease_is_dead(
-    pid: int, heartbeat: str, host: str, now: datetime, stale_after: float
-) -> bool:
+def _lease_is_dead(pid: int, heartbeat: str, host: str, now: datetime, stale_after: float) -> bool:
     """A lease is dead when not refreshed for `stale_after` s, or when its process, on
     this host, is gone (a pid says nothing about another machine's processes)."""
     age = (now - datetime.fromisoformat(heartbeat)).total_seconds()

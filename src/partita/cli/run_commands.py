@@ -9,6 +9,7 @@ from collections import defaultdict
 import click
 
 from ..errors import EXIT_FAILED, EXIT_OK
+from ..planning.staleness import FAILED as FAILED_LAST_TIME
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .output import print_json, print_table
 from .progress import RunProgress
@@ -136,7 +137,7 @@ def _run(
     if plan_only:
         plan = project.plan(list(selection), partition, force=force, now=moment, overdue=catch_up)
         if retry_failed:
-            plan = plan.restricted_to({"failed last time"})
+            plan = plan.restricted_to({FAILED_LAST_TIME})
         _print_plan(plan, as_json)
         return
     _configure_logging(state.debug)

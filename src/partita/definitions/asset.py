@@ -102,7 +102,7 @@ class AssetDefinition:
 
     @property
     def location(self) -> str:
-        """`file:line` of the definition, for error messages."""
+        """`file:line` of the definition."""
         return f"{self.file}:{self.line}"
 
     @property

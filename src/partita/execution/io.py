@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..definitions.asset import AssetDefinition
-from ..errors import PermanentError
+from ..errors import PermanentError, describe_unit
 from ..planning.staleness import UpstreamRead
 from ..storage.base import Storage
 from .cache import TableCache
@@ -40,7 +40,7 @@ def check_upstream_published(asset: str, partition: str | None, reads: list[Upst
     missing = [r for r in reads if r.data_version is None]
     if missing:
         first = missing[0]
-        label = f"'{first.asset}'" + (f" partition {first.partition}" if first.partition else "")
+        label = describe_unit(first.asset, first.partition).removeprefix("asset ")
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise MissingUpstreamError(
             f"upstream {label}{more} has not been materialized. Materialize it first, "
@@ -88,10 +88,10 @@ def to_arrow(asset: str, partition: str | None, value: Any) -> pa.Table:
         # A named index carries data (e.g. after a groupby); an unnamed one is positional.
         keep_index = any(name is not None for name in value.index.names)
         return pa.Table.from_pandas(value, preserve_index=keep_index)
-    where = f"asset '{asset}'" + (f" partition {partition}" if partition else "")
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
     raise OutputTypeError(
-        f"{where} returned {type(value).__module__}.{type(value).__qualname__}; an asset must "
-        "return a pandas DataFrame or a pyarrow Table."
+        f"{describe_unit(asset, partition)} returned {kind}; an asset must return a pandas "
+        "DataFrame or a pyarrow Table."
     )
 
 

@@ -36,7 +36,7 @@ def run_checks(where: str, checks: Sequence[Check], table: pa.Table) -> tuple[Ch
         results.append(CheckResult(check.name, check.severity, problem is None, problem))
     blocking = [r for r in results if not r.passed and r.severity == "error"]
     if blocking:
-        details = "; ".join(f"{r.name}: {r.message}" for r in blocking)
+        details = "; ".join(f"{r.name}: {(r.message or '').rstrip('.')}" for r in blocking)
         raise ChecksFailed(
             f"{where} failed its checks, so nothing was published (the previous data stays): "
             f"{details}. Fix the data or the asset, or give the check severity='warn'.",

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..catalog.records import FAILED as ATTEMPT_FAILED
 from ..catalog.records import INTERRUPTED, MATERIALIZED, MaterializationRecord, PartitionState
-from ..errors import CatalogError
+from ..errors import CatalogError, unit_label
 from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan, PlannedUnit
@@ -175,7 +175,7 @@ class Runner:
         for read in lineage.reads(planned.asset, planned.index, self.states):
             upstream = self.results.get((read.asset, read.partition))
             if upstream is not None and upstream.status in (FAILED, SKIPPED, LOCKED):
-                label = read.asset if read.partition is None else f"{read.asset} {read.partition}"
+                label = unit_label(read.asset, read.partition)
                 verb = "is locked" if upstream.status == LOCKED else "failed"
                 return UnitResult(
                     planned.asset, planned.partition, SKIPPED, f"upstream {verb}: {label}"

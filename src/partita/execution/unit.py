@@ -16,6 +16,7 @@ from typing import Any
 from ..catalog.records import CheckResult
 from ..definitions.context import AssetContext
 from ..definitions.storage import Parquet
+from ..errors import describe_unit, unit_label
 from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.staleness import UpstreamRead
@@ -106,7 +107,7 @@ class Workspace:
             written, watermark, checks = call_with_retry(
                 lambda: self._attempt(job),
                 definition.retry,
-                describe=_label(job.asset, job.partition),
+                describe=unit_label(job.asset, job.partition),
                 log=log,
                 sleep=self.sleep,
                 on_attempt=count_attempt,
@@ -158,13 +159,11 @@ class Workspace:
         if merging:
             # Upserted rows join the rows already stored: the mark can only move forward.
             watermark = max_watermark([job.previous_watermark, watermark])
-        where = _where(job)
+        where = describe_unit(job.asset, job.partition)
         checks = run_checks(where, definition.checks, table)
         evolve = definition.schema == "evolve"
         if definition.partitions is not None or merging:
-            check_schema(
-                where, str(self.warehouse / job.asset), self._schema(job), table.schema, evolve
-            )
+            check_schema(where, self._location(job.asset), self._schema(job), table.schema, evolve)
         written = self.storage(job.asset).write(job.partition, table, evolve=evolve)
         self._schemas[job.asset] = unify_schemas([self._schemas.get(job.asset), table.schema])
         if merging:
@@ -173,6 +172,13 @@ class Workspace:
             # What Parquet stores reads back identical, so readers in this run reuse it.
             self.cache.put(job.asset, job.partition, written.data_version, table)
         return written, watermark, checks
+
+    def _location(self, asset: str) -> str:
+        """Where the asset's published data is, for advice in error messages."""
+        storage = self.graph[asset].storage
+        if isinstance(storage, Parquet):
+            return str(self.warehouse / asset)
+        return f"table '{storage.table or asset}' of {self.warehouse / storage.database}"
 
     def _schema(self, job: UnitJob) -> Any:
         """The published schema of the asset, asked of the storage once per process."""
@@ -209,16 +215,8 @@ def _merged_version(job: UnitJob, written: WriteResult) -> str:
     return hashlib.sha256(f"{previous}:{written.data_version}".encode()).hexdigest()[:16]
 
 
-def _label(asset: str, partition: str | None) -> str:
-    return asset if partition is None else f"{asset} {partition}"
-
-
-def _where(job: UnitJob) -> str:
-    return f"asset '{job.asset}'" + (f" partition {job.partition}" if job.partition else "")
-
-
 def _error_message(job: UnitJob, error: BaseException) -> str:
-    where = _where(job)
+    where = describe_unit(job.asset, job.partition)
     text = str(error)
     if text.startswith(where):
         return text

@@ -16,6 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from typing import Protocol
 
+from ..errors import describe_unit
 from ..planning.staleness import Unit
 from .unit import UnitJob, UnitOutcome, Workspace
 
@@ -117,10 +118,8 @@ class ProcessExecutor:
             return unit, future.result()
         except Exception as error:  # the worker process died (killed, out of memory)
             moment = datetime.now(UTC)
-            message = f"asset '{unit[0]}'" + (f" partition {unit[1]}" if unit[1] else "")
-            return unit, UnitOutcome(
-                moment, moment, 1, 0.0, error=f"{message}: the worker process died ({error})"
-            )
+            message = f"{describe_unit(*unit)}: the worker process died ({error})"
+            return unit, UnitOutcome(moment, moment, 1, 0.0, error=message)
 
     def close(self) -> None:
         for process in list(getattr(self._pool, "_processes", {}).values()):

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from ..catalog.records import ConsumedInput, PartitionState
 from ..definitions.mappings import upstream_indices
+from ..errors import unit_label
 from ..graph.graph import AssetGraph
 
 States = Mapping[str, Mapping[str | None, PartitionState]]
@@ -115,7 +116,7 @@ def stale_reason(
     consumed = {(i.asset, i.partition): i.data_version for i in state.inputs}
     seen = 0
     for read in lineage.reads(asset, index, states):
-        label = read.asset if read.partition is None else f"{read.asset} {read.partition}"
+        label = unit_label(read.asset, read.partition)
         if (read.asset, read.partition) in pending:
             return f"upstream stale: {label}"
         if consumed.get((read.asset, read.partition)) != read.data_version:

@@ -242,3 +242,13 @@ def test_columns_are_matched_by_name_not_position(tmp_path: Path) -> None:
     storage.write("2024-01-01", pa.table({"a": [1], "b": ["one"]}))
     storage.write("2024-01-02", pa.table({"b": ["two"], "a": [2]}))
     assert storage.read(None).to_pylist() == [{"a": 1, "b": "one"}, {"a": 2, "b": "two"}]
+
+
+def test_a_table_named_like_a_file_never_reads_that_file(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text("secret,value\n1,2\n")
+    storage = DuckDBStorage(tmp_path / "warehouse", "x", "date", "data.csv", None, "w.duckdb")
+    assert not storage.exists("2024-01-01")
+    assert storage.published_schema() is None
+    storage.write("2024-01-01", pa.table({"v": [1]}))
+    assert storage.read(None).to_pylist() == [{"v": 1}]

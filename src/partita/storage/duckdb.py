@@ -348,8 +348,8 @@ def _stored_columns(connection: duckdb.DuckDBPyConnection, name: str) -> set[str
     """
     try:
         cursor = connection.execute(f"SELECT * FROM {quote_identifier(name)} LIMIT 0")
-    except duckdb.CatalogException:
-        return set()
+    except (duckdb.CatalogException, duckdb.PermissionException):
+        return set()  # no such table (a file-like name is refused, not scanned)
     columns = {column[0].casefold() for column in cursor.description}
     cursor.fetchall()
     return columns
@@ -367,7 +367,11 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     delay = 0.005
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            # No file access from SQL: a table named like a file ("data.csv") must never be
+            # read from disk by DuckDB's replacement scans.
+            return duckdb.connect(
+                str(path), read_only=read_only, config={"enable_external_access": False}
+            )
         except duckdb.IOException as error:
             if "lock" not in str(error).lower() or time.monotonic() >= deadline:
                 raise

@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Deterministic by default: the same examples on every run and in CI. Explore new ones with
+# `pytest --hypothesis-profile=explore`.
+settings.register_profile("default", derandomize=True)
+settings.register_profile("explore", derandomize=False, max_examples=500)
+settings.load_profile("default")
 
 PARTITA = [sys.executable, "-m", "partita"]
 

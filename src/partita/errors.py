@@ -75,3 +75,8 @@ class MaterializationError(PartitaError):
 
 class PermanentError(Exception):
     """Raise from an asset function to fail the unit without retrying it."""
+
+
+class InvalidDataError(StorageError, PermanentError):
+    """The data cannot be stored as it is (a reserved or missing column, duplicate merge
+    keys, a column clashing with the hive key); retrying would fail the same way."""

@@ -202,11 +202,12 @@ def test_no_policy_means_one_attempt() -> None:
 
 def test_which_errors_are_retryable() -> None:
     from partita import PermanentError
-    from partita.errors import PartitionError, StorageError
+    from partita.errors import InvalidDataError, PartitionError, StorageError
     from partita.execution.io import OutputTypeError
 
     assert is_retryable(ConnectionError("x"))
     assert is_retryable(StorageError("disk full"))
     assert not is_retryable(PermanentError("x"))
     assert not is_retryable(OutputTypeError("x"))
+    assert not is_retryable(InvalidDataError("duplicate merge keys"))
     assert not is_retryable(PartitionError("bad key"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from partita.errors import StorageError
+from partita.errors import InvalidDataError, StorageError
 from partita.faults import fault_point
 from partita.storage.base import WriteResult, describe_location
 from partita.storage.encoding import table_version
@@ -221,14 +221,14 @@ class DuckDBStorage:
         location = describe_location(self.asset, partition)
         names = {name.casefold() for name in table.column_names}
         if self.partitioned and PARTITION_COLUMN in names:
-            raise StorageError(
+            raise InvalidDataError(
                 f"The data of {location} has a column {PARTITION_COLUMN!r}, which DuckDB "
                 f"storage keeps for the partition key in {str(self.path)!r}. Rename the column."
             )
         if self.merge_on is not None:
             missing = [key for key in self.merge_on if key.casefold() not in names]
             if missing:
-                raise StorageError(
+                raise InvalidDataError(
                     f"The data of {location} lacks the merge_on column(s) {missing!r} needed "
                     f"to upsert into table {self.table!r} of {str(self.path)!r}. Add them to "
                     f"the data or fix DuckDB(merge_on=...)."
@@ -238,7 +238,7 @@ class DuckDBStorage:
         stored = stored - {PARTITION_COLUMN}
         incoming = {name.casefold() for name in table.column_names}
         if stored != incoming:
-            raise StorageError(
+            raise InvalidDataError(
                 f"The data of {describe_location(self.asset, partition)} does not match table "
                 f"{self.table!r} of {str(self.path)!r}: missing columns "
                 f"{sorted(stored - incoming)}, unexpected columns {sorted(incoming - stored)}. "
@@ -257,7 +257,7 @@ class DuckDBStorage:
         ).fetchall()
         if duplicates:
             duplicate = duplicates[0]
-            raise StorageError(
+            raise InvalidDataError(
                 f"The data of {describe_location(self.asset, partition)} has several rows with "
                 f"the merge_on key {dict(zip(self.merge_on, duplicate, strict=True))!r}, so "
                 f"they cannot be upserted into table {self.table!r} of {str(self.path)!r}. "

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from partita.errors import StorageError
+from partita.errors import InvalidDataError, StorageError
 from partita.faults import fault_point
 from partita.storage.base import WriteResult, describe_location
 from partita.storage.encoding import data_version, encode_parquet
@@ -201,7 +201,7 @@ class ParquetStorage:
             name for name in table.column_names if name.casefold() == self.hive_key.casefold()
         ]
         if clashing:
-            raise StorageError(
+            raise InvalidDataError(
                 f"The data of {describe_location(self.asset, partition)} has a column "
                 f"{clashing[0]!r}, which clashes with the hive partition column "
                 f"{self.hive_key!r} in {str(self.root)!r}. Rename the column, or set "

@@ -331,3 +331,16 @@ def test_reader_is_not_blocked_by_an_open_write_transaction(catalog_path: Path) 
         finally:
             connection.execute("COMMIT")
         assert set(reader.states("flights")) == {"2013-01-01", "2013-01-02"}
+
+
+def test_a_schema_2_catalog_is_migrated_keeping_its_leases(catalog_path: Path) -> None:
+    SQLiteCatalog(catalog_path).close()
+    with sqlite3.connect(catalog_path) as connection:
+        connection.execute("ALTER TABLE leases DROP COLUMN host")
+        connection.execute("INSERT INTO leases VALUES ('a', 'p', 'run-1', 1, '2024-01-01')")
+        connection.execute("PRAGMA user_version = 2")
+    SQLiteCatalog(catalog_path).close()
+    with sqlite3.connect(catalog_path) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        rows = connection.execute("SELECT asset, run_id, host FROM leases").fetchall()
+    assert rows == [("a", "run-1", "")]

@@ -1,6 +1,6 @@
 """The catalog: one SQLite file recording every run and materialization attempt.
 
-Schema version 2 (kept in `PRAGMA user_version`; migrations in `_MIGRATIONS`):
+Schema version 3 (kept in `PRAGMA user_version`; migrations in `_MIGRATIONS`):
 
 - `runs`: one row per command invocation.
 - `materializations`: append-only history, one row per attempt of a unit.
@@ -51,7 +51,7 @@ from partita.catalog.records import (
 )
 from partita.errors import CatalogError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_SECONDS = 30.0
 _UNPARTITIONED = ""
 _JSON_DECODER = json.JSONDecoder()
@@ -131,11 +131,15 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             run_id TEXT NOT NULL,
             pid INTEGER NOT NULL,
             heartbeat TEXT NOT NULL,
-            host TEXT NOT NULL,
             PRIMARY KEY (asset, partition)
         ) WITHOUT ROWID
         """,
         "PRAGMA user_version = 2",
+    ),
+    (
+        # The host of a lease's process: its pid says nothing about another machine.
+        "ALTER TABLE leases ADD COLUMN host TEXT NOT NULL DEFAULT ''",
+        "PRAGMA user_version = 3",
     ),
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
@@ -370,7 +374,8 @@ class SQLiteCatalog:
                     return LeaseHolder(run_id=row[0], pid=row[1])
                 self._record_interrupted_lease(connection, asset, key, row[0], row[1], now)
             connection.execute(
-                "INSERT OR REPLACE INTO leases VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO leases (asset, partition, run_id, pid, heartbeat, host) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (asset, key, run_id, os.getpid(), self._timestamp(now), socket.gethostname()),
             )
         return None

@@ -195,11 +195,9 @@ class Project:
 
     def storage(self, asset: str) -> Any:
         """The storage object of an asset (for reading its data directly)."""
-        from .storage.base import open_storage
+        from .storage.base import open_asset_storage
 
-        definition = self.graph[self.select(asset)[0]]
-        hive_key = definition.partitions.hive_key if definition.partitions else None
-        return open_storage(definition.storage, self.warehouse, definition.name, hive_key)
+        return open_asset_storage(self.graph[self.select(asset)[0]], self.warehouse)
 
 
 def _range(partition: PartitionArgument) -> PartitionRange:

@@ -50,6 +50,7 @@ from partita.catalog.records import (
     RunRecord,
 )
 from partita.errors import CatalogError
+from partita.processes import process_is_alive
 
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -289,7 +290,7 @@ class SQLiteCatalog:
                 "SELECT run_id, pid FROM runs WHERE status = ? ORDER BY started, run_id",
                 (RUNNING,),
             ).fetchall()
-        gone = [run_id for run_id, pid in running if not _process_is_alive(pid)]
+        gone = [run_id for run_id, pid in running if not process_is_alive(pid)]
         if not gone:
             return []
         marked = []
@@ -363,7 +364,7 @@ class SQLiteCatalog:
         that is gone, is taken over; the unit is then recorded as interrupted, since the
         dead run may have written data it never recorded.
         """
-        key = _UNPARTITIONED if partition is None else partition
+        key = _partition_to_text(partition)
         with self._transaction(f"lease {_unit_label(asset, partition)}") as connection:
             row = connection.execute(
                 "SELECT run_id, pid, heartbeat, host FROM leases WHERE asset = ? AND partition = ?",
@@ -389,7 +390,7 @@ class SQLiteCatalog:
 
     def release_lease(self, asset: str, partition: str | None, run_id: str) -> None:
         """Drop one lease of the run (the unit turned out not to need running)."""
-        key = _UNPARTITIONED if partition is None else partition
+        key = _partition_to_text(partition)
         with self._transaction(f"release {_unit_label(asset, partition)}") as connection:
             connection.execute(
                 "DELETE FROM leases WHERE asset = ? AND partition = ? AND run_id = ?",
@@ -459,7 +460,7 @@ class SQLiteCatalog:
 
     def state(self, asset: str, partition: str | None) -> PartitionState | None:
         """The current state of one unit, read fresh (another run may have changed it)."""
-        key = _UNPARTITIONED if partition is None else partition
+        key = _partition_to_text(partition)
         found = self._read_states(
             f"read the state of {_unit_label(asset, partition)}",
             "WHERE asset = ? AND partition = ?",
@@ -640,7 +641,7 @@ class SQLiteCatalog:
     def _record_parameters(self, record: MaterializationRecord) -> dict[str, object]:
         return {
             "asset": record.asset,
-            "partition": _UNPARTITIONED if record.partition is None else record.partition,
+            "partition": _partition_to_text(record.partition),
             "run_id": record.run_id,
             "status": record.status,
             "started": self._timestamp(record.started),
@@ -684,19 +685,7 @@ def _lease_is_dead(pid: int, heartbeat: str, host: str, now: datetime, stale_aft
     """A lease is dead when not refreshed for `stale_after` s, or when its process, on
     this host, is gone (a pid says nothing about another machine's processes)."""
     age = (now - datetime.fromisoformat(heartbeat)).total_seconds()
-    return age > stale_after or (host == socket.gethostname() and not _process_is_alive(pid))
-
-
-def _process_is_alive(pid: int | None) -> bool:
-    if pid is None or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by another user
-    return True
+    return age > stale_after or (host == socket.gethostname() and not process_is_alive(pid))
 
 
 def _inputs_to_json(inputs: Sequence[ConsumedInput]) -> str:
@@ -711,6 +700,10 @@ def _inputs_from_json(text: str) -> tuple[ConsumedInput, ...]:
         return ()
     # raw_decode skips json.loads' whitespace checks: a third of the time of reading 100k states.
     return tuple([ConsumedInput(*item) for item in _JSON_DECODER.raw_decode(text)[0]])
+
+
+def _partition_to_text(partition: str | None) -> str:
+    return _UNPARTITIONED if partition is None else partition
 
 
 def _partition_from_text(partition: str) -> str | None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..catalog.records import FAILED as ATTEMPT_FAILED
 from ..catalog.records import INTERRUPTED, MATERIALIZED, MaterializationRecord, PartitionState
+from ..definitions.partitions import TimePartitions
 from ..errors import CatalogError, unit_label
 from ..faults import fault_point
 from ..graph.graph import AssetGraph
@@ -149,7 +150,7 @@ class Runner:
         def priority(planned: PlannedUnit) -> tuple:
             partitions = self.graph[planned.asset].partitions
             moment = 0.0
-            if planned.index is not None and hasattr(partitions, "partition_start"):
+            if planned.index is not None and isinstance(partitions, TimePartitions):
                 moment = partitions.partition_start(planned.index).timestamp()
             elif planned.index is not None:
                 moment = float(planned.index)

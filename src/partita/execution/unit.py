@@ -15,13 +15,14 @@ from typing import Any
 
 from ..catalog.records import CheckResult
 from ..definitions.context import AssetContext
+from ..definitions.partitions import TimePartitions
 from ..definitions.storage import Parquet
 from ..errors import describe_unit, unit_label
 from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.staleness import UpstreamRead
 from ..planning.watermarks import max_watermark, parse_watermark
-from ..storage.base import Storage, WriteResult, open_storage
+from ..storage.base import Storage, WriteResult, open_asset_storage
 from ..storage.schemas import unify_schemas
 from .cache import TableCache
 from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
@@ -78,11 +79,7 @@ class Workspace:
 
     def storage(self, asset: str) -> Storage:
         if asset not in self._storages:
-            definition = self.graph[asset]
-            hive_key = definition.partitions.hive_key if definition.partitions else None
-            self._storages[asset] = open_storage(
-                definition.storage, self.warehouse, asset, hive_key
-            )
+            self._storages[asset] = open_asset_storage(self.graph[asset], self.warehouse)
         return self._storages[asset]
 
     def read_upstream(self, reads: list[UpstreamRead]) -> Any:
@@ -190,7 +187,7 @@ class Workspace:
     def _context(self, job: UnitJob) -> AssetContext:
         partitions = self.graph[job.asset].partitions
         start = end = None
-        if job.index is not None and hasattr(partitions, "partition_start"):
+        if job.index is not None and isinstance(partitions, TimePartitions):
             start = partitions.partition_start(job.index)
             end = partitions.partition_end(job.index)
         return AssetContext(

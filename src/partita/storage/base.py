@@ -11,6 +11,8 @@ from partita.definitions.storage import DuckDB, Parquet, StorageSpec
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from partita.definitions.asset import AssetDefinition
+
 
 @dataclass(frozen=True)
 class WriteResult:
@@ -62,6 +64,12 @@ def open_storage(spec: StorageSpec, warehouse: Path, asset: str, hive_key: str |
 
         return DuckDBStorage(warehouse, asset, hive_key, spec.table, spec.merge_on, spec.database)
     raise TypeError(f"Unknown storage declaration: {spec!r}")
+
+
+def open_asset_storage(definition: AssetDefinition, warehouse: Path) -> Storage:
+    """The storage of a declared asset, keyed by its partitions' hive key."""
+    hive_key = definition.partitions.hive_key if definition.partitions else None
+    return open_storage(definition.storage, warehouse, definition.name, hive_key)
 
 
 def describe_location(asset: str, partition: str | None) -> str:

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from partita.errors import InvalidDataError, StorageError
 from partita.faults import fault_point
+from partita.processes import process_is_alive
 from partita.storage.base import WriteResult, describe_location
 from partita.storage.encoding import data_version, encode_parquet
 from partita.storage.paths import (
@@ -244,12 +245,5 @@ def _writer_alive(temporary_name: str) -> bool:
         pid = int(parts[-3])
     except (IndexError, ValueError):
         return False
-    if pid == os.getpid():
-        return False  # this process has no write in flight while it cleans up
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    # This process has no write in flight while it cleans up.
+    return pid != os.getpid() and process_is_alive(pid)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .planning.freshness import FreshnessResult
     from .planning.plan import Plan
     from .planning.staleness import States
+    from .planning.state_table import StateTable
     from .planning.status import AssetStatus
     from .planning.watermarks import WatermarkReport
 
@@ -60,12 +61,12 @@ class Project:
         overdue: Mapping[tuple[str, str | None], str] | None = None,
     ) -> Plan:
         """The units a `materialize` with these arguments would run, each with its reason."""
-        from .planning.plan import build_plan
+        from .planning.plan import build_plan, tables_needed
 
         moment = now or datetime.now(UTC)
         selected = self.select(selections)
-        states = self.states()
-        return build_plan(self.graph, selected, _range(partition), states, moment, force, overdue)
+        tables = self._state_tables(tables_needed(self.graph, selected))
+        return build_plan(self.graph, selected, _range(partition), tables, moment, force, overdue)
 
     def states(self) -> States:
         """The catalog's current state of every recorded asset partition (units a dead run
@@ -73,6 +74,14 @@ class Project:
         with open_catalog(self.warehouse) as catalog:
             catalog.interrupt_dead_leases(datetime.now(UTC))
             return catalog.all_states()
+
+    def _state_tables(self, assets: Iterable[str]) -> dict[str, StateTable]:
+        """The states of `assets` as columns, as `states` counts them."""
+        from .planning.state_table import load_state_tables
+
+        with open_catalog(self.warehouse) as catalog:
+            catalog.interrupt_dead_leases(datetime.now(UTC))
+            return load_state_tables(catalog, self.graph, assets)
 
     def materialize(
         self,
@@ -165,11 +174,13 @@ class Project:
 
         moment = now or datetime.now(UTC)
         selected = self.select(selections)
-        states = self.states()
         upstream = self.graph.upstream_closure(selected)
-        plan = build_plan(self.graph, sorted(upstream), PartitionRange(), states, moment)
-        reasons = {unit.unit: unit.reason for unit in plan.units}
-        results = [assess(self.graph, name, states, reasons, moment) for name in selected]
+        tables = self._state_tables(upstream)
+        plan = build_plan(self.graph, sorted(upstream), PartitionRange(), tables, moment)
+        results = [
+            assess(self.graph, name, tables[name], plan.asset_plan(name), moment)
+            for name in selected
+        ]
         return [r for r in results if include_all or r.verdict != NO_POLICY]
 
     def watermarks(

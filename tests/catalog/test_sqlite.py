@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from partita.catalog import ConsumedInput, MaterializationRecord, SQLiteCatalog
-from partita.catalog.sqlite import SCHEMA_VERSION
+from partita.catalog.sqlite import _MIGRATIONS, SCHEMA_VERSION
 from partita.errors import CatalogError
 
 T0 = datetime(2013, 1, 1, tzinfo=UTC)
@@ -216,6 +216,193 @@ def test_record_many_applies_attempts_in_order(catalog: SQLiteCatalog) -> None:
     assert (state.last_status, state.data_version) == ("failed", "dv-0")
 
 
+# --- sequences ---
+
+
+def sequences(catalog: SQLiteCatalog, partition: str | None = "2013-01-01") -> tuple[int, ...]:
+    state = catalog.states("flights")[partition]
+    return (state.seq, state.published_seq, state.consumed_seq)
+
+
+def test_success_sets_every_sequence(catalog: SQLiteCatalog) -> None:
+    catalog.record(attempt(asset="other", partition=None))  # id 1
+    catalog.record(attempt(consumed_seq=1))  # id 2
+
+    assert sequences(catalog) == (2, 2, 1)
+    assert catalog.sequence() == 2
+
+
+def test_identical_rebuild_keeps_published_seq(catalog: SQLiteCatalog) -> None:
+    catalog.record(attempt(minute=0, data_version="same", consumed_seq=0))  # id 1
+    catalog.record(attempt(minute=1, data_version="same", consumed_seq=1))  # id 2
+    assert sequences(catalog) == (2, 1, 1)
+
+    catalog.record(attempt(minute=2, data_version="changed", consumed_seq=2))  # id 3
+    assert sequences(catalog) == (3, 3, 2)
+
+
+def test_unsuccessful_attempts_move_only_seq(catalog: SQLiteCatalog) -> None:
+    catalog.record(attempt(status="failed", minute=0))  # id 1
+    assert sequences(catalog) == (1, 0, 0)
+
+    catalog.record(attempt(minute=1, consumed_seq=1))  # id 2
+    catalog.record(attempt(status="failed", minute=2, consumed_seq=99))  # id 3
+    assert sequences(catalog) == (3, 2, 1)
+    catalog.record(attempt(status="interrupted", minute=3))  # id 4
+    assert sequences(catalog) == (4, 2, 1)
+
+
+def test_interrupted_lease_moves_seq(catalog: SQLiteCatalog) -> None:
+    catalog.record(attempt(minute=0, consumed_seq=0))  # id 1
+    assert catalog.acquire_lease("flights", "2013-01-01", "dead-run", at(1), 30.0) is None
+
+    assert catalog.acquire_lease("flights", "2013-01-01", "run-2", at(5), 30.0) is None
+
+    assert catalog.history(limit=1)[0].status == "interrupted"
+    assert sequences(catalog) == (2, 1, 0)
+    assert catalog.sequence() == 2
+
+
+def test_dead_leases_move_seq(catalog: SQLiteCatalog) -> None:
+    catalog.record(attempt(minute=0))  # id 1
+    catalog.acquire_lease("flights", "2013-01-01", "dead-run", at(1), 30.0)
+
+    assert catalog.interrupt_dead_leases(at(5)) == [("flights", "2013-01-01")]
+    assert sequences(catalog) == (2, 1, 0)
+
+
+def test_sequence_of_an_empty_catalog_is_zero(catalog: SQLiteCatalog) -> None:
+    assert catalog.sequence() == 0
+    assert catalog.read_units([("flights", "2013-01-01")]) == ({}, 0)
+
+
+def test_read_units_reads_only_the_given_units(catalog: SQLiteCatalog) -> None:
+    catalog.record_many(
+        [
+            attempt(partition="2013-01-01"),
+            attempt(partition="2013-01-02"),
+            attempt(asset="airports", partition=None),
+        ]
+    )
+
+    states, sequence = catalog.read_units(
+        [("flights", "2013-01-02"), ("airports", None), ("flights", "2099-01-01")]
+    )
+
+    assert sequence == 3
+    assert states == {
+        "flights": {"2013-01-02": catalog.states("flights")["2013-01-02"]},
+        "airports": {None: catalog.states("airports")[None]},
+    }
+    assert states["airports"][None].seq == 3
+
+
+def test_read_units_reads_many_units(catalog: SQLiteCatalog) -> None:
+    keys = [f"p{i:04d}" for i in range(1200)]  # more than one query's worth
+    catalog.record_many([attempt(partition=key) for key in keys])
+
+    states, sequence = catalog.read_units([("flights", key) for key in keys[1:]])
+
+    assert sorted(states["flights"]) == keys[1:]
+    assert sequence == 1200
+
+
+def test_read_units_is_one_consistent_snapshot(catalog_path: Path) -> None:
+    with SQLiteCatalog(catalog_path) as reader, SQLiteCatalog(catalog_path) as writer:
+        writer.record(attempt(partition="2013-01-01"))
+        connection = reader._connection
+        assert connection is not None
+        real_execute = connection.execute
+        # Pretend another process commits an attempt between the reader's two queries.
+        calls = []
+
+        class Interleaved:
+            def execute(self, sql: str, *parameters: object) -> sqlite3.Cursor:
+                calls.append(sql)
+                if "FROM materializations" in sql:
+                    writer.record(attempt(partition="2013-01-02"))
+                return real_execute(sql, *parameters)
+
+            def __getattr__(self, name: str) -> object:
+                return getattr(connection, name)
+
+        reader._connection = Interleaved()  # type: ignore[assignment]
+        try:
+            states, sequence = reader.read_units(
+                [("flights", "2013-01-01"), ("flights", "2013-01-02")]
+            )
+        finally:
+            reader._connection = connection
+        assert any("FROM materializations" in sql for sql in calls)
+        assert (set(states["flights"]), sequence) == ({"2013-01-01"}, 1)
+        assert reader.sequence() == 2
+
+
+# --- snapshots ---
+
+
+def test_snapshot_and_changes_without_a_snapshot(catalog: SQLiteCatalog) -> None:
+    catalog.record(attempt(partition="2013-01-02", minute=0, consumed_seq=0))  # id 1
+    catalog.record(attempt(asset="other", partition=None))  # id 2
+    catalog.record(attempt(partition=None, minute=1, code_version="v2", consumed_seq=2))  # 3
+    catalog.record(attempt(partition="2013-01-02", status="failed", minute=2))  # id 4
+
+    payload, through, changes = catalog.snapshot_and_changes("flights", "layout-1")
+
+    assert (payload, through) == (None, 0)
+    finished = [
+        (at(minute) + timedelta(seconds=30)).isoformat(timespec="microseconds") for minute in (0, 1)
+    ]
+    assert changes == [
+        (None, "materialized", True, "v2", 3, 2, finished[1], 3),
+        ("2013-01-02", "failed", True, "v1", 1, 0, finished[0], 4),
+    ]
+    assert catalog.snapshot_and_changes("nothing", "layout-1") == (None, 0, [])
+
+
+def test_snapshot_and_changes_of_a_never_published_unit(catalog: SQLiteCatalog) -> None:
+    catalog.record(attempt(status="interrupted", code_version=None))
+
+    _, _, changes = catalog.snapshot_and_changes("flights", "layout-1")
+
+    assert changes == [("2013-01-01", "interrupted", False, None, 0, 0, None, 1)]
+
+
+def test_snapshot_in_the_same_layout_returns_only_newer_rows(catalog: SQLiteCatalog) -> None:
+    catalog.record_many([attempt(partition=f"2013-01-0{day}") for day in (1, 2, 3)])
+    catalog.save_snapshot("flights", "layout-1", 2, b"\x00snapshot\xff")
+    catalog.record(attempt(partition="2013-01-01", minute=5))  # id 4
+
+    payload, through, changes = catalog.snapshot_and_changes("flights", "layout-1")
+
+    assert (payload, through) == (b"\x00snapshot\xff", 2)
+    assert [(change[0], change[-1]) for change in changes] == [("2013-01-03", 3), ("2013-01-01", 4)]
+
+
+def test_snapshot_in_another_layout_is_ignored(catalog: SQLiteCatalog) -> None:
+    catalog.record_many([attempt(partition=f"2013-01-0{day}") for day in (1, 2)])
+    catalog.save_snapshot("flights", "layout-1", 2, b"old")
+
+    payload, through, changes = catalog.snapshot_and_changes("flights", "layout-2")
+
+    assert (payload, through) == (None, 0)
+    assert [change[0] for change in changes] == ["2013-01-01", "2013-01-02"]
+
+
+def test_save_snapshot_never_goes_back(catalog: SQLiteCatalog) -> None:
+    catalog.save_snapshot("flights", "layout-1", 5, b"five")
+    catalog.save_snapshot("flights", "layout-1", 3, b"three")  # a slower concurrent saver
+    assert catalog.snapshot_and_changes("flights", "layout-1")[:2] == (b"five", 5)
+
+    catalog.save_snapshot("flights", "layout-1", 7, b"seven")
+    assert catalog.snapshot_and_changes("flights", "layout-1")[:2] == (b"seven", 7)
+
+    catalog.save_snapshot("flights", "layout-2", 1, b"new layout")
+    assert catalog.snapshot_and_changes("flights", "layout-2")[:2] == (b"new layout", 1)
+    assert catalog.snapshot_and_changes("flights", "layout-1")[:2] == (None, 0)
+    assert catalog.snapshot_and_changes("airports", "layout-2")[:2] == (None, 0)
+
+
 # --- history ---
 
 
@@ -334,13 +521,14 @@ def test_reader_is_not_blocked_by_an_open_write_transaction(catalog_path: Path) 
 
 
 def test_a_schema_2_catalog_is_migrated_keeping_its_leases(catalog_path: Path) -> None:
-    SQLiteCatalog(catalog_path).close()
+    catalog_path.parent.mkdir(parents=True)
     with sqlite3.connect(catalog_path) as connection:
-        connection.execute("ALTER TABLE leases DROP COLUMN host")
+        for statement in [step for steps in _MIGRATIONS[:2] for step in steps]:
+            assert isinstance(statement, str)
+            connection.execute(statement)
         connection.execute("INSERT INTO leases VALUES ('a', 'p', 'run-1', 1, '2024-01-01')")
-        connection.execute("PRAGMA user_version = 2")
     SQLiteCatalog(catalog_path).close()
     with sqlite3.connect(catalog_path) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         rows = connection.execute("SELECT asset, run_id, host FROM leases").fetchall()
     assert rows == [("a", "run-1", "")]

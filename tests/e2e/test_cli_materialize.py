@@ -257,6 +257,16 @@ def test_status_json(demo) -> None:
     assert states["2024-01-02"] == ("failed", "failed last time")
     assert states["2024-01-03"] == ("missing", "missing")
     assert assets["monthly"]["partitions"] == []
+    # Only partitions that need work are listed one by one; ranges cover every partition.
+    assert flights["partitions"] == []
+    assert flights["ranges"] == [
+        {"first": "2024-01-01", "last": "2024-01-05", "count": 5, "state": "fresh"}
+    ]
+    assert [(r["first"], r["last"], r["count"], r["state"]) for r in rolling["ranges"]] == [
+        ("2024-01-01", "2024-01-01", 1, "missing"),
+        ("2024-01-02", "2024-01-02", 1, "failed"),
+        ("2024-01-03", "2024-01-05", 3, "missing"),
+    ]
 
     only = demo.cli("status", "weather", "--now", NOW, "--json", check=0).json()
     assert [a["asset"] for a in only["assets"]] == ["weather"]

@@ -7,18 +7,22 @@ The graph: `flights` (daily, UTC) is read by `rolling` (daily, a 7-day window
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from partita import AssetDep, DailyPartitions, MonthlyPartitions, asset
 from partita.catalog.records import ConsumedInput, PartitionState
 from partita.graph.graph import AssetGraph, build_graph
+from partita.planning.state_table import StateTable, table_from_states
 
 DAILY = DailyPartitions(start="2024-01-01")
 MONTHLY = MonthlyPartitions(start="2024-01-01")
 # At NOW, daily partitions 2024-01-01 .. 2024-02-09 (40) and the month 2024-01 exist.
 NOW = datetime(2024, 2, 10, tzinfo=UTC)
 WHEN = datetime(2024, 2, 10, 1, tzinfo=UTC)
+# Hand-built states were all published, then read, at catalog sequence SEQ.
+SEQ = 1
 
 
 @asset(partitions=DAILY)
@@ -73,7 +77,22 @@ def state(
         watermark=None,
         rows=3 if published else None,
         error=None if last_status == "materialized" else "boom",
+        published_seq=SEQ if published else 0,
+        consumed_seq=SEQ if published else 0,
+        seq=SEQ,
     )
+
+
+def republished(previous: PartitionState, data_version: str, seq: int = SEQ + 1) -> PartitionState:
+    """The state after a rebuild published different data at catalog sequence `seq`."""
+    return replace(previous, data_version=data_version, published_seq=seq, seq=seq)
+
+
+def tables(
+    graph: AssetGraph, states: Mapping[str, Mapping[str | None, PartitionState]]
+) -> dict[str, StateTable]:
+    """The state tables planning reads, built from hand-made states."""
+    return {name: table_from_states(graph[name].partitions, s) for name, s in states.items()}
 
 
 def version_of(asset_name: str, key: str | None) -> str:

@@ -14,7 +14,7 @@ from partita.planning.freshness import FRESH, NO_POLICY, OVERDUE, PENDING, asses
 from partita.planning.plan import build_plan
 from partita.planning.targets import PartitionRange
 
-from . import DAILY, state
+from . import DAILY, republished, state, tables
 
 # At NOW (2024-02-10 00:00 UTC) the latest complete daily partition is 2024-02-09; with a
 # 6h policy it is due at 2024-02-10 06:00.
@@ -80,9 +80,13 @@ def full_states(last_day: int = 39) -> dict:
 
 def verdict(states: dict, name: str, now: datetime):
     """Assess `name` the way Project.freshness does: reasons from a plan at `now`."""
-    plan = build_plan(GRAPH, ALL, PartitionRange(), states, now)
-    reasons = {unit.unit: unit.reason for unit in plan.units}
-    return assess(GRAPH, name, states, reasons, now)
+    return assess_with(GRAPH, ALL, states, name, now)
+
+
+def assess_with(graph, assets, states: dict, name: str, now: datetime):
+    by_asset = tables(graph, {asset: states.get(asset, {}) for asset in assets})
+    plan = build_plan(graph, assets, PartitionRange(), by_asset, now)
+    return assess(graph, name, by_asset[name], plan.asset_plan(name), now)
 
 
 def test_an_up_to_date_latest_partition_is_fresh() -> None:
@@ -153,7 +157,7 @@ def test_a_partition_that_never_succeeded_says_failed_not_missing() -> None:
 
 def test_a_latest_partition_whose_upstream_changed_is_stale() -> None:
     states = full_states()
-    changed = replace(states["events"]["2024-02-09"], data_version="events@new")
+    changed = republished(states["events"]["2024-02-09"], "events@new")
     states["events"]["2024-02-09"] = changed
     result = verdict(states, "daily_totals", DEADLINE + SECOND)
     assert result.verdict == OVERDUE
@@ -166,7 +170,7 @@ def test_a_latest_partition_whose_upstream_changed_is_stale() -> None:
 
 def test_an_older_stale_partition_does_not_spoil_a_fresh_latest_one() -> None:
     states = full_states()
-    states["events"]["2024-01-15"] = replace(states["events"]["2024-01-15"], data_version="x")
+    states["events"]["2024-01-15"] = republished(states["events"]["2024-01-15"], "x")
     assert verdict(states, "daily_totals", DEADLINE + SECOND).verdict == FRESH
 
 
@@ -202,15 +206,13 @@ def test_a_deadline_across_a_dst_change_is_max_lag_in_absolute_time() -> None:
     states = {"local": {k: state(k, f"v{k}", graph["local"].code_version) for k in keys}}
     # 2024-03-10 (New York) is 23 hours long; it ends 2024-03-11 04:00 UTC.
     now = datetime(2024, 3, 11, 5, tzinfo=UTC)
-    plan = build_plan(graph, ["local"], PartitionRange(), states, now)
-    reasons = {unit.unit: unit.reason for unit in plan.units}
-    result = assess(graph, "local", states, reasons, now)
+    result = assess_with(graph, ["local"], states, "local", now)
     assert result.expected_partition == "2024-03-10"
     assert result.latest_partition == "2024-03-09"
     assert result.verdict == PENDING
     assert result.deadline == datetime(2024, 3, 11, 10, tzinfo=UTC)
     late = datetime(2024, 3, 11, 10, 0, 1, tzinfo=UTC)
-    assert assess(graph, "local", states, reasons, late).verdict == OVERDUE
+    assert assess_with(graph, ["local"], states, "local", late).verdict == OVERDUE
 
 
 def unpartitioned_states(materialized_at: datetime) -> dict:
@@ -243,7 +245,7 @@ def test_an_unpartitioned_asset_is_fresh_while_younger_than_max_lag() -> None:
 def test_an_unpartitioned_asset_whose_upstream_changed_is_overdue_even_when_young() -> None:
     built = datetime(2024, 2, 10, 8, tzinfo=UTC)
     states = unpartitioned_states(built)
-    states["snapshot"][None] = replace(states["snapshot"][None], data_version="snap-v2")
+    states["snapshot"][None] = republished(states["snapshot"][None], "snap-v2")
     result = verdict(states, "summary", built + timedelta(minutes=5))
     assert result.verdict == OVERDUE
     assert result.reason == "upstream changed: snapshot"

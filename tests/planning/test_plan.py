@@ -12,7 +12,7 @@ from partita.planning.plan import build_plan
 from partita.planning.status import build_status
 from partita.planning.targets import PartitionRange
 
-from . import DAILY, MONTHLY, NOW, consistent_states, day, make_graph
+from . import DAILY, MONTHLY, NOW, consistent_states, day, make_graph, republished, tables
 
 GRAPH = make_graph()
 ALL = ["flights", "rolling", "monthly", "report", "weather"]
@@ -38,7 +38,7 @@ def test_an_empty_catalog_plans_every_existing_partition_in_topological_order() 
 
 
 def test_a_consistent_catalog_plans_nothing() -> None:
-    plan = build_plan(GRAPH, ALL, PartitionRange(), consistent_states(GRAPH), NOW)
+    plan = build_plan(GRAPH, ALL, PartitionRange(), tables(GRAPH, consistent_states(GRAPH)), NOW)
     assert plan.to_run == []
     assert len(plan.units) == 122
 
@@ -47,7 +47,7 @@ def test_a_stale_upstream_partition_plans_exactly_the_partitions_that_read_it() 
     states = consistent_states(GRAPH)
     jan_5 = states["flights"]["2024-01-05"]
     states["flights"]["2024-01-05"] = replace(jan_5, last_status="failed", error="boom")
-    plan = build_plan(GRAPH, ALL, PartitionRange(), states, NOW)
+    plan = build_plan(GRAPH, ALL, PartitionRange(), tables(GRAPH, states), NOW)
     stale = "upstream stale: flights 2024-01-05"
     assert planned(plan) == {
         ("flights", "2024-01-05"): "failed last time",
@@ -60,7 +60,7 @@ def test_a_stale_upstream_partition_plans_exactly_the_partitions_that_read_it() 
 def test_a_missing_february_day_does_not_touch_january() -> None:
     states = consistent_states(GRAPH)
     del states["flights"]["2024-02-09"]
-    plan = build_plan(GRAPH, ALL, PartitionRange(), states, NOW)
+    plan = build_plan(GRAPH, ALL, PartitionRange(), tables(GRAPH, states), NOW)
     assert planned(plan) == {
         ("flights", "2024-02-09"): "missing",
         ("rolling", "2024-02-09"): "upstream stale: flights 2024-02-09",
@@ -69,8 +69,8 @@ def test_a_missing_february_day_does_not_touch_january() -> None:
 
 def test_a_changed_upstream_propagates_through_its_stale_readers() -> None:
     states = consistent_states(GRAPH)
-    states["flights"]["2024-01-31"] = replace(states["flights"]["2024-01-31"], data_version="v2")
-    plan = build_plan(GRAPH, ALL, PartitionRange(), states, NOW)
+    states["flights"]["2024-01-31"] = republished(states["flights"]["2024-01-31"], "v2")
+    plan = build_plan(GRAPH, ALL, PartitionRange(), tables(GRAPH, states), NOW)
     changed = "upstream changed: flights 2024-01-31"
     assert planned(plan) == {
         **{("rolling", day(i)): changed for i in range(30, 37)},
@@ -84,7 +84,7 @@ def test_a_code_change_plans_every_partition_of_that_asset_and_its_readers() -> 
     states["monthly"] = {
         key: replace(s, code_version="old") for key, s in states["monthly"].items()
     }
-    plan = build_plan(GRAPH, ALL, PartitionRange(), states, NOW)
+    plan = build_plan(GRAPH, ALL, PartitionRange(), tables(GRAPH, states), NOW)
     assert planned(plan) == {
         ("monthly", "2024-01"): "code changed",
         ("report", None): "upstream stale: monthly 2024-01",
@@ -93,7 +93,9 @@ def test_a_code_change_plans_every_partition_of_that_asset_and_its_readers() -> 
 
 def test_force_plans_every_targeted_unit() -> None:
     states = consistent_states(GRAPH)
-    plan = build_plan(GRAPH, ["monthly", "report"], PartitionRange(), states, NOW, force=True)
+    plan = build_plan(
+        GRAPH, ["monthly", "report"], PartitionRange(), tables(GRAPH, states), NOW, force=True
+    )
     assert planned(plan) == {("monthly", "2024-01"): "forced", ("report", None): "forced"}
 
 
@@ -101,7 +103,7 @@ def test_a_partition_range_limits_the_plan_but_not_the_reads() -> None:
     states = consistent_states(GRAPH)
     del states["flights"]["2024-01-05"]
     requested = PartitionRange("2024-01-05", "2024-01-06")
-    plan = build_plan(GRAPH, ["flights", "rolling"], requested, states, NOW)
+    plan = build_plan(GRAPH, ["flights", "rolling"], requested, tables(GRAPH, states), NOW)
     assert [(u.asset, u.partition) for u in plan.units] == [
         ("flights", "2024-01-05"),
         ("flights", "2024-01-06"),
@@ -126,7 +128,7 @@ def test_an_unselected_stale_upstream_does_not_propagate() -> None:
     """Only units planned in this run make their readers `upstream stale`."""
     states = consistent_states(GRAPH)
     states["flights"]["2024-01-05"] = replace(states["flights"]["2024-01-05"], last_status="failed")
-    plan = build_plan(GRAPH, ["rolling", "monthly"], PartitionRange(), states, NOW)
+    plan = build_plan(GRAPH, ["rolling", "monthly"], PartitionRange(), tables(GRAPH, states), NOW)
     assert plan.to_run == []
 
 
@@ -134,7 +136,7 @@ def test_status_counts_states_from_a_plan() -> None:
     states = consistent_states(GRAPH)
     states["flights"]["2024-01-02"] = replace(states["flights"]["2024-01-02"], last_status="failed")
     del states["flights"]["2024-01-03"]
-    plan = build_plan(GRAPH, ALL, PartitionRange(), states, NOW)
+    plan = build_plan(GRAPH, ALL, PartitionRange(), tables(GRAPH, states), NOW)
     by_asset = {s.asset: s for s in build_status(plan, ["flights", "rolling", "report"])}
     flights = by_asset["flights"].to_json()
     assert (flights["fresh"], flights["stale"], flights["missing"], flights["failed"]) == (
@@ -169,7 +171,7 @@ def test_replanning_a_fully_materialized_graph_plans_nothing(days, hour, seed) -
         return f"{seed}:{asset}:{key}"
 
     states = consistent_states(GRAPH, flight_days, months, version)
-    plan = build_plan(GRAPH, ALL, PartitionRange(), states, now)
+    plan = build_plan(GRAPH, ALL, PartitionRange(), tables(GRAPH, states), now)
     assert plan.to_run == []
     assert sum(1 for u in plan.units if u.asset == "flights") == flight_days
 
@@ -186,9 +188,9 @@ def test_a_changed_day_plans_exactly_its_transitive_readers(days, data) -> None:
     changed = data.draw(st.integers(min_value=0, max_value=flight_days - 1))
     states = consistent_states(GRAPH, flight_days, months)
     key = day(changed)
-    states["flights"][key] = replace(states["flights"][key], data_version="changed")
+    states["flights"][key] = republished(states["flights"][key], "changed")
 
-    plan = build_plan(GRAPH, ALL, PartitionRange(), states, now)
+    plan = build_plan(GRAPH, ALL, PartitionRange(), tables(GRAPH, states), now)
     expected = {("rolling", day(i)) for i in range(changed, min(changed + 7, flight_days))}
     month = MONTHLY.index(key[:7])
     if month < months:

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from partita.catalog.records import ConsumedInput
 from partita.planning.staleness import (
     CODE_CHANGED,
     FAILED,
@@ -17,7 +16,7 @@ from partita.planning.staleness import (
     stale_reason,
 )
 
-from . import DAILY, NOW, consistent_states, day, make_graph, state, version_of
+from . import DAILY, NOW, SEQ, consistent_states, day, make_graph, republished, state, version_of
 
 GRAPH = make_graph()
 LINEAGE = Lineage(GRAPH, NOW)
@@ -73,7 +72,7 @@ def test_a_failed_first_attempt_says_failed_not_missing() -> None:
 
 def test_a_changed_upstream_partition_makes_exactly_its_readers_stale() -> None:
     states = consistent_states(GRAPH)
-    changed = replace(states["flights"]["2024-01-05"], data_version="new")
+    changed = republished(states["flights"]["2024-01-05"], "new")
     states = with_state(states, "flights", "2024-01-05", changed)
     assert reason(states, "flights", JAN_5) is None
     stale_days = {
@@ -89,7 +88,7 @@ def test_a_changed_upstream_partition_makes_exactly_its_readers_stale() -> None:
 
 def test_a_changed_unpartitioned_read_is_labelled_with_the_partition_it_reads() -> None:
     states = consistent_states(GRAPH)
-    changed = replace(states["monthly"]["2024-01"], data_version="new")
+    changed = republished(states["monthly"]["2024-01"], "new")
     states = with_state(states, "monthly", "2024-01", changed)
     assert reason(states, "report", None) == "upstream changed: monthly 2024-01"
 
@@ -120,20 +119,24 @@ def test_an_unpublished_upstream_is_not_recorded_as_consumed() -> None:
     ]
 
 
-def test_an_upstream_that_disappeared_makes_its_readers_stale() -> None:
+def test_a_partition_published_after_the_reader_read_its_window_makes_it_stale() -> None:
+    """A window partition that had no data when the reader ran and has data now."""
     states = consistent_states(GRAPH)
-    del states["flights"]["2024-01-03"]
+    late = replace(states["flights"]["2024-01-03"], published_seq=SEQ + 1)
+    states = with_state(states, "flights", "2024-01-03", late)
     assert reason(states, "rolling", 2) == "upstream changed: flights 2024-01-03"
+    assert reason(states, "rolling", 1) is None
 
 
-def test_consuming_a_different_set_of_partitions_is_stale() -> None:
+def test_a_reader_that_read_after_the_upstream_publication_is_up_to_date() -> None:
     states = consistent_states(GRAPH)
-    previous = states["rolling"]["2024-01-03"]
-    extra = replace(
-        previous, inputs=(*previous.inputs, ConsumedInput("flights", "2023-12-31", "old"))
+    states = with_state(
+        states, "flights", "2024-01-05", republished(states["flights"]["2024-01-05"], "new", seq=5)
     )
-    states = with_state(states, "rolling", "2024-01-03", extra)
-    assert reason(states, "rolling", 2) == "upstream changed: the partitions it reads are different"
+    caught_up = replace(states["rolling"]["2024-01-05"], consumed_seq=5)
+    states = with_state(states, "rolling", "2024-01-05", caught_up)
+    assert reason(states, "rolling", JAN_5) is None
+    assert reason(states, "rolling", JAN_5 + 1) == "upstream changed: flights 2024-01-05"
 
 
 def test_a_changed_code_version_is_stale() -> None:
@@ -179,7 +182,7 @@ def test_early_cutoff_an_identical_rebuild_leaves_readers_up_to_date() -> None:
     same = with_state(states, "flights", "2024-01-05", rebuilt)
     assert reason(same, "rolling", JAN_5, pending=()) is None
     assert reason(same, "monthly", 0, pending=()) is None
-    different = with_state(states, "flights", "2024-01-05", replace(rebuilt, data_version="other"))
+    different = with_state(states, "flights", "2024-01-05", republished(rebuilt, "other"))
     assert reason(different, "rolling", JAN_5) == "upstream changed: flights 2024-01-05"
 
 

@@ -64,6 +64,7 @@ class MaterializationRecord:
     watermark: str | None = None  # max of the watermark column, as text (ISO for datetimes)
     error: str | None = None
     checks: tuple[CheckResult, ...] = ()
+    consumed_seq: int = 0  # catalog sequence as of which its inputs were read; 0 unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,11 @@ class PartitionState:
     The published fields (data_version, code_version, inputs, materialized_at, watermark,
     rows) come from the last successful attempt; last_status, last_attempt_at and error
     come from the last attempt of any outcome.
+
+    The sequence numbers are catalog sequences (materialization ids, growing in commit
+    order; 0 means none): `published_seq` is the attempt that first published the current
+    data version (an identical rebuild keeps it), `consumed_seq` the sequence as of which
+    the last successful attempt read its inputs, and `seq` the last attempt of any outcome.
     """
 
     partition: str | None
@@ -85,6 +91,9 @@ class PartitionState:
     watermark: str | None
     rows: int | None
     error: str | None
+    published_seq: int = 0
+    consumed_seq: int = 0
+    seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,16 @@
 """The catalog: one SQLite file recording every run and materialization attempt.
 
-Schema version 3 (kept in `PRAGMA user_version`; migrations in `_MIGRATIONS`):
+Schema version 4 (kept in `PRAGMA user_version`; migrations in `_MIGRATIONS`):
 
 - `runs`: one row per command invocation.
-- `materializations`: append-only history, one row per attempt of a unit.
-- `partition_states`: the current state, one row per (asset, partition); planning reads only this.
+- `materializations`: append-only history, one row per attempt of a unit. Its AUTOINCREMENT
+  id is the catalog's sequence: assigned inside write transactions, so it grows in commit order.
+- `partition_states`: the current state, one row per (asset, partition); planning reads only
+  this. Its sequence columns (`seq`: last attempt, `published_seq`: first publication of the
+  current data version, `consumed_seq`: inputs read as of) let planning compare integers.
 - `check_results`: the data-quality checks of each attempt.
 - `leases`: which run (pid, host, heartbeat) is working on which unit right now.
+- `state_snapshots`: an opaque per-asset cache of the planner, valid through a sequence.
 
 Unpartitioned assets are stored under partition `""` (a primary key column cannot hold NULL
 usefully) and surface as `None`. Timestamps are UTC ISO-8601 text with microseconds, so they
@@ -31,7 +35,7 @@ import socket
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,13 +56,57 @@ from partita.catalog.records import (
 from partita.errors import CatalogError
 from partita.processes import process_is_alive
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_SECONDS = 30.0
 _UNPARTITIONED = ""
 _JSON_DECODER = json.JSONDecoder()
+_UNITS_PER_QUERY = 500  # bound parameters per query stay under SQLite's old limit of 999
+
+# Sets the sequence columns of existing states from the history, so that a migrated catalog
+# plans as before: `consumed_seq` is the last success only while every input it consumed is
+# still the upstream's current data version (0, stale, otherwise).
+_BACKFILL_SEQUENCES = """
+UPDATE partition_states SET
+    seq = coalesce((
+        SELECT max(m.id) FROM materializations AS m
+        WHERE m.asset = partition_states.asset AND m.partition = partition_states.partition
+    ), 0),
+    published_seq = CASE WHEN data_version IS NULL THEN 0 ELSE coalesce((
+        SELECT min(m.id) FROM materializations AS m
+        WHERE m.asset = partition_states.asset AND m.partition = partition_states.partition
+            AND m.status = :materialized AND m.data_version = partition_states.data_version
+            AND m.id > coalesce((
+                SELECT max(o.id) FROM materializations AS o
+                WHERE o.asset = partition_states.asset AND o.partition = partition_states.partition
+                    AND o.status = :materialized
+                    AND o.data_version IS NOT partition_states.data_version
+            ), 0)
+    ), 0) END,
+    consumed_seq = CASE WHEN EXISTS (
+        SELECT 1 FROM json_each(partition_states.inputs) AS i
+        LEFT JOIN partition_states AS u
+            ON u.asset = json_extract(i.value, '$[0]')
+            AND u.partition = coalesce(json_extract(i.value, '$[1]'), :unpartitioned)
+        WHERE u.data_version IS NOT json_extract(i.value, '$[2]')
+    ) THEN 0 ELSE coalesce((
+        SELECT max(m.id) FROM materializations AS m
+        WHERE m.asset = partition_states.asset AND m.partition = partition_states.partition
+            AND m.status = :materialized
+    ), 0) END
+"""
+
+
+def _backfill_sequences(connection: sqlite3.Connection) -> None:
+    connection.execute(
+        _BACKFILL_SEQUENCES, {"materialized": MATERIALIZED, "unpartitioned": _UNPARTITIONED}
+    )
+
+
+# A migration step is a statement, or a function run in the same migration transaction.
+_Step = str | Callable[[sqlite3.Connection], None]
 
 # _MIGRATIONS[n] brings a catalog from schema n to n + 1; each ends by setting user_version.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+_MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
     (
         """
         CREATE TABLE runs (
@@ -142,6 +190,24 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE leases ADD COLUMN host TEXT NOT NULL DEFAULT ''",
         "PRAGMA user_version = 3",
     ),
+    (
+        # Sequence numbers, so planning compares integers instead of data versions.
+        "ALTER TABLE partition_states ADD COLUMN published_seq INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE partition_states ADD COLUMN consumed_seq INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE partition_states ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+        _backfill_sequences,
+        # Indexed after the backfill, which rewrites every seq.
+        "CREATE INDEX partition_states_by_seq ON partition_states (asset, seq)",
+        """
+        CREATE TABLE state_snapshots (
+            asset TEXT PRIMARY KEY,
+            layout TEXT NOT NULL,
+            through_seq INTEGER NOT NULL,
+            payload BLOB NOT NULL
+        )
+        """,
+        "PRAGMA user_version = 4",
+    ),
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
@@ -155,14 +221,18 @@ INSERT INTO materializations (
 )
 """
 
-# A success publishes everything it produced.
+# A success publishes everything it produced. `:seq` is the id of its history row; an
+# identical rebuild (same data version) keeps the sequence that first published that data.
+# (The right-hand sides of an UPDATE all read the row as it was before it.)
 _UPSERT_SUCCESS = """
 INSERT INTO partition_states (
     asset, partition, last_status, data_version, code_version, inputs,
-    materialized_at, last_attempt_at, watermark, rows, error
+    materialized_at, last_attempt_at, watermark, rows, error,
+    published_seq, consumed_seq, seq
 ) VALUES (
     :asset, :partition, :status, :data_version, :code_version, :inputs,
-    :finished, :finished, :watermark, :rows, NULL
+    :finished, :finished, :watermark, :rows, NULL,
+    :seq, :consumed_seq, :seq
 )
 ON CONFLICT (asset, partition) DO UPDATE SET
     last_status = excluded.last_status,
@@ -173,22 +243,44 @@ ON CONFLICT (asset, partition) DO UPDATE SET
     last_attempt_at = excluded.last_attempt_at,
     watermark = excluded.watermark,
     rows = excluded.rows,
-    error = NULL
+    error = NULL,
+    published_seq = CASE WHEN data_version IS excluded.data_version
+        THEN published_seq ELSE excluded.published_seq END,
+    consumed_seq = excluded.consumed_seq,
+    seq = excluded.seq
 """
 
 # A failed or interrupted attempt leaves the previously published data as it was.
 _UPSERT_FAILURE = """
-INSERT INTO partition_states (asset, partition, last_status, last_attempt_at, error)
-VALUES (:asset, :partition, :status, :finished, :error)
+INSERT INTO partition_states (asset, partition, last_status, last_attempt_at, error, seq)
+VALUES (:asset, :partition, :status, :finished, :error, :seq)
 ON CONFLICT (asset, partition) DO UPDATE SET
     last_status = excluded.last_status,
     last_attempt_at = excluded.last_attempt_at,
-    error = excluded.error
+    error = excluded.error,
+    seq = excluded.seq
 """
 
 _STATE_COLUMNS = """
     asset, partition, last_status, data_version, code_version, inputs,
-    materialized_at, last_attempt_at, watermark, rows, error
+    materialized_at, last_attempt_at, watermark, rows, error,
+    published_seq, consumed_seq, seq
+"""
+
+# What planning needs of a state, as compact tuples (see `snapshot_and_changes`).
+_COMPACT_STATE_COLUMNS = """
+    partition, last_status, data_version IS NOT NULL, code_version,
+    published_seq, consumed_seq, materialized_at, seq
+"""
+
+# Another layout always replaces a snapshot; the same layout only from as far or further.
+_SAVE_SNAPSHOT = """
+INSERT INTO state_snapshots (asset, layout, through_seq, payload) VALUES (?, ?, ?, ?)
+ON CONFLICT (asset) DO UPDATE SET
+    layout = excluded.layout,
+    through_seq = excluded.through_seq,
+    payload = excluded.payload
+WHERE layout IS NOT excluded.layout OR through_seq <= excluded.through_seq
 """
 
 _HISTORY_COLUMNS = """
@@ -324,6 +416,7 @@ class SQLiteCatalog:
         with self._transaction(action) as connection:
             for record, values in zip(records, parameters, strict=True):
                 cursor = connection.execute(_INSERT_HISTORY, values)
+                values["seq"] = cursor.lastrowid
                 upsert = _UPSERT_SUCCESS if record.status == MATERIALIZED else _UPSERT_FAILURE
                 connection.execute(upsert, values)
                 connection.executemany(
@@ -454,7 +547,7 @@ class SQLiteCatalog:
             error=f"interrupted: run {run_id} (pid {pid}) died while working on it",
         )
         values = self._record_parameters(record)
-        connection.execute(_INSERT_HISTORY, values)
+        values["seq"] = connection.execute(_INSERT_HISTORY, values).lastrowid
         connection.execute(_UPSERT_FAILURE, values)
         return True
 
@@ -476,6 +569,66 @@ class SQLiteCatalog:
     def all_states(self) -> dict[str, dict[str | None, PartitionState]]:
         """The current state of every recorded partition of every asset, by asset and partition."""
         return self._read_states("read all partition states", "", ())
+
+    def read_units(
+        self, units: Iterable[tuple[str, str | None]]
+    ) -> tuple[dict[str, dict[str | None, PartitionState]], int]:
+        """The current states of the given (asset, partition) units (unrecorded ones absent)
+        and the catalog's sequence, read as one consistent snapshot."""
+        wanted: dict[str, set[str]] = {}
+        for asset, partition in units:
+            wanted.setdefault(asset, set()).add(_partition_to_text(partition))
+        rows: list[Sequence[Any]] = []
+        with self._read_transaction("read partition states") as connection:
+            for asset, unsorted in wanted.items():
+                keys = sorted(unsorted)  # in key order, consecutive lookups share pages
+                for start in range(0, len(keys), _UNITS_PER_QUERY):
+                    chunk = keys[start : start + _UNITS_PER_QUERY]
+                    placeholders = ", ".join("?" * len(chunk))
+                    rows += connection.execute(
+                        f"SELECT {_STATE_COLUMNS} FROM partition_states"
+                        f" WHERE asset = ? AND partition IN ({placeholders})",
+                        (asset, *chunk),
+                    ).fetchall()
+            sequence = _sequence(connection)
+        return _states_from_rows(rows), sequence
+
+    def sequence(self) -> int:
+        """The catalog's current sequence: the id of the last recorded attempt, 0 when none."""
+        with self._reading("read the catalog sequence") as connection:
+            return _sequence(connection)
+
+    def snapshot_and_changes(
+        self, asset: str, layout: str
+    ) -> tuple[bytes | None, int, list[tuple[Any, ...]]]:
+        """The stored snapshot of `asset` in `layout` (None if there is none in that layout),
+        the sequence it is valid through (0 with None), and the states changed since, as
+        `(partition, last_status, has_data, code_version, published_seq, consumed_seq,
+        materialized_at, seq)` tuples ordered by seq; all read as one consistent snapshot."""
+        with self._read_transaction(f"read the state snapshot of {asset}") as connection:
+            found = connection.execute(
+                "SELECT through_seq, payload FROM state_snapshots WHERE asset = ? AND layout = ?",
+                (asset, layout),
+            ).fetchone()
+            payload, through_seq = (None, 0) if found is None else (found[1], found[0])
+            # Without a snapshot every row is a change, even one with no sequence (seq 0).
+            since = -1 if payload is None else through_seq
+            rows = connection.execute(
+                f"SELECT {_COMPACT_STATE_COLUMNS} FROM partition_states"
+                " WHERE asset = ? AND seq > ? ORDER BY seq",
+                (asset, since),
+            ).fetchall()
+        with _garbage_collection_paused():
+            changes = [
+                (_partition_from_text(row[0]), row[1], bool(row[2]), *row[3:]) for row in rows
+            ]
+        return payload, through_seq, changes
+
+    def save_snapshot(self, asset: str, layout: str, through_seq: int, payload: bytes) -> None:
+        """Store the planner's snapshot of `asset`, unless one of the same layout through a
+        later sequence is already stored (another process saved a newer one)."""
+        with self._transaction(f"save the state snapshot of {asset}") as connection:
+            connection.execute(_SAVE_SNAPSHOT, (asset, layout, through_seq, payload))
 
     def history(
         self, asset: str | None = None, partition: str | None = None, limit: int | None = None
@@ -509,12 +662,7 @@ class SQLiteCatalog:
                 f"SELECT {_STATE_COLUMNS} FROM partition_states {where} ORDER BY asset, partition",
                 parameters,
             ).fetchall()
-        result: dict[str, dict[str | None, PartitionState]] = {}
-        with _garbage_collection_paused():
-            for row in rows:
-                state = _state_from_row(row)
-                result.setdefault(row[0], {})[state.partition] = state
-        return result
+        return _states_from_rows(rows)
 
     # --- connection ---
 
@@ -560,9 +708,12 @@ class SQLiteCatalog:
                     f"Could not open catalog {self.path}: it is a SQLite database but not a"
                     " partita catalog. Move it aside; partita will create a new catalog there."
                 )
-            for statements in _MIGRATIONS[version:]:
-                for statement in statements:
-                    connection.execute(statement)
+            for steps in _MIGRATIONS[version:]:
+                for step in steps:
+                    if callable(step):
+                        step(connection)
+                    else:
+                        connection.execute(step)
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -585,6 +736,19 @@ class SQLiteCatalog:
                 yield connection
             except sqlite3.Error as error:
                 raise self._error(action, error) from error
+
+    @contextmanager
+    def _read_transaction(self, action: str) -> Iterator[sqlite3.Connection]:
+        """One read transaction: every read in it sees the same committed catalog."""
+        with self._reading(action) as connection:
+            try:
+                connection.execute("BEGIN")
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
 
     @contextmanager
     def _transaction(self, action: str) -> Iterator[sqlite3.Connection]:
@@ -654,6 +818,7 @@ class SQLiteCatalog:
             "inputs": _inputs_to_json(record.inputs),
             "watermark": record.watermark,
             "error": record.error,
+            "consumed_seq": record.consumed_seq,
         }
 
 
@@ -671,6 +836,19 @@ def _garbage_collection_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _sequence(connection: sqlite3.Connection) -> int:
+    return connection.execute("SELECT coalesce(max(id), 0) FROM materializations").fetchone()[0]
+
+
+def _states_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, dict[str | None, PartitionState]]:
+    result: dict[str, dict[str | None, PartitionState]] = {}
+    with _garbage_collection_paused():
+        for row in rows:
+            state = _state_from_row(row)
+            result.setdefault(row[0], {})[state.partition] = state
+    return result
 
 
 def _sql_limit(limit: int | None) -> int:
@@ -727,6 +905,9 @@ def _state_from_row(row: Sequence[Any]) -> PartitionState:
         watermark,
         rows,
         error,
+        published_seq,
+        consumed_seq,
+        seq,
     ) = row
     last_attempt = datetime.fromisoformat(last_attempt_at)
     # After a success both times are the same text: parse it once.
@@ -745,6 +926,9 @@ def _state_from_row(row: Sequence[Any]) -> PartitionState:
         watermark=watermark,
         rows=rows,
         error=error,
+        published_seq=published_seq,
+        consumed_seq=consumed_seq,
+        seq=seq,
     )
 
 

@@ -58,6 +58,18 @@ class Partitions(ABC):
     def _keys_between(self, start: int, stop: int) -> list[str]:
         """Keys for the index range [start, stop), already checked to be in bounds."""
 
+    def index_bound(self) -> int | None:
+        """The number of declared partitions, None if open-ended."""
+        return self._index_bound()
+
+    def layout(self) -> str:
+        """What fixes the key of every index (not the end, which only adds indices): state
+        kept by index is valid while the layout stays the same."""
+        return f"{type(self).__name__}{self._layout()!r}"
+
+    def _layout(self) -> tuple[Any, ...]:
+        return self._identity()
+
     def keys(
         self, start: int = 0, stop: int | None = None, now: datetime | None = None
     ) -> list[str]:
@@ -182,10 +194,6 @@ class TimePartitions(Partitions):
         """The IANA timezone the intervals are laid out in."""
         return self._timezone
 
-    def index_bound(self) -> int | None:
-        """The number of partitions up to `end`, None if open-ended."""
-        return self._index_bound()
-
     def _index_bound(self) -> int | None:
         if self._end_ordinal is None:
             return None
@@ -193,6 +201,9 @@ class TimePartitions(Partitions):
 
     def _identity(self) -> tuple[Any, ...]:
         return (self._start_ordinal, self._end_ordinal, self._timezone)
+
+    def _layout(self) -> tuple[Any, ...]:
+        return (self._start_ordinal, self._timezone)
 
     def describe(self) -> str:
         first = self._format(self._naive(self._start_ordinal))

@@ -12,9 +12,10 @@ from ..catalog import open_catalog
 from ..catalog.records import FAILED as RUN_FAILED
 from ..catalog.records import INTERRUPTED, SUCCEEDED
 from ..graph.graph import AssetGraph
-from ..planning.plan import Plan, build_plan
+from ..planning.plan import Plan, build_plan, tables_needed
 from ..planning.staleness import FAILED as FAILED_LAST_TIME
 from ..planning.staleness import Unit
+from ..planning.state_table import load_state_tables
 from ..planning.targets import PartitionRange
 from .report import RunReport, UnitResult
 from .runner import Runner, RunOptions
@@ -50,8 +51,8 @@ def run_materialization(
         catalog.mark_interrupted_runs(datetime.now(UTC))
         # Units a killed run was working on: rebuilt, their data may not be what is recorded.
         catalog.interrupt_dead_leases(datetime.now(UTC))
-        states = catalog.all_states()
-        plan = build_plan(graph, assets, requested, states, now, options.force, overdue)
+        tables = load_state_tables(catalog, graph, tables_needed(graph, assets))
+        plan = build_plan(graph, assets, requested, tables, now, options.force, overdue)
         if retry_failed:
             plan = plan.restricted_to({FAILED_LAST_TIME})
         workspace = Workspace(graph, warehouse, sleep=sleep)
@@ -59,7 +60,7 @@ def run_materialization(
             workspace.storage(asset).cleanup()
         executor = make_executor(workspace, workers if plan.to_run else 1)
         run_id = catalog.start_run(command, datetime.now(UTC))
-        runner = Runner(graph, catalog, run_id, states, options, on_unit_done)
+        runner = Runner(graph, catalog, run_id, options, on_unit_done)
         try:
             on_plan(plan)
             results = runner.run(plan, executor)

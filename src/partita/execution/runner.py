@@ -16,7 +16,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan, PlannedUnit
 from ..planning.staleness import Lineage, Unit, consumed_inputs, stale_reason
-from ..planning.watermarks import high_water_mark
+from ..planning.watermarks import max_watermark
 from .report import FAILED, LOCKED, SKIPPED, UP_TO_DATE, UnitResult
 from .unit import UnitJob, UnitOutcome
 from .workers import Executor
@@ -57,16 +57,19 @@ class RunOptions:
 
 @dataclass
 class Runner:
-    """Runs one plan; `states` is updated in memory as outcomes are recorded."""
+    """Runs one plan. Before a unit runs, its state and the states of what it reads are
+    read afresh from the catalog into `states`."""
 
     graph: AssetGraph
     catalog: Any
     run_id: str
-    states: dict[str, dict[str | None, PartitionState]]
     options: RunOptions = field(default_factory=RunOptions)
     on_unit_done: Callable[[UnitResult], None] = lambda result: None
     results: dict[Unit, UnitResult] = field(default_factory=dict)
     failures: int = 0
+    states: dict[str, dict[str | None, PartitionState]] = field(default_factory=dict)
+    _read_seq: dict[Unit, int] = field(default_factory=dict)  # catalog sequence of each read
+    _watermarks: dict[str, dict[str | None, str | None]] = field(default_factory=dict)
 
     def run(self, plan: Plan, executor: Executor) -> list[UnitResult]:
         """Execute the plan; on KeyboardInterrupt the units in flight are recorded as
@@ -184,15 +187,18 @@ class Runner:
         return None
 
     def _refresh(self, lineage: Lineage, planned: PlannedUnit) -> None:
-        """Re-read the unit's state and the states of what it reads from the catalog."""
+        """Re-read the unit's state and the states of what it reads from the catalog, in
+        one snapshot whose sequence the unit records as the point it read its inputs at."""
         units = {(planned.asset, planned.partition)} | {
             (read.asset, read.partition)
             for read in lineage.reads(planned.asset, planned.index, self.states)
         }
+        states, sequence = self.catalog.read_units(units)
         for asset, partition in units:
-            state = self.catalog.state(asset, partition)
+            state = states.get(asset, {}).get(partition)
             if state is not None:
                 self.states.setdefault(asset, {})[partition] = state
+        self._read_seq[planned.unit] = sequence
 
     def _job(self, lineage: Lineage, planned: PlannedUnit) -> UnitJob:
         state = self.states.get(planned.asset, {}).get(planned.partition)
@@ -202,9 +208,19 @@ class Runner:
             index=planned.index,
             reads=tuple(lineage.reads(planned.asset, planned.index, self.states)),
             run_id=self.run_id,
-            previous_watermark=high_water_mark(self.states.get(planned.asset, {}).values()),
+            previous_watermark=self._previous_watermark(planned.asset),
             previous_data_version=state.data_version if state else None,
         )
+
+    def _previous_watermark(self, asset: str) -> str | None:
+        """The asset's high-water mark before this unit (its partitions' watermarks are read
+        once per run, then kept current)."""
+        if self.graph[asset].watermark is None:
+            return None
+        if asset not in self._watermarks:
+            states = self.catalog.states(asset)
+            self._watermarks[asset] = {key: state.watermark for key, state in states.items()}
+        return max_watermark(self._watermarks[asset].values())
 
     def _record_outcome(
         self, planned: PlannedUnit, reason: str, job: UnitJob, outcome: UnitOutcome
@@ -228,6 +244,7 @@ class Runner:
                 data_version=outcome.data_version,
                 code_version=definition.code_version,
                 inputs=consumed_inputs(list(reads)),
+                consumed_seq=self._read_seq.pop(planned.unit, 0),
                 watermark=outcome.watermark,
                 error=outcome.error,
                 checks=outcome.checks,
@@ -263,8 +280,8 @@ class Runner:
 
     def _record(self, record: MaterializationRecord) -> None:
         self.catalog.record(record)
-        asset_states = self.states.setdefault(record.asset, {})
-        asset_states[record.partition] = next_state(asset_states.get(record.partition), record)
+        if record.status == MATERIALIZED and record.asset in self._watermarks:
+            self._watermarks[record.asset][record.partition] = record.watermark
 
     def _finish(self, schedule: _Schedule, planned: PlannedUnit, result: UnitResult) -> None:
         self.results[planned.unit] = result
@@ -324,27 +341,6 @@ class _Schedule:
             self._waiting[reader.unit] -= 1
             if self._waiting[reader.unit] == 0:
                 self._push(reader)
-
-
-def next_state(previous: PartitionState | None, record: MaterializationRecord) -> PartitionState:
-    """The state after an attempt: a failed one keeps what was published before."""
-    if record.status == MATERIALIZED or previous is None:
-        published = record.status == MATERIALIZED
-        return PartitionState(
-            partition=record.partition,
-            last_status=record.status,
-            data_version=record.data_version if published else None,
-            code_version=record.code_version if published else None,
-            inputs=record.inputs if published else (),
-            materialized_at=record.finished if published else None,
-            last_attempt_at=record.finished,
-            watermark=record.watermark if published else None,
-            rows=record.rows if published else None,
-            error=record.error,
-        )
-    return replace(
-        previous, last_status=record.status, last_attempt_at=record.finished, error=record.error
-    )
 
 
 class _Heartbeat:

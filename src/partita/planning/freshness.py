@@ -1,6 +1,6 @@
 """Freshness: is each asset's latest data where its policy says it should be by now?
 
-Pure: takes the graph, the partition states, the staleness reasons of a plan, and `now`.
+Pure: takes the graph, the asset's state table, its plan (the staleness reasons), and `now`.
 A time-partitioned asset is `fresh` when its latest complete partition at `now` is
 materialized and up to date; otherwise it is `pending` until that partition's interval
 end plus `max_lag`, then `overdue`. An unpartitioned asset is fresh while its last
@@ -9,21 +9,20 @@ successful materialization is younger than `max_lag` and not stale.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..definitions.partitions import TimePartitions
 from ..graph.graph import AssetGraph
-from .staleness import States
+from .plan import AssetPlan
+from .staleness import MISSING
+from .state_table import StateTable
 
 FRESH = "fresh"
 PENDING = "pending"
 OVERDUE = "overdue"
 NO_POLICY = "no policy"
-
-Reasons = Mapping[tuple[str, str | None], str | None]
 
 
 @dataclass(frozen=True)
@@ -50,39 +49,33 @@ class FreshnessResult:
         }
 
 
-def latest_materialized(graph: AssetGraph, asset: str, states: States) -> str | None:
-    """The key of the asset's latest partition holding published data."""
-    partitions = graph[asset].partitions
-    published = [key for key, s in states.get(asset, {}).items() if s.data_version is not None]
-    if partitions is None or not published:
-        return None
-    indices = []
-    for key in published:
-        try:
-            indices.append(partitions.index(key))
-        except Exception:  # a key from an older declaration of the partitions
-            continue
-    return partitions.key(max(indices)) if indices else None
-
-
 def assess(
-    graph: AssetGraph, asset: str, states: States, reasons: Reasons, now: datetime
+    graph: AssetGraph, asset: str, table: StateTable, plan: AssetPlan | None, now: datetime
 ) -> FreshnessResult:
-    """The freshness verdict of one asset; `reasons` maps units to their staleness reason."""
+    """The freshness verdict of one asset; `plan` (over all its partitions up to `now`)
+    holds why each partition would run."""
     definition = graph[asset]
     policy = definition.freshness
-    latest = latest_materialized(graph, asset, states)
+    partitions = definition.partitions
+    latest_index = table.latest_published()
+    latest = None
+    if partitions is not None and latest_index is not None:
+        latest = partitions.key(latest_index)
+
+    def reason_of(index: int | None) -> str | None:
+        position = None if plan is None else plan.position_of(index)
+        return MISSING if position is None else plan.reason(position)
+
     if policy is None:
         return FreshnessResult(asset, NO_POLICY, latest_partition=latest)
-    partitions = definition.partitions
     if partitions is None:
-        state = states.get(asset, {}).get(None)
-        if state is None or state.materialized_at is None:
+        materialized_at = table.materialized_at(0)
+        if materialized_at is None:
             # A first attempt that failed says so (as planning does), not just "missing".
-            return FreshnessResult(asset, OVERDUE, reason=reasons.get((asset, None)) or "missing")
-        deadline = state.materialized_at + policy.max_lag
-        lag = (now - state.materialized_at).total_seconds()
-        reason = reasons.get((asset, None))
+            return FreshnessResult(asset, OVERDUE, reason=reason_of(None) or MISSING)
+        deadline = materialized_at + policy.max_lag
+        lag = (now - materialized_at).total_seconds()
+        reason = reason_of(None)
         if reason is None and now <= deadline:
             return FreshnessResult(asset, FRESH, deadline=deadline, lag_s=lag)
         return FreshnessResult(
@@ -95,15 +88,15 @@ def assess(
         return FreshnessResult(asset, FRESH, latest_partition=latest, reason="no partition due")
     expected = partitions.key(expected_index)
     deadline = _deadline(partitions, expected_index, policy.max_lag)
-    lag = _lag(partitions, latest, now)
-    reason = reasons.get((asset, expected), "missing")
+    lag = _lag(partitions, latest_index, now)
+    reason = reason_of(expected_index)
     verdict = FRESH if reason is None else (PENDING if now < deadline else OVERDUE)
     if verdict == PENDING:
         # The latest partition is not due yet, but an earlier one whose deadline has passed
         # (the latest complete at now - max_lag) still not up to date makes it overdue now.
         due_index = partitions.last_complete_index(now.astimezone(UTC) - policy.max_lag)
         due_key = partitions.key(due_index) if 0 <= due_index < expected_index else None
-        due_reason = reasons.get((asset, due_key), "missing") if due_key else None
+        due_reason = reason_of(due_index) if due_key else None
         if due_reason is not None:
             verdict = OVERDUE
             deadline = _deadline(partitions, due_index, policy.max_lag)
@@ -120,9 +113,9 @@ def _deadline(partitions: TimePartitions, index: int, max_lag: timedelta) -> dat
     return (end.astimezone(UTC) + max_lag).astimezone(end.tzinfo)
 
 
-def _lag(partitions: TimePartitions, latest: str | None, now: datetime) -> float | None:
+def _lag(partitions: TimePartitions, latest: int | None, now: datetime) -> float | None:
     """Seconds between the end of the latest materialized partition and `now`."""
     if latest is None:
         return None
-    end = partitions.partition_end(partitions.index(latest))
+    end = partitions.partition_end(latest)
     return max(0.0, (now - end).total_seconds())

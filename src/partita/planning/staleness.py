@@ -1,10 +1,16 @@
 """Staleness: is this partition up to date, and if not, why? Pure functions, no I/O.
 
 A partition is up to date unless it was never materialized, its last attempt failed, its
-code version changed, an upstream partition it reads now has a different data version
-than the one it consumed, an upstream partition it reads is itself about to be rebuilt,
-or the run is forced. Data versions are content hashes, so an identical rebuild upstream
-leaves everything downstream up to date (early cutoff).
+code version changed, an upstream partition it reads got new data after it read its
+inputs, an upstream partition it reads is itself about to be rebuilt, or the run is
+forced. "New data" is compared by catalog sequence numbers: each partition's
+`published_seq` (when its current data version was first published) against the reader's
+`consumed_seq` (the catalog sequence as of which it read). Data versions are content
+hashes and an identical rebuild keeps `published_seq`, so it leaves everything downstream
+up to date (early cutoff).
+
+This module decides one unit at a time (the runner, just before running it);
+`plan.build_plan` applies the same rules to whole assets at once.
 """
 
 from __future__ import annotations
@@ -29,12 +35,14 @@ FORCED = "forced"
 
 @dataclass(frozen=True)
 class UpstreamRead:
-    """One upstream partition a unit reads, with the data version published now."""
+    """One upstream partition a unit reads, with the data version published now and the
+    catalog sequence at which it was published (0 when nothing is)."""
 
     asset: str
     partition: str | None
     data_version: str | None
     parameter: str | None
+    published_seq: int = 0
 
 
 class Lineage:
@@ -79,9 +87,12 @@ class Lineage:
             keys = [None] if indices is None else [self.key(dep.upstream, i) for i in indices]
             for key in keys:
                 state = published.get(key)
-                yield UpstreamRead(
-                    dep.upstream, key, state.data_version if state else None, dep.parameter
-                )
+                if state is None or state.data_version is None:
+                    yield UpstreamRead(dep.upstream, key, None, dep.parameter)
+                else:
+                    yield UpstreamRead(
+                        dep.upstream, key, state.data_version, dep.parameter, state.published_seq
+                    )
 
 
 def stale_reason(
@@ -113,17 +124,11 @@ def stale_reason(
         return FAILED
     if state.code_version != lineage.graph[asset].code_version:
         return CODE_CHANGED
-    consumed = {(i.asset, i.partition): i.data_version for i in state.inputs}
-    seen = 0
     for read in lineage.reads(asset, index, states):
-        label = unit_label(read.asset, read.partition)
         if (read.asset, read.partition) in pending:
-            return f"upstream stale: {label}"
-        if consumed.get((read.asset, read.partition)) != read.data_version:
-            return f"upstream changed: {label}"
-        seen += read.data_version is not None
-    if seen != len(consumed):
-        return "upstream changed: the partitions it reads are different"
+            return f"upstream stale: {unit_label(read.asset, read.partition)}"
+        if read.published_seq > state.consumed_seq:
+            return f"upstream changed: {unit_label(read.asset, read.partition)}"
     return None
 
 

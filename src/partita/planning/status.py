@@ -1,18 +1,32 @@
-"""Status: per asset, how many targeted partitions are fresh, stale, missing or failed."""
+"""Status: per asset, how many targeted partitions are fresh, stale, missing or failed.
+
+Counted over the plan's reason kinds, and summarized as runs of consecutive partitions in
+one state, so a status over millions of partitions makes objects only for the partitions
+that need work.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..catalog.records import CheckResult
-from .plan import Plan
-from .staleness import FAILED, MISSING
+from .plan import FAILED_KIND, MISSING_KIND, UP_TO_DATE, AssetPlan, Plan
 
 FRESH = "fresh"
 STALE = "stale"
-STATES = (FRESH, STALE, "missing", "failed")
+MISSING = "missing"
+FAILED = "failed"
+STATES = (FRESH, STALE, MISSING, FAILED)
+
+# The state (a position in STATES) of each reason kind: anything else to run is stale.
+_STATE_OF_KIND = np.full(256, STATES.index(STALE), dtype=np.int8)
+_STATE_OF_KIND[UP_TO_DATE] = STATES.index(FRESH)
+_STATE_OF_KIND[MISSING_KIND] = STATES.index(MISSING)
+_STATE_OF_KIND[FAILED_KIND] = STATES.index(FAILED)
 
 
 @dataclass(frozen=True)
@@ -23,16 +37,29 @@ class PartitionStatus:
 
 
 @dataclass(frozen=True)
+class StateRange:
+    """Consecutive targeted partitions, from `first` to `last` inclusive, in one state."""
+
+    first: str | None
+    last: str | None
+    count: int
+    state: str
+
+
+@dataclass(frozen=True)
 class AssetStatus:
-    """The state of every targeted partition of one asset, and the checks that failed in
-    the latest attempts of its partitions."""
+    """One asset's targeted partitions: counts per state, runs of partitions per state,
+    each partition that is not fresh with its reason, and the checks that failed in the
+    latest attempts of its partitions."""
 
     asset: str
+    counts: Mapping[str, int]
+    ranges: tuple[StateRange, ...]
     partitions: tuple[PartitionStatus, ...]
     failed_checks: tuple[tuple[str | None, CheckResult], ...] = ()
 
     def count(self, state: str) -> int:
-        return sum(1 for partition in self.partitions if partition.state == state)
+        return self.counts.get(state, 0)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,6 +68,10 @@ class AssetStatus:
             "partitions": [
                 {"partition": p.partition, "state": p.state, "reason": p.reason}
                 for p in self.partitions
+            ],
+            "ranges": [
+                {"first": r.first, "last": r.last, "count": r.count, "state": r.state}
+                for r in self.ranges
             ],
             "failed_checks": [
                 {
@@ -54,33 +85,51 @@ class AssetStatus:
         }
 
 
-def state_of(reason: str | None) -> str:
-    if reason is None:
-        return FRESH
-    if reason == MISSING:
-        return "missing"
-    if reason == FAILED:
-        return "failed"
-    return STALE
-
-
 def build_status(
     plan: Plan,
     assets: list[str],
     failed_checks: Iterable[tuple[str, str | None, CheckResult]] = (),
 ) -> list[AssetStatus]:
     """Statuses of the selected assets, from a plan over them and their upstream."""
-    by_asset: dict[str, list[PartitionStatus]] = {asset: [] for asset in assets}
-    for unit in plan.units:
-        if unit.asset in by_asset:
-            by_asset[unit.asset].append(
-                PartitionStatus(unit.partition, state_of(unit.reason), unit.reason)
-            )
     checks: dict[str, list[tuple[str | None, CheckResult]]] = {asset: [] for asset in assets}
     for asset, partition, check in failed_checks:
         if asset in checks:
             checks[asset].append((partition, check))
-    return [
-        AssetStatus(asset, tuple(partitions), tuple(checks[asset]))
-        for asset, partitions in by_asset.items()
-    ]
+    statuses = []
+    for asset in assets:
+        asset_plan = plan.asset_plan(asset)
+        if asset_plan is not None:
+            statuses.append(_asset_status(asset_plan, tuple(checks[asset])))
+    return statuses
+
+
+def _asset_status(
+    plan: AssetPlan, failed_checks: tuple[tuple[str | None, CheckResult], ...]
+) -> AssetStatus:
+    states = _STATE_OF_KIND[plan.kinds]
+    counts = np.bincount(states, minlength=len(STATES))
+    not_fresh = np.flatnonzero(plan.kinds != UP_TO_DATE)
+    partitions = tuple(
+        PartitionStatus(unit.partition, STATES[states[p]], unit.reason)
+        for p, unit in zip(not_fresh, plan.units(not_fresh), strict=True)
+    )
+    return AssetStatus(
+        plan.asset,
+        {state: int(counts[i]) for i, state in enumerate(STATES)},
+        _ranges(plan, states),
+        partitions,
+        failed_checks,
+    )
+
+
+def _ranges(plan: AssetPlan, states: np.ndarray) -> tuple[StateRange, ...]:
+    if not len(states):
+        return ()
+    starts = np.flatnonzero(np.diff(states, prepend=-1))
+    ends = np.append(starts[1:], len(states)) - 1
+    firsts = plan.keys(starts)
+    lasts = plan.keys(ends)
+    return tuple(
+        StateRange(first, last, int(end - start + 1), STATES[states[start]])
+        for start, end, first, last in zip(starts, ends, firsts, lasts, strict=True)
+    )

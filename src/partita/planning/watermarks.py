@@ -14,7 +14,6 @@ from typing import Any
 
 from ..catalog.records import PartitionState
 from ..graph.graph import AssetGraph
-from .freshness import latest_materialized
 from .staleness import States
 
 
@@ -68,6 +67,21 @@ def parse_watermark(text: str | None) -> Any:
         except ValueError:
             continue
     return text
+
+
+def latest_materialized(graph: AssetGraph, asset: str, states: States) -> str | None:
+    """The key of the asset's latest partition holding published data."""
+    partitions = graph[asset].partitions
+    published = [key for key, s in states.get(asset, {}).items() if s.data_version is not None]
+    if partitions is None or not published:
+        return None
+    indices = []
+    for key in published:
+        try:
+            indices.append(partitions.index(key))
+        except Exception:  # a key from an older declaration of the partitions
+            continue
+    return partitions.key(max(indices)) if indices else None
 
 
 def complete_through(graph: AssetGraph, asset: str, states: States, now: datetime) -> str | None:

@@ -1,0 +1,241 @@
+"""The catalog's partition states of one asset as columns indexed by partition index.
+
+Planning over millions of asset partitions can't afford one Python object per partition,
+so states are NumPy arrays here: a row per partition index, integers only. The catalog
+keeps a snapshot of each asset's table (an opaque payload written by `save`) and the
+rows changed since, by sequence number; `load_state_tables` reads both and saves the
+snapshot back when many rows changed.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from ..catalog.records import FAILED, INTERRUPTED, MATERIALIZED, PartitionState
+from ..definitions.partitions import Partitions
+from ..errors import PartitionError
+
+if TYPE_CHECKING:
+    from ..graph.graph import AssetGraph
+
+NONE, MATERIALIZED_CODE, FAILED_CODE, INTERRUPTED_CODE = 0, 1, 2, 3
+_STATUS_CODES = {
+    MATERIALIZED: MATERIALIZED_CODE,
+    FAILED: FAILED_CODE,
+    INTERRUPTED: INTERRUPTED_CODE,
+}
+
+ROW = np.dtype(
+    [
+        ("status", "i1"),  # NONE when the catalog has no row for the partition
+        ("published", "?"),  # some attempt published data (data_version is set)
+        ("code", "i4"),  # index into StateTable.codes, -1 when none
+        ("published_seq", "i8"),
+        ("consumed_seq", "i8"),
+        ("materialized_at", "i8"),  # microseconds since the epoch, 0 when never
+    ]
+)
+_HEADER = struct.Struct("<I")  # the length of the JSON header that precedes the rows
+_NO_LAYOUT = ""  # matches no snapshot: asks the catalog for every row
+
+# Saving a snapshot rewrites the whole table: worth it once this many rows changed.
+SAVE_AFTER_CHANGES = 256
+
+# One catalog row: (partition, last_status, has_data, code_version, published_seq,
+# consumed_seq, materialized_at, seq), as `SQLiteCatalog.snapshot_and_changes` returns it.
+StateRow = tuple[str | None, str, bool, str | None, int, int, str | None, int]
+
+
+class StateSource(Protocol):
+    """The catalog, as the state tables read and write it."""
+
+    def snapshot_and_changes(
+        self, asset: str, layout: str
+    ) -> tuple[bytes | None, int, list[StateRow]]: ...
+
+    def save_snapshot(self, asset: str, layout: str, through_seq: int, payload: bytes) -> None: ...
+
+
+@dataclass
+class StateTable:
+    """The states of one asset's partitions: `rows[i]` is partition index i (index 0 for an
+    unpartitioned asset); `codes` are the code versions `rows["code"]` points into."""
+
+    rows: np.ndarray
+    codes: list[str]
+
+    @classmethod
+    def empty(cls, length: int = 0) -> StateTable:
+        rows = np.zeros(length, dtype=ROW)
+        rows["code"] = -1
+        return cls(rows, [])
+
+    def column(self, name: str, length: int) -> np.ndarray:
+        """A column over indices [0, length), zero (-1 for codes) past the recorded rows."""
+        values = self.rows[name][:length]
+        if len(values) == length:
+            return values
+        filler = -1 if name == "code" else 0
+        return np.concatenate([values, np.full(length - len(values), filler, values.dtype)])
+
+    def code_index(self, code_version: str) -> int:
+        """The code of `code_version` in this table; -2 (matching no row) when no row has it."""
+        return self.codes.index(code_version) if code_version in self.codes else -2
+
+    def latest_published(self) -> int | None:
+        """The greatest partition index holding published data."""
+        published = np.flatnonzero(self.rows["published"])
+        return int(published[-1]) if len(published) else None
+
+    def materialized_at(self, index: int) -> datetime | None:
+        """When the published data of partition `index` was materialized."""
+        if index >= len(self.rows) or not self.rows["published"][index]:
+            return None
+        micros = int(self.rows["materialized_at"][index])
+        return datetime.fromtimestamp(micros / 1_000_000, UTC)
+
+    def apply(self, partitions: Partitions | None, changes: Sequence[StateRow]) -> None:
+        """Overwrite the rows of the changed partitions (keys the partitions no longer
+        declare are left out: nothing can read them)."""
+        if not changes:
+            return
+        columns = list(zip(*changes, strict=True))
+        indices = _indices(partitions, columns[0])
+        keep = indices >= 0
+        if not keep.all():
+            indices = indices[keep]
+            columns = [np.asarray(column, dtype=object)[keep] for column in columns]
+        if not len(indices):
+            return
+        self._grow(int(indices.max()) + 1)
+        codes = {code: position for position, code in enumerate(self.codes)}
+        for code in columns[3]:
+            if code is not None and code not in codes:
+                codes[code] = len(self.codes)
+                self.codes.append(code)
+        rows = self.rows
+        rows["status"][indices] = [_STATUS_CODES[status] for status in columns[1]]
+        rows["published"][indices] = np.asarray(columns[2], dtype=bool)
+        rows["code"][indices] = [-1 if code is None else codes[code] for code in columns[3]]
+        rows["published_seq"][indices] = np.asarray(columns[4], dtype=np.int64)
+        rows["consumed_seq"][indices] = np.asarray(columns[5], dtype=np.int64)
+        rows["materialized_at"][indices] = [_micros(text) for text in columns[6]]
+
+    def _grow(self, length: int) -> None:
+        if length > len(self.rows):
+            grown = StateTable.empty(length).rows
+            grown[: len(self.rows)] = self.rows
+            self.rows = grown
+
+    def encode(self) -> bytes:
+        header = json.dumps({"codes": self.codes, "length": len(self.rows)}).encode()
+        return _HEADER.pack(len(header)) + header + self.rows.tobytes()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> StateTable:
+        (size,) = _HEADER.unpack_from(payload)
+        header = json.loads(payload[_HEADER.size : _HEADER.size + size])
+        rows = np.frombuffer(payload, dtype=ROW, offset=_HEADER.size + size).copy()
+        if len(rows) != header["length"]:
+            raise ValueError("state snapshot is truncated")
+        return cls(rows, list(header["codes"]))
+
+
+def layout_of(partitions: Partitions | None) -> str:
+    """What fixes the key of each index: a snapshot is valid only for the same layout."""
+    return "unpartitioned" if partitions is None else partitions.layout()
+
+
+def load_state_table(source: StateSource, asset: str, partitions: Partitions | None) -> StateTable:
+    """The asset's current states: the stored snapshot plus the rows changed since.
+
+    A snapshot that is missing, unreadable or of another layout is rebuilt from every row;
+    the result is saved back when enough rows changed."""
+    layout = layout_of(partitions)
+    payload, _, changes = source.snapshot_and_changes(asset, layout)
+    table = StateTable.empty()
+    if payload is not None:
+        try:
+            table = StateTable.decode(payload)
+        except ValueError:  # a damaged cache: rebuild it from every row
+            changes = source.snapshot_and_changes(asset, _NO_LAYOUT)[2]
+    table.apply(partitions, changes)
+    if len(changes) >= SAVE_AFTER_CHANGES:
+        # Changes come in sequence order: the last one is the newest the table includes.
+        source.save_snapshot(asset, layout, changes[-1][7], table.encode())
+    return table
+
+
+def load_state_tables(
+    source: StateSource, graph: AssetGraph, assets: Iterable[str]
+) -> dict[str, StateTable]:
+    """The state tables of `assets`."""
+    return {name: load_state_table(source, name, graph[name].partitions) for name in assets}
+
+
+def table_from_states(
+    partitions: Partitions | None, states: Mapping[str | None, PartitionState]
+) -> StateTable:
+    """A table built from partition states (as the catalog returns them one by one)."""
+    table = StateTable.empty()
+    table.apply(partitions, [state_row(state) for state in states.values()])
+    return table
+
+
+def state_row(state: PartitionState) -> StateRow:
+    """The catalog row of a partition state."""
+    materialized = state.materialized_at
+    return (
+        state.partition,
+        state.last_status,
+        state.data_version is not None,
+        state.code_version,
+        state.published_seq,
+        state.consumed_seq,
+        None if materialized is None else materialized.isoformat(),
+        state.seq,
+    )
+
+
+def _indices(partitions: Partitions | None, keys: Sequence[str | None]) -> np.ndarray:
+    """The partition index of each key; -1 for keys the partitions don't declare."""
+    if partitions is None:
+        return np.array([0 if key is None else -1 for key in keys], dtype=np.int64)
+    if len(keys) < 64:
+        return np.array([_index(partitions, key) for key in keys], dtype=np.int64)
+    # Many keys: format every declared key once and look them up, instead of parsing each.
+    bound = partitions.index_bound()
+    if bound is None:  # open-ended time partitions: time keys sort like their indices
+        bound = _index(partitions, max(key for key in keys if key is not None)) + 1
+    position = {key: index for index, key in enumerate(partitions.keys(0, bound))}
+    found = [position.get(key) for key in keys]
+    return np.array(
+        [
+            _index(partitions, key) if index is None else index
+            for key, index in zip(keys, found, strict=True)
+        ],
+        dtype=np.int64,
+    )
+
+
+def _index(partitions: Partitions, key: str | None) -> int:
+    if key is None:
+        return -1
+    try:
+        return partitions.index(key)
+    except PartitionError:
+        return -1
+
+
+def _micros(text: str | None) -> int:
+    if text is None:
+        return 0
+    moment = datetime.fromisoformat(text)
+    return round(moment.timestamp() * 1_000_000)

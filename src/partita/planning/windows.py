@@ -1,0 +1,93 @@
+"""Which upstream partitions each downstream partition reads, for many partitions at once.
+
+Every partition mapping reads a contiguous run of upstream indices, so the reads of a
+range of downstream partitions are two arrays, `low` and `high` (half-open), and questions
+about them (is any of them about to be rebuilt? what is the newest data among them?) are
+answered for all partitions at once with prefix tricks and a sparse table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..definitions.mappings import upstream_indices
+from ..definitions.partitions import Partitions
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The upstream index range [low[k], high[k]) read by the k-th downstream partition."""
+
+    low: np.ndarray
+    high: np.ndarray
+
+    def first_true(self, flags: np.ndarray) -> np.ndarray:
+        """Per window, the first index whose flag is set; `len(flags)` when there is none."""
+        size = len(flags)
+        following = np.where(flags, np.arange(size), size)
+        following = np.minimum.accumulate(following[::-1])[::-1]
+        following = np.append(following, size)  # an empty window starting at the end
+        first = following[np.minimum(self.low, size)]
+        return np.where(first < self.high, first, size)
+
+    def maximum(self, values: np.ndarray) -> np.ndarray:
+        """Per window, the greatest of `values` in it; 0 for an empty window (values >= 0)."""
+        width = self.high - self.low
+        result = np.zeros(len(width), dtype=values.dtype)
+        present = width > 0
+        if not present.any():
+            return result
+        low, width = self.low[present], width[present]
+        widest = int(width.max())
+        if widest == 1:
+            result[present] = values[low]
+            return result
+        # A sparse table: level k holds the maxima of the 2**k values starting at each index,
+        # so any window is the maximum of two (overlapping) entries of one level.
+        levels = [values]
+        while 2 ** len(levels) <= widest:
+            half = 2 ** (len(levels) - 1)
+            previous = levels[-1]
+            levels.append(np.maximum(previous[:-half], previous[half:]))
+        level = np.floor(np.log2(width)).astype(np.int64)
+        found = np.empty(len(width), dtype=values.dtype)
+        for k in np.unique(level):
+            chosen = level == k
+            table, start = levels[k], low[chosen]
+            found[chosen] = np.maximum(table[start], table[start + width[chosen] - 2**k])
+        result[present] = found
+        return result
+
+
+def windows(
+    downstream: Partitions | None,
+    indices: np.ndarray,
+    upstream: Partitions | None,
+    offset: tuple[int, int] | None,
+    upstream_count: int,
+) -> Windows:
+    """The upstream windows of the downstream partitions `indices` (unpartitioned: [0]).
+
+    An unpartitioned upstream is one partition, index 0."""
+    if upstream is None:
+        return Windows(np.zeros(len(indices), np.int64), np.ones(len(indices), np.int64))
+    if downstream is None:
+        return Windows(
+            np.zeros(len(indices), np.int64), np.full(len(indices), upstream_count, np.int64)
+        )
+    if downstream is upstream or downstream == upstream:
+        low, high = offset or (0, 0)
+        return Windows(
+            np.clip(indices + low, 0, upstream_count),
+            np.clip(indices + high + 1, 0, upstream_count),
+        )
+    ranges = [
+        upstream_indices(downstream, int(index), upstream, offset, upstream_count)
+        for index in indices
+    ]
+    return Windows(
+        np.fromiter((r.start for r in ranges), np.int64, len(ranges)),
+        np.fromiter((max(r.start, r.stop) for r in ranges), np.int64, len(ranges)),
+    )

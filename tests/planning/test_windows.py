@@ -28,7 +28,7 @@ def test_maximum_is_the_greatest_value_of_each_window(case, data) -> None:
     reads, size = case
     values = np.array(data.draw(st.lists(st.integers(0, 9), min_size=size, max_size=size)))
     values = values.astype(np.int64)
-    expected = [max(values[lo:hi], default=0) for lo, hi in zip(reads.low, reads.high)]
+    expected = [max(values[lo:hi], default=0) for lo, hi in zip(reads.low, reads.high, strict=True)]
     assert reads.maximum(values).tolist() == expected
 
 
@@ -38,7 +38,8 @@ def test_first_true_is_the_first_flag_set_in_each_window(case, data) -> None:
     reads, size = case
     flags = np.array(data.draw(st.lists(st.booleans(), min_size=size, max_size=size)), bool)
     expected = [
-        next((i for i in range(lo, hi) if flags[i]), size) for lo, hi in zip(reads.low, reads.high)
+        next((i for i in range(lo, hi) if flags[i]), size)
+        for lo, hi in zip(reads.low, reads.high, strict=True)
     ]
     assert reads.first_true(flags).tolist() == expected
 

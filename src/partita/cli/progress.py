@@ -45,7 +45,7 @@ class RunProgress:
             TimeRemainingColumn(),
             console=Console(stderr=True),
         )
-        self._task = self._progress.add_task("run", total=len(plan.units), failures=0)
+        self._task = self._progress.add_task("run", total=plan.unit_count, failures=0)
         self._progress.start()
 
     def advance(self, result: Any) -> None:

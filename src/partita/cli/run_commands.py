@@ -16,6 +16,7 @@ from .progress import RunProgress
 
 INTERRUPTED_EXIT = 130
 FULL_REPORT_LIMIT = 40
+PLAN_ROWS_SHOWN = 200
 
 
 def _configure_logging(debug: bool) -> None:
@@ -180,25 +181,39 @@ def _run(
 
 
 def _print_plan(plan, as_json: bool) -> None:
-    units = plan.to_run
     if as_json:
         print_json(
             {
                 "now": plan.now.isoformat(),
                 "units": [
-                    {"asset": u.asset, "partition": u.partition, "reason": u.reason} for u in units
+                    {"asset": u.asset, "partition": u.partition, "reason": u.reason}
+                    for u in plan.to_run
                 ],
             }
         )
         return
-    if not units:
-        click.echo(f"Nothing to do: all {len(plan.units)} units are up to date.")
+    to_run = plan.to_run_count
+    if not to_run:
+        click.echo(f"Nothing to do: all {plan.unit_count} units are up to date.")
         return
+    # Consecutive partitions of an asset that run for the same reason share a row.
+    rows = []
+    for asset_plan in plan.assets:
+        for first, last in asset_plan.runs_to_run():
+            first_key, last_key = asset_plan.key(first), asset_plan.key(last)
+            count = last - first + 1
+            partition = first_key or "-"
+            if count > 1:
+                partition = f"{first_key} .. {last_key} ({count} partitions)"
+            rows.append((asset_plan.asset, partition, asset_plan.reason(first)))
+    hidden = len(rows) - PLAN_ROWS_SHOWN
     print_table(
-        f"{len(units)} of {len(plan.units)} units would run",
+        f"{to_run} of {plan.unit_count} units would run",
         ["asset", "partition", "reason"],
-        [(u.asset, u.partition or "-", u.reason) for u in units],
+        rows[:PLAN_ROWS_SHOWN] if hidden > 0 else rows,
     )
+    if hidden > 0:
+        click.echo(f"... and {hidden} more rows: pass --json to list every unit.")
 
 
 def _print_report(report) -> None:

@@ -90,6 +90,9 @@ class AssetPlan:
     def index(self, position: int) -> int | None:
         return None if self.partitions is None else int(self.indices[position])
 
+    def key(self, position: int) -> str | None:
+        return None if self.partitions is None else self.partitions.key(self.index(position))
+
     def keys(self, positions: np.ndarray) -> list[str | None]:
         """The partition keys at `positions` (ascending), formatted in bulk."""
         if self.partitions is None:
@@ -112,6 +115,24 @@ class AssetPlan:
             PlannedUnit(self.asset, key, self.index(int(p)), self.reason(int(p)))
             for p, key in zip(positions, keys, strict=True)
         ]
+
+    def runs_to_run(self) -> list[tuple[int, int]]:
+        """The units to run grouped into runs of consecutive partitions with the same
+        reason, as (first, last) positions."""
+        positions = np.flatnonzero(self.kinds != UP_TO_DATE)
+        if not len(positions):
+            return []
+        following = positions[1:]
+        same_run = (
+            (np.diff(self.indices[positions]) == 1)
+            & (np.diff(self.kinds[positions]) == 0)
+            & (np.diff(self.via[positions]) == 0)
+            & (np.diff(self.via_index[positions]) == 0)
+            & (self.kinds[following] != OTHER_KIND)
+        )
+        starts = np.concatenate([[0], np.flatnonzero(~same_run) + 1])
+        ends = np.append(starts[1:], len(positions)) - 1
+        return [(int(positions[a]), int(positions[b])) for a, b in zip(starts, ends, strict=True)]
 
     def position_of(self, index: int | None) -> int | None:
         """The position of partition `index` in this plan, None when it is not targeted."""
@@ -166,6 +187,10 @@ class Plan:
     @property
     def unit_count(self) -> int:
         return sum(len(plan) for plan in self.assets)
+
+    @property
+    def to_run_count(self) -> int:
+        return sum(int(np.count_nonzero(plan.kinds)) for plan in self.assets)
 
     def asset_plan(self, asset: str) -> AssetPlan | None:
         return next((plan for plan in self.assets if plan.asset == asset), None)

@@ -140,12 +140,16 @@ class StateTable:
 
     @classmethod
     def decode(cls, payload: bytes) -> StateTable:
-        (size,) = _HEADER.unpack_from(payload)
-        header = json.loads(payload[_HEADER.size : _HEADER.size + size])
-        rows = np.frombuffer(payload, dtype=ROW, offset=_HEADER.size + size).copy()
-        if len(rows) != header["length"]:
-            raise ValueError("state snapshot is truncated")
-        return cls(rows, list(header["codes"]))
+        """The table `encode` wrote; ValueError when the payload is damaged."""
+        try:
+            (size,) = _HEADER.unpack_from(payload)
+            header = json.loads(payload[_HEADER.size : _HEADER.size + size])
+            rows = np.frombuffer(payload, dtype=ROW, offset=_HEADER.size + size).copy()
+            if len(rows) != header["length"]:
+                raise ValueError("the rows are not as many as the header says")
+            return cls(rows, [str(code) for code in header["codes"]])
+        except (struct.error, KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"damaged state snapshot: {error}") from error
 
 
 def layout_of(partitions: Partitions | None) -> str:

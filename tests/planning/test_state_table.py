@@ -1,0 +1,135 @@
+"""State tables: catalog rows as columns, and the snapshots the catalog keeps of them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from partita import DailyPartitions, HourlyPartitions, StaticPartitions
+from partita.catalog import MaterializationRecord, SQLiteCatalog
+from partita.planning.state_table import (
+    FAILED_CODE,
+    MATERIALIZED_CODE,
+    NONE,
+    SAVE_AFTER_CHANGES,
+    StateTable,
+    load_state_table,
+    state_row,
+)
+
+DAYS = DailyPartitions(start="2024-01-01")
+T0 = datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def record(key: str | None, status: str = "materialized", **fields) -> MaterializationRecord:
+    values: dict = {"attempts": 1, "error": None if status == "materialized" else "boom"}
+    if status == "materialized":
+        values.update(data_version=f"v-{key}", code_version="c1")
+    values.update(fields)
+    return MaterializationRecord("a", key, "run", status, T0, T0 + timedelta(seconds=1), **values)
+
+
+@pytest.fixture
+def catalog(tmp_path: Path):
+    with SQLiteCatalog(tmp_path / "catalog.db") as opened:
+        yield opened
+
+
+class CountingSource:
+    """The catalog, counting the snapshots saved and the rows handed out."""
+
+    def __init__(self, catalog: SQLiteCatalog) -> None:
+        self.catalog = catalog
+        self.saved = 0
+        self.rows_read = 0
+
+    def snapshot_and_changes(self, asset, layout):
+        payload, through, rows = self.catalog.snapshot_and_changes(asset, layout)
+        self.rows_read += len(rows)
+        return payload, through, rows
+
+    def save_snapshot(self, asset, layout, through_seq, payload):
+        self.saved += 1
+        self.catalog.save_snapshot(asset, layout, through_seq, payload)
+
+
+def test_rows_land_at_their_partition_index(catalog) -> None:
+    catalog.record(record("2024-01-03", consumed_seq=7))
+    catalog.record(record("2024-01-05", "failed"))
+    catalog.record(record("1999-01-01"))  # before the start: no index, left out
+    table = load_state_table(catalog, "a", DAYS)
+    assert table.column("status", 6).tolist() == [
+        NONE, NONE, MATERIALIZED_CODE, NONE, FAILED_CODE, NONE,
+    ]  # fmt: skip
+    assert table.column("published", 6).tolist() == [False, False, True, False, False, False]
+    assert table.column("consumed_seq", 6)[2] == 7
+    assert table.column("published_seq", 6)[2] == catalog.state("a", "2024-01-03").published_seq
+    assert table.codes[table.rows["code"][2]] == "c1"
+    assert table.column("code", 6)[5] == -1  # past the recorded rows
+    assert table.latest_published() == 2
+    assert table.materialized_at(2) == T0 + timedelta(seconds=1)
+    assert table.materialized_at(4) is None
+
+
+def test_an_unpartitioned_asset_is_index_zero(catalog) -> None:
+    catalog.record(record(None))
+    table = load_state_table(catalog, "a", None)
+    assert table.column("status", 1).tolist() == [MATERIALIZED_CODE]
+
+
+def test_static_partitions_map_by_position(catalog) -> None:
+    catalog.record(record("us"))
+    catalog.record(record("gone"))  # a key the partitions no longer declare
+    table = load_state_table(catalog, "a", StaticPartitions(["eu", "us"]))
+    assert table.column("published", 2).tolist() == [False, True]
+
+
+def test_encoding_round_trips() -> None:
+    table = StateTable.empty(3)
+    table.apply(DAYS, [("2024-01-02", "interrupted", True, "c9", 4, 5, T0.isoformat(), 6)])
+    decoded = StateTable.decode(table.encode())
+    assert decoded.codes == ["c9"]
+    assert decoded.rows.tobytes() == table.rows.tobytes()
+    for damaged in (table.encode()[:-5], table.encode()[:-30], b"", b"\x02\x00\x00\x00{}"):
+        with pytest.raises(ValueError, match="damaged state snapshot"):
+            StateTable.decode(damaged)
+
+
+def test_a_snapshot_is_saved_after_many_changes_and_then_only_changes_are_read(catalog) -> None:
+    hours = HourlyPartitions(start="2024-01-01T00")
+    keys = hours.keys(0, SAVE_AFTER_CHANGES + 10)
+    catalog.record_many([record(key) for key in keys])
+    source = CountingSource(catalog)
+    first = load_state_table(source, "a", hours)
+    assert (source.saved, source.rows_read) == (1, len(keys))
+
+    catalog.record(record(keys[3], "failed"))
+    again = load_state_table(source, "a", hours)
+    assert (source.saved, source.rows_read) == (1, len(keys) + 1)  # one changed row
+    assert again.rows["status"][3] == FAILED_CODE
+    assert np.array_equal(np.delete(again.rows, 3), np.delete(first.rows, 3))
+
+
+def test_a_snapshot_of_another_layout_or_damaged_is_rebuilt_from_every_row(catalog) -> None:
+    keys = DAYS.keys(0, SAVE_AFTER_CHANGES)
+    catalog.record_many([record(key) for key in keys])
+    expected = load_state_table(catalog, "a", DAYS)  # saves a snapshot
+    moved = DailyPartitions(start="2024-01-02")
+    shifted = load_state_table(catalog, "a", moved)  # another layout: rebuilt by key
+    assert shifted.rows["published"][: len(keys) - 1].all()
+    assert len(shifted.rows) == len(keys) - 1
+
+    catalog.save_snapshot("a", DAYS.layout(), 10**9, b"\x05\x00\x00\x00{}")
+    rebuilt = load_state_table(catalog, "a", DAYS)
+    assert rebuilt.rows.tobytes() == expected.rows.tobytes()
+
+
+def test_state_row_is_what_the_catalog_returns(catalog) -> None:
+    catalog.record(record("2024-01-02", consumed_seq=3))
+    state = catalog.state("a", "2024-01-02")
+    _, _, rows = catalog.snapshot_and_changes("a", "none")
+    assert state_row(state)[:6] == rows[0][:6]
+    assert state_row(state)[7] == rows[0][7]

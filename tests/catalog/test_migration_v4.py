@@ -134,7 +134,7 @@ def test_migrated_catalog_records_and_snapshots(tmp_path: Path) -> None:
 
     with SQLiteCatalog(path) as catalog:
         _, _, changes = catalog.snapshot_and_changes("raw", "layout-1")
-        assert [(change[0], change[-1]) for change in changes] == [(None, first)]
+        assert [(change[0], change[7]) for change in changes] == [(None, first)]
         catalog.save_snapshot("raw", "layout-1", first, b"payload")
         assert catalog.snapshot_and_changes("raw", "layout-1") == (b"payload", first, [])
 

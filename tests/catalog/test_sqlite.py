@@ -344,7 +344,9 @@ def test_read_units_is_one_consistent_snapshot(catalog_path: Path) -> None:
 def test_snapshot_and_changes_without_a_snapshot(catalog: SQLiteCatalog) -> None:
     catalog.record(attempt(partition="2013-01-02", minute=0, consumed_seq=0))  # id 1
     catalog.record(attempt(asset="other", partition=None))  # id 2
-    catalog.record(attempt(partition=None, minute=1, code_version="v2", consumed_seq=2))  # 3
+    catalog.record(
+        attempt(partition=None, minute=1, code_version="v2", consumed_seq=2, deps_version="d2")
+    )  # 3
     catalog.record(attempt(partition="2013-01-02", status="failed", minute=2))  # id 4
 
     payload, through, changes = catalog.snapshot_and_changes("flights", "layout-1")
@@ -354,8 +356,8 @@ def test_snapshot_and_changes_without_a_snapshot(catalog: SQLiteCatalog) -> None
         (at(minute) + timedelta(seconds=30)).isoformat(timespec="microseconds") for minute in (0, 1)
     ]
     assert changes == [
-        (None, "materialized", True, "v2", 3, 2, finished[1], 3),
-        ("2013-01-02", "failed", True, "v1", 1, 0, finished[0], 4),
+        (None, "materialized", True, "v2", 3, 2, finished[1], 3, "d2"),
+        ("2013-01-02", "failed", True, "v1", 1, 0, finished[0], 4, None),
     ]
     assert catalog.snapshot_and_changes("nothing", "layout-1") == (None, 0, [])
 
@@ -365,7 +367,7 @@ def test_snapshot_and_changes_of_a_never_published_unit(catalog: SQLiteCatalog) 
 
     _, _, changes = catalog.snapshot_and_changes("flights", "layout-1")
 
-    assert changes == [("2013-01-01", "interrupted", False, None, 0, 0, None, 1)]
+    assert changes == [("2013-01-01", "interrupted", False, None, 0, 0, None, 1, None)]
 
 
 def test_snapshot_in_the_same_layout_returns_only_newer_rows(catalog: SQLiteCatalog) -> None:
@@ -376,7 +378,7 @@ def test_snapshot_in_the_same_layout_returns_only_newer_rows(catalog: SQLiteCata
     payload, through, changes = catalog.snapshot_and_changes("flights", "layout-1")
 
     assert (payload, through) == (b"\x00snapshot\xff", 2)
-    assert [(change[0], change[-1]) for change in changes] == [("2013-01-03", 3), ("2013-01-01", 4)]
+    assert [(change[0], change[7]) for change in changes] == [("2013-01-03", 3), ("2013-01-01", 4)]
 
 
 def test_snapshot_in_another_layout_is_ignored(catalog: SQLiteCatalog) -> None:

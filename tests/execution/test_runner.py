@@ -289,3 +289,37 @@ def test_a_window_before_the_first_partition_receives_an_empty_frame(project) ->
     assert loaded.read("week", "2024-01-09").to_dict("list") == {"rows": [14], "days": [7]}
     assert loaded.read("previous", "2024-01-01")["rows"].tolist() == [0]
     assert loaded.read("previous", "2024-01-05")["rows"].tolist() == [2]
+
+
+WINDOWED = """
+import pandas as pd
+from partita import AssetDep, DailyPartitions, asset
+
+DAILY = DailyPartitions(start="2024-01-01")
+
+
+@asset(partitions=DAILY)
+def raw(context):
+    return pd.DataFrame({"day": [context.partition_key]})
+
+
+@asset(partitions=DAILY, deps=[AssetDep("raw", offset=OFFSET)])
+def window(raw):
+    return pd.DataFrame({"days": [len(raw)]})
+"""
+
+
+def test_widening_a_window_makes_its_readers_stale_though_the_source_is_the_same(
+    project,
+) -> None:
+    """The source hash leaves decorators out: what a unit reads is compared on its own."""
+    project.write("assets/pipeline.py", WINDOWED.replace("OFFSET", "(0, 0)"))
+    project.load().materialize(now=NOW)
+    project.write("assets/pipeline.py", WINDOWED.replace("OFFSET", "(-2, 0)"))
+    plan = project.load().plan(now=NOW)
+    assert {(u.asset, u.partition): u.reason for u in plan.to_run} == {
+        ("window", day): "dependencies changed" for day in DAYS
+    }
+    project.load().materialize(now=NOW)
+    assert project.load().read("window")["days"].tolist() == [1, 2, 3]
+    assert project.load().plan(now=NOW).to_run == []

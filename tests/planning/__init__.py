@@ -80,6 +80,7 @@ def state(
         published_seq=SEQ if published else 0,
         consumed_seq=SEQ if published else 0,
         seq=SEQ,
+        deps_version=None,  # unknown: as in catalogs from before partita kept it
     )
 
 

@@ -80,6 +80,7 @@ GRAPH = build_graph(
     [days, rolling, months, hours, dimension, enriched, everything, regions, by_region]
 )
 CODES = {name: GRAPH[name].code_version for name in GRAPH.order}
+DEPS = {name: GRAPH.deps_version(name) for name in GRAPH.order}
 
 
 def reference(assets, requested, states, force):
@@ -118,6 +119,7 @@ def partition_state(draw, name: str, key: str | None) -> PartitionState | None:
         # Few distinct sequences, so windows often hold one newer than what was consumed.
         published_seq=draw(st.integers(1, 8)) if published else 0,
         consumed_seq=draw(st.integers(0, 8)) if published else 0,
+        deps_version=draw(st.sampled_from([DEPS[name], "old", None])) if published else None,
     )
 
 
@@ -138,6 +140,7 @@ def catalog_states(draw) -> dict:
                 found = PartitionState(
                     key, "materialized", f"{name}@{key}", CODES[name], (), NOW, NOW,
                     None, None, None, published_seq=published_at, consumed_seq=read_at,
+                    deps_version=DEPS[name],
                 )  # fmt: skip
             if found is not None:
                 by_key[key] = found

@@ -8,6 +8,7 @@ import pytest
 
 from partita.planning.staleness import (
     CODE_CHANGED,
+    DEPS_CHANGED,
     FAILED,
     FORCED,
     MISSING,
@@ -145,6 +146,18 @@ def test_a_changed_code_version_is_stale() -> None:
     states = with_state(states, "rolling", "2024-01-05", old_code)
     assert reason(states, "rolling", JAN_5) == CODE_CHANGED == "code changed"
     assert reason(states, "rolling", JAN_5 + 1) is None
+
+
+def test_changed_dependencies_are_stale_and_unknown_ones_are_not() -> None:
+    states = consistent_states(GRAPH)
+    rolling = states["rolling"]["2024-01-05"]
+    current = GRAPH.deps_version("rolling")
+    for recorded, expected in ((current, None), (None, None), ("before", DEPS_CHANGED)):
+        changed = with_state(
+            states, "rolling", "2024-01-05", replace(rolling, deps_version=recorded)
+        )
+        assert reason(changed, "rolling", JAN_5) == expected
+    assert DEPS_CHANGED == "dependencies changed"
 
 
 def test_an_explicit_code_version_is_what_is_compared() -> None:

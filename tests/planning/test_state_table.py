@@ -10,6 +10,7 @@ import pytest
 
 from partita import DailyPartitions, HourlyPartitions, StaticPartitions
 from partita.catalog import MaterializationRecord, SQLiteCatalog
+from partita.errors import CatalogError
 from partita.planning.state_table import (
     FAILED_CODE,
     MATERIALIZED_CODE,
@@ -89,9 +90,9 @@ def test_static_partitions_map_by_position(catalog) -> None:
 
 def test_encoding_round_trips() -> None:
     table = StateTable.empty(3)
-    table.apply(DAYS, [("2024-01-02", "interrupted", True, "c9", 4, 5, T0.isoformat(), 6)])
+    table.apply(DAYS, [("2024-01-02", "interrupted", True, "c9", 4, 5, T0.isoformat(), 6, "d1")])
     decoded = StateTable.decode(table.encode())
-    assert decoded.codes == ["c9"]
+    assert decoded.codes == ["c9", "d1"]
     assert decoded.rows.tobytes() == table.rows.tobytes()
     for damaged in (table.encode()[:-5], table.encode()[:-30], b"", b"\x02\x00\x00\x00{}"):
         with pytest.raises(ValueError, match="damaged state snapshot"):
@@ -133,3 +134,15 @@ def test_state_row_is_what_the_catalog_returns(catalog) -> None:
     _, _, rows = catalog.snapshot_and_changes("a", "none")
     assert state_row(state)[:6] == rows[0][:6]
     assert state_row(state)[7] == rows[0][7]
+
+
+def test_a_catalog_that_cannot_save_still_gives_the_states(catalog) -> None:
+    """Status and plans only read: a busy or read-only catalog must not stop them."""
+    catalog.record_many([record(key) for key in DAYS.keys(0, SAVE_AFTER_CHANGES)])
+
+    class ReadOnly(CountingSource):
+        def save_snapshot(self, asset, layout, through_seq, payload):
+            raise CatalogError("attempt to write a readonly database")
+
+    table = load_state_table(ReadOnly(catalog), "a", DAYS)
+    assert table.rows["published"].sum() == SAVE_AFTER_CHANGES

@@ -65,6 +65,7 @@ class MaterializationRecord:
     error: str | None = None
     checks: tuple[CheckResult, ...] = ()
     consumed_seq: int = 0  # catalog sequence as of which its inputs were read; 0 unknown
+    deps_version: str | None = None  # what it reads: its dependencies and their mappings
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ class PartitionState:
     published_seq: int = 0
     consumed_seq: int = 0
     seq: int = 0
+    deps_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

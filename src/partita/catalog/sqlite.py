@@ -7,7 +7,8 @@ Schema version 4 (kept in `PRAGMA user_version`; migrations in `_MIGRATIONS`):
   id is the catalog's sequence: assigned inside write transactions, so it grows in commit order.
 - `partition_states`: the current state, one row per (asset, partition); planning reads only
   this. Its sequence columns (`seq`: last attempt, `published_seq`: first publication of the
-  current data version, `consumed_seq`: inputs read as of) let planning compare integers.
+  current data version, `consumed_seq`: inputs read as of) let planning compare integers;
+  `deps_version` says what the last success read (its dependencies and their mappings).
 - `check_results`: the data-quality checks of each attempt.
 - `leases`: which run (pid, host, heartbeat) is working on which unit right now.
 - `state_snapshots`: an opaque per-asset cache of the planner, valid through a sequence.
@@ -195,6 +196,8 @@ _MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         "ALTER TABLE partition_states ADD COLUMN published_seq INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE partition_states ADD COLUMN consumed_seq INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE partition_states ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+        # What the last success read (dependencies and mappings); unknown (NULL) for old rows.
+        "ALTER TABLE partition_states ADD COLUMN deps_version TEXT",
         _backfill_sequences,
         # Indexed after the backfill, which rewrites every seq.
         "CREATE INDEX partition_states_by_seq ON partition_states (asset, seq)",
@@ -228,11 +231,11 @@ _UPSERT_SUCCESS = """
 INSERT INTO partition_states (
     asset, partition, last_status, data_version, code_version, inputs,
     materialized_at, last_attempt_at, watermark, rows, error,
-    published_seq, consumed_seq, seq
+    published_seq, consumed_seq, seq, deps_version
 ) VALUES (
     :asset, :partition, :status, :data_version, :code_version, :inputs,
     :finished, :finished, :watermark, :rows, NULL,
-    :seq, :consumed_seq, :seq
+    :seq, :consumed_seq, :seq, :deps_version
 )
 ON CONFLICT (asset, partition) DO UPDATE SET
     last_status = excluded.last_status,
@@ -247,7 +250,8 @@ ON CONFLICT (asset, partition) DO UPDATE SET
     published_seq = CASE WHEN data_version IS excluded.data_version
         THEN published_seq ELSE excluded.published_seq END,
     consumed_seq = excluded.consumed_seq,
-    seq = excluded.seq
+    seq = excluded.seq,
+    deps_version = excluded.deps_version
 """
 
 # A failed or interrupted attempt leaves the previously published data as it was.
@@ -264,13 +268,13 @@ ON CONFLICT (asset, partition) DO UPDATE SET
 _STATE_COLUMNS = """
     asset, partition, last_status, data_version, code_version, inputs,
     materialized_at, last_attempt_at, watermark, rows, error,
-    published_seq, consumed_seq, seq
+    published_seq, consumed_seq, seq, deps_version
 """
 
 # What planning needs of a state, as compact tuples (see `snapshot_and_changes`).
 _COMPACT_STATE_COLUMNS = """
     partition, last_status, data_version IS NOT NULL, code_version,
-    published_seq, consumed_seq, materialized_at, seq
+    published_seq, consumed_seq, materialized_at, seq, deps_version
 """
 
 # Another layout always replaces a snapshot; the same layout only from as far or further.
@@ -604,7 +608,8 @@ class SQLiteCatalog:
         """The stored snapshot of `asset` in `layout` (None if there is none in that layout),
         the sequence it is valid through (0 with None), and the states changed since, as
         `(partition, last_status, has_data, code_version, published_seq, consumed_seq,
-        materialized_at, seq)` tuples ordered by seq; all read as one consistent snapshot."""
+        materialized_at, seq, deps_version)` tuples ordered by seq; all read as one
+        consistent snapshot."""
         with self._read_transaction(f"read the state snapshot of {asset}") as connection:
             found = connection.execute(
                 "SELECT through_seq, payload FROM state_snapshots WHERE asset = ? AND layout = ?",
@@ -819,6 +824,7 @@ class SQLiteCatalog:
             "watermark": record.watermark,
             "error": record.error,
             "consumed_seq": record.consumed_seq,
+            "deps_version": record.deps_version,
         }
 
 
@@ -908,6 +914,7 @@ def _state_from_row(row: Sequence[Any]) -> PartitionState:
         published_seq,
         consumed_seq,
         seq,
+        deps_version,
     ) = row
     last_attempt = datetime.fromisoformat(last_attempt_at)
     # After a success both times are the same text: parse it once.
@@ -929,6 +936,7 @@ def _state_from_row(row: Sequence[Any]) -> PartitionState:
         published_seq=published_seq,
         consumed_seq=consumed_seq,
         seq=seq,
+        deps_version=deps_version,
     )
 
 

@@ -210,7 +210,7 @@ def _print_plan(plan, as_json: bool) -> None:
     print_table(
         f"{to_run} of {plan.unit_count} units would run",
         ["asset", "partition", "reason"],
-        rows[:PLAN_ROWS_SHOWN] if hidden > 0 else rows,
+        rows[:PLAN_ROWS_SHOWN],
     )
     if hidden > 0:
         click.echo(f"... and {hidden} more rows: pass --json to list every unit.")

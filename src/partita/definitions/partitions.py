@@ -63,12 +63,9 @@ class Partitions(ABC):
         return self._index_bound()
 
     def layout(self) -> str:
-        """What fixes the key of every index (not the end, which only adds indices): state
-        kept by index is valid while the layout stays the same."""
-        return f"{type(self).__name__}{self._layout()!r}"
-
-    def _layout(self) -> tuple[Any, ...]:
-        return self._identity()
+        """The declaration as text: state kept by partition index is valid while it stays
+        the same."""
+        return f"{type(self).__name__}{self._identity()!r}"
 
     def keys(
         self, start: int = 0, stop: int | None = None, now: datetime | None = None
@@ -201,9 +198,6 @@ class TimePartitions(Partitions):
 
     def _identity(self) -> tuple[Any, ...]:
         return (self._start_ordinal, self._end_ordinal, self._timezone)
-
-    def _layout(self) -> tuple[Any, ...]:
-        return (self._start_ordinal, self._timezone)
 
     def describe(self) -> str:
         first = self._format(self._naive(self._start_ordinal))

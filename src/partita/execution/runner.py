@@ -245,6 +245,7 @@ class Runner:
                 code_version=definition.code_version,
                 inputs=consumed_inputs(list(reads)),
                 consumed_seq=self._read_seq.pop(planned.unit, 0),
+                deps_version=self.graph.deps_version(planned.asset),
                 watermark=outcome.watermark,
                 error=outcome.error,
                 checks=outcome.checks,

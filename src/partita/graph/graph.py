@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import hashlib
+import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -41,6 +43,18 @@ class AssetGraph:
 
     def upstream(self, name: str) -> tuple[str, ...]:
         return tuple(dep.upstream for dep in self.dependencies[name])
+
+    def deps_version(self, name: str) -> str:
+        """A hash of what the asset's partitions read: each upstream with its offset and
+        partitioning kind. Changing `deps=` or an offset changes it (the function's source
+        hash leaves decorators out); moving an upstream's start or end does not."""
+        reads = []
+        for dep in self.dependencies[name]:
+            partitions = self[dep.upstream].partitions
+            kind = None if partitions is None else partitions.kind
+            zone = getattr(partitions, "timezone", None)
+            reads.append([dep.upstream, dep.offset, kind, zone])
+        return hashlib.sha256(json.dumps(reads).encode()).hexdigest()[:16]
 
     def upstream_closure(self, names: Iterable[str]) -> set[str]:
         """The given assets and everything they read from, transitively."""

@@ -19,19 +19,20 @@ import numpy as np
 from ..definitions.partitions import Partitions
 from ..errors import unit_label
 from ..graph.graph import AssetGraph
-from .staleness import CODE_CHANGED, FAILED, FORCED, MISSING, Unit
+from .staleness import CODE_CHANGED, DEPS_CHANGED, FAILED, FORCED, MISSING, Unit
 from .state_table import FAILED_CODE, MATERIALIZED_CODE, NONE, StateTable
 from .targets import PartitionRange, target_indices
 from .windows import windows
 
 # Reason kinds, in the order the checks run; 0 is up to date.
-UP_TO_DATE, FORCED_KIND, MISSING_KIND, FAILED_KIND, CODE_KIND = range(5)
-UPSTREAM_STALE_KIND, UPSTREAM_CHANGED_KIND, OTHER_KIND = range(5, 8)
+UP_TO_DATE, FORCED_KIND, MISSING_KIND, FAILED_KIND, CODE_KIND, DEPS_KIND = range(6)
+UPSTREAM_STALE_KIND, UPSTREAM_CHANGED_KIND, OTHER_KIND = range(6, 9)
 _FIXED_REASONS = {
     FORCED_KIND: FORCED,
     MISSING_KIND: MISSING,
     FAILED_KIND: FAILED,
     CODE_KIND: CODE_CHANGED,
+    DEPS_KIND: DEPS_CHANGED,
 }
 _UPSTREAM_REASONS = {
     UPSTREAM_STALE_KIND: "upstream stale",
@@ -275,6 +276,7 @@ def _plan_asset(
 
     status = column("status")
     published = column("published")
+    deps = column("deps")  # -1: recorded before partita kept it, taken as unchanged
     kinds[:] = np.select(
         [
             status == NONE,
@@ -282,8 +284,9 @@ def _plan_asset(
             ~published,
             status != MATERIALIZED_CODE,
             column("code") != table.code_index(definition.code_version),
+            (deps != -1) & (deps != table.code_index(graph.deps_version(asset))),
         ],
-        [MISSING_KIND, FAILED_KIND, MISSING_KIND, FAILED_KIND, CODE_KIND],
+        [MISSING_KIND, FAILED_KIND, MISSING_KIND, FAILED_KIND, CODE_KIND, DEPS_KIND],
         UP_TO_DATE,
     )
     consumed = column("consumed_seq")

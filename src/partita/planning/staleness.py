@@ -1,13 +1,14 @@
 """Staleness: is this partition up to date, and if not, why? Pure functions, no I/O.
 
 A partition is up to date unless it was never materialized, its last attempt failed, its
-code version changed, an upstream partition it reads got new data after it read its
-inputs, an upstream partition it reads is itself about to be rebuilt, or the run is
-forced. "New data" is compared by catalog sequence numbers: each partition's
-`published_seq` (when its current data version was first published) against the reader's
-`consumed_seq` (the catalog sequence as of which it read). Data versions are content
-hashes and an identical rebuild keeps `published_seq`, so it leaves everything downstream
-up to date (early cutoff).
+code version changed, its dependencies (or their offsets) changed, an upstream partition
+it reads got new data after it read its inputs, an upstream partition it reads is itself
+about to be rebuilt, or the run is forced. "New data" is compared by catalog sequence
+numbers: each partition's `published_seq` (when its current data version was first
+published) against the reader's `consumed_seq` (the catalog sequence as of which it read
+its inputs). Data versions are content hashes and an identical rebuild keeps
+`published_seq`, so it leaves everything downstream up to date (early cutoff). Data that
+changes and then changes back (A, B, then A again) rebuilds the readers once.
 
 This module decides one unit at a time (the runner, just before running it);
 `plan.build_plan` applies the same rules to whole assets at once.
@@ -30,6 +31,7 @@ Unit = tuple[str, str | None]
 MISSING = "missing"
 FAILED = "failed last time"
 CODE_CHANGED = "code changed"
+DEPS_CHANGED = "dependencies changed"
 FORCED = "forced"
 
 
@@ -53,6 +55,12 @@ class Lineage:
         self.now = now
         self._counts: dict[str, int] = {}
         self._keys: dict[str, list[str]] = {}
+        self._deps_versions: dict[str, str] = {}
+
+    def deps_version(self, asset: str) -> str:
+        if asset not in self._deps_versions:
+            self._deps_versions[asset] = self.graph.deps_version(asset)
+        return self._deps_versions[asset]
 
     def count(self, asset: str) -> int:
         """How many partitions of a partitioned asset exist at `now`."""
@@ -124,6 +132,8 @@ def stale_reason(
         return FAILED
     if state.code_version != lineage.graph[asset].code_version:
         return CODE_CHANGED
+    if state.deps_version is not None and state.deps_version != lineage.deps_version(asset):
+        return DEPS_CHANGED
     for read in lineage.reads(asset, index, states):
         if (read.asset, read.partition) in pending:
             return f"upstream stale: {unit_label(read.asset, read.partition)}"

@@ -10,6 +10,7 @@ snapshot back when many rows changed.
 from __future__ import annotations
 
 import json
+import logging
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,10 +21,12 @@ import numpy as np
 
 from ..catalog.records import FAILED, INTERRUPTED, MATERIALIZED, PartitionState
 from ..definitions.partitions import Partitions
-from ..errors import PartitionError
+from ..errors import CatalogError, PartitionError
 
 if TYPE_CHECKING:
     from ..graph.graph import AssetGraph
+
+log = logging.getLogger("partita")
 
 NONE, MATERIALIZED_CODE, FAILED_CODE, INTERRUPTED_CODE = 0, 1, 2, 3
 _STATUS_CODES = {
@@ -37,11 +40,14 @@ ROW = np.dtype(
         ("status", "i1"),  # NONE when the catalog has no row for the partition
         ("published", "?"),  # some attempt published data (data_version is set)
         ("code", "i4"),  # index into StateTable.codes, -1 when none
+        ("deps", "i4"),  # the deps_version, also an index into StateTable.codes
         ("published_seq", "i8"),
         ("consumed_seq", "i8"),
         ("materialized_at", "i8"),  # microseconds since the epoch, 0 when never
     ]
 )
+_CODE_COLUMNS = ("code", "deps")
+_FORMAT = 1  # of the encoded snapshot; a snapshot of another format is rebuilt
 _HEADER = struct.Struct("<I")  # the length of the JSON header that precedes the rows
 _NO_LAYOUT = ""  # matches no snapshot: asks the catalog for every row
 
@@ -49,8 +55,8 @@ _NO_LAYOUT = ""  # matches no snapshot: asks the catalog for every row
 SAVE_AFTER_CHANGES = 256
 
 # One catalog row: (partition, last_status, has_data, code_version, published_seq,
-# consumed_seq, materialized_at, seq), as `SQLiteCatalog.snapshot_and_changes` returns it.
-StateRow = tuple[str | None, str, bool, str | None, int, int, str | None, int]
+# consumed_seq, materialized_at, seq, deps_version), as `snapshot_and_changes` returns it.
+StateRow = tuple[str | None, str, bool, str | None, int, int, str | None, int, str | None]
 
 
 class StateSource(Protocol):
@@ -74,7 +80,8 @@ class StateTable:
     @classmethod
     def empty(cls, length: int = 0) -> StateTable:
         rows = np.zeros(length, dtype=ROW)
-        rows["code"] = -1
+        for name in _CODE_COLUMNS:
+            rows[name] = -1
         return cls(rows, [])
 
     def column(self, name: str, length: int) -> np.ndarray:
@@ -82,7 +89,7 @@ class StateTable:
         values = self.rows[name][:length]
         if len(values) == length:
             return values
-        filler = -1 if name == "code" else 0
+        filler = -1 if name in _CODE_COLUMNS else 0
         return np.concatenate([values, np.full(length - len(values), filler, values.dtype)])
 
     def code_index(self, code_version: str) -> int:
@@ -116,7 +123,7 @@ class StateTable:
             return
         self._grow(int(indices.max()) + 1)
         codes = {code: position for position, code in enumerate(self.codes)}
-        for code in columns[3]:
+        for code in (*columns[3], *columns[8]):
             if code is not None and code not in codes:
                 codes[code] = len(self.codes)
                 self.codes.append(code)
@@ -124,6 +131,7 @@ class StateTable:
         rows["status"][indices] = [_STATUS_CODES[status] for status in columns[1]]
         rows["published"][indices] = np.asarray(columns[2], dtype=bool)
         rows["code"][indices] = [-1 if code is None else codes[code] for code in columns[3]]
+        rows["deps"][indices] = [-1 if code is None else codes[code] for code in columns[8]]
         rows["published_seq"][indices] = np.asarray(columns[4], dtype=np.int64)
         rows["consumed_seq"][indices] = np.asarray(columns[5], dtype=np.int64)
         rows["materialized_at"][indices] = [_micros(text) for text in columns[6]]
@@ -135,7 +143,8 @@ class StateTable:
             self.rows = grown
 
     def encode(self) -> bytes:
-        header = json.dumps({"codes": self.codes, "length": len(self.rows)}).encode()
+        header = {"format": _FORMAT, "codes": self.codes, "length": len(self.rows)}
+        header = json.dumps(header).encode()
         return _HEADER.pack(len(header)) + header + self.rows.tobytes()
 
     @classmethod
@@ -145,8 +154,8 @@ class StateTable:
             (size,) = _HEADER.unpack_from(payload)
             header = json.loads(payload[_HEADER.size : _HEADER.size + size])
             rows = np.frombuffer(payload, dtype=ROW, offset=_HEADER.size + size).copy()
-            if len(rows) != header["length"]:
-                raise ValueError("the rows are not as many as the header says")
+            if header["format"] != _FORMAT or len(rows) != header["length"]:
+                raise ValueError("another format, or not as many rows as the header says")
             return cls(rows, [str(code) for code in header["codes"]])
         except (struct.error, KeyError, TypeError, ValueError) as error:
             raise ValueError(f"damaged state snapshot: {error}") from error
@@ -173,7 +182,10 @@ def load_state_table(source: StateSource, asset: str, partitions: Partitions | N
     table.apply(partitions, changes)
     if len(changes) >= SAVE_AFTER_CHANGES:
         # Changes come in sequence order: the last one is the newest the table includes.
-        source.save_snapshot(asset, layout, changes[-1][7], table.encode())
+        try:
+            source.save_snapshot(asset, layout, changes[-1][7], table.encode())
+        except CatalogError as error:  # only a cache: a busy or read-only catalog is fine
+            log.debug("could not save the state snapshot of %s: %s", asset, error)
     return table
 
 
@@ -205,6 +217,7 @@ def state_row(state: PartitionState) -> StateRow:
         state.consumed_seq,
         None if materialized is None else materialized.isoformat(),
         state.seq,
+        state.deps_version,
     )
 
 

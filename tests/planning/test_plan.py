@@ -196,3 +196,18 @@ def test_a_changed_day_plans_exactly_its_transitive_readers(days, data) -> None:
     if month < months:
         expected |= {("monthly", key[:7]), ("report", None)}
     assert set(planned(plan)) == expected
+
+
+def test_a_plan_restricted_to_reasons_keeps_only_those_units() -> None:
+    states = consistent_states(GRAPH)
+    states["flights"]["2024-01-05"] = replace(states["flights"]["2024-01-05"], last_status="failed")
+    del states["weather"]["2024-01-07"]
+    plan = build_plan(GRAPH, ALL, PartitionRange(), tables(GRAPH, states), NOW)
+    failed = plan.restricted_to({"failed last time"})
+    assert planned(failed) == {("flights", "2024-01-05"): "failed last time"}
+    assert failed.unit_count == 1
+    by_text = plan.restricted_to({"missing", "upstream stale: monthly 2024-01"})
+    assert planned(by_text) == {
+        ("weather", "2024-01-07"): "missing",
+        ("report", None): "upstream stale: monthly 2024-01",
+    }

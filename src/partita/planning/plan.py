@@ -198,9 +198,13 @@ class Plan:
 
     def restricted_to(self, reasons: set[str]) -> Plan:
         """Only the units that would run for one of `reasons` (e.g. `failed last time`)."""
+        kinds = [kind for kind, text in _FIXED_REASONS.items() if text in reasons]
         restricted = []
         for plan in self.assets:
-            keep = np.array([plan.reason(p) in reasons for p in range(len(plan))], dtype=bool)
+            if len(kinds) == len(reasons):  # fixed reasons only: compare kinds, not text
+                keep = np.isin(plan.kinds, kinds)
+            else:
+                keep = np.array([plan.reason(p) in reasons for p in range(len(plan))], bool)
             restricted.append(plan.subset(keep))
         return Plan(tuple(restricted), self.now)
 

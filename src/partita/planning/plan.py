@@ -10,7 +10,7 @@ applies to one unit before it runs it; tests hold the two to the same answers.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 
@@ -153,15 +153,13 @@ class AssetPlan:
             for new, old in enumerate(positions)
             if int(old) in self.other
         }
-        return AssetPlan(
-            self.asset,
-            self.partitions,
-            self.indices[positions],
-            self.kinds[positions],
-            self.via[positions],
-            self.via_index[positions],
-            self.upstreams,
-            renumbered,
+        return replace(
+            self,
+            indices=self.indices[positions],
+            kinds=self.kinds[positions],
+            via=self.via[positions],
+            via_index=self.via_index[positions],
+            other=renumbered,
         )
 
 
@@ -345,7 +343,8 @@ def _first_changed(reads, newest: np.ndarray, consumed: np.ndarray, size: int) -
 
 
 def _with_overdue(plan: AssetPlan, overdue: Mapping[Unit, str]) -> AssetPlan:
-    """Up-to-date units named in `overdue` get its reason."""
+    """Up-to-date units named in `overdue` get its reason (`plan` is being built: its
+    kinds are changed in place)."""
     other = dict(plan.other)
     for (asset, key), reason in overdue.items():
         if asset != plan.asset:
@@ -355,13 +354,4 @@ def _with_overdue(plan: AssetPlan, overdue: Mapping[Unit, str]) -> AssetPlan:
         if position is not None and plan.kinds[position] == UP_TO_DATE:
             plan.kinds[position] = OTHER_KIND
             other[position] = reason
-    return AssetPlan(
-        plan.asset,
-        plan.partitions,
-        plan.indices,
-        plan.kinds,
-        plan.via,
-        plan.via_index,
-        plan.upstreams,
-        other,
-    )
+    return replace(plan, other=other)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from partita.catalog import SQLiteCatalog
-from partita.catalog.sqlite import _MIGRATIONS
+from partita.catalog.sqlite.schema import MIGRATIONS as _MIGRATIONS
 
 STARTED = "2013-01-01T00:00:00.000000+00:00"
 

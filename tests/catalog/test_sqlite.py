@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from partita.catalog import ConsumedInput, MaterializationRecord, SQLiteCatalog
-from partita.catalog.sqlite import _MIGRATIONS, SCHEMA_VERSION
+from partita.catalog.sqlite.schema import MIGRATIONS as _MIGRATIONS
+from partita.catalog.sqlite.schema import SCHEMA_VERSION
 from partita.errors import CatalogError
 
 T0 = datetime(2013, 1, 1, tzinfo=UTC)

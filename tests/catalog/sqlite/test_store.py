@@ -184,12 +184,20 @@ def test_the_sequence_counter_continues_from_the_history_of_a_schema_4_catalog(
         " attempts) VALUES (7, 'flights', 'p', 'run-1', 'failed', ?, ?, 1)",
         (at(0).isoformat(), at(0).isoformat()),
     )
+    connection.execute("INSERT INTO check_results VALUES (7, 'not_null', 'error', 0, 'nulls')")
     connection.close()
 
     with SQLiteCatalog(catalog_path) as catalog:
         assert catalog.sequence() == 7
+        # The history, rebuilt without AUTOINCREMENT, keeps its ids and its checks.
+        assert [check.check.name for check in catalog.failed_checks()] == ["not_null"]
         catalog.record(attempt(partition="p"))
         assert catalog.state("flights", "p").seq == 8  # type: ignore[union-attr]
+        assert catalog.failed_checks() == []
+        assert [record.status for record in catalog.history("flights", "p")] == [
+            "materialized",
+            "failed",
+        ]
 
 
 def test_sequences_come_from_the_counter_not_the_history_ids(catalog: SQLiteCatalog) -> None:

@@ -195,6 +195,41 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         """,
         "INSERT INTO sequence_counter (id, value)"
         " SELECT 1, coalesce(max(id), 0) FROM materializations",
+        # The history without AUTOINCREMENT: its ids no longer carry meaning (rows are never
+        # deleted, so they are not reused either), and AUTOINCREMENT would write one more
+        # page (sqlite_sequence) per recorded attempt, as the counter now does.
+        """
+        CREATE TABLE materializations_v5 (
+            id INTEGER PRIMARY KEY,
+            asset TEXT NOT NULL,
+            partition TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('materialized', 'failed', 'interrupted')),
+            started TEXT NOT NULL,
+            finished TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            rows INTEGER,
+            bytes INTEGER,
+            data_version TEXT,
+            code_version TEXT,
+            inputs TEXT NOT NULL DEFAULT '[]',
+            watermark TEXT,
+            error TEXT
+        )
+        """,
+        """
+        INSERT INTO materializations_v5 (
+            id, asset, partition, run_id, status, started, finished, attempts,
+            rows, bytes, data_version, code_version, inputs, watermark, error
+        )
+        SELECT
+            id, asset, partition, run_id, status, started, finished, attempts,
+            rows, bytes, data_version, code_version, inputs, watermark, error
+        FROM materializations
+        """,
+        "DROP TABLE materializations",
+        "ALTER TABLE materializations_v5 RENAME TO materializations",
+        "CREATE INDEX materializations_by_unit ON materializations (asset, partition, id)",
         # Who holds a lease, so that a reused pid is not taken for the holder: the start
         # time of its process (clock ticks since boot) and the boot id; NULL when unknown.
         "ALTER TABLE leases ADD COLUMN process_start INTEGER",

@@ -67,6 +67,12 @@ class CatalogError(PartitaError):
     """The catalog database cannot be used."""
 
 
+class CatalogFullError(CatalogError):
+    """The disk holding the catalog is full: the run failed, this is no usage error."""
+
+    exit_code = EXIT_FAILED
+
+
 class MaterializationError(PartitaError):
     """A unit of work could not be materialized."""
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from partita import DailyPartitions, HourlyPartitions, StaticPartitions
-from partita.catalog import MaterializationRecord, SQLiteCatalog
+from partita.catalog import MaterializationRecord, SQLiteCatalog, StateRow
 from partita.errors import CatalogError
 from partita.planning.state_table import (
     FAILED_CODE,
@@ -90,7 +90,9 @@ def test_static_partitions_map_by_position(catalog) -> None:
 
 def test_encoding_round_trips() -> None:
     table = StateTable.empty(3)
-    table.apply(DAYS, [("2024-01-02", "interrupted", True, "c9", 4, 5, T0.isoformat(), 6, "d1")])
+    table.apply(
+        DAYS, [StateRow("2024-01-02", "interrupted", True, "c9", 4, 5, T0.isoformat(), 6, "d1")]
+    )
     decoded = StateTable.decode(table.encode())
     assert decoded.codes == ["c9", "d1"]
     assert decoded.rows.tobytes() == table.rows.tobytes()

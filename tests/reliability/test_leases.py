@@ -12,7 +12,9 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from partita.catalog import LeaseHolder
 from partita.catalog.sqlite import SQLiteCatalog
+from partita.processes import ProcessIdentity
 
 from . import CATALOG, catalog_rows, leased_units
 
@@ -200,17 +202,62 @@ def test_a_lease_of_a_dead_process_is_taken_over(project) -> None:
     assert status == [("interrupted",)]
 
 
-def test_a_live_lease_holds_until_its_heartbeat_is_stale(tmp_path) -> None:
+def test_a_lease_of_another_host_holds_until_its_heartbeat_is_stale(tmp_path) -> None:
     moment = datetime(2024, 1, 1, tzinfo=UTC)
-    with SQLiteCatalog(tmp_path / "catalog.db") as catalog:
-        assert catalog.acquire_lease("work", "a", "run-1", moment, 30.0) is None
+    remote = ProcessIdentity("another-host.example", 4242)
+    path = tmp_path / "catalog.db"
+    with SQLiteCatalog(path, process=remote) as elsewhere, SQLiteCatalog(path) as catalog:
+        assert elsewhere.acquire_lease("work", "a", "run-1", moment, 30.0) is None
         holder = catalog.acquire_lease("work", "a", "run-2", moment + timedelta(seconds=29), 30.0)
-        assert holder is not None and holder.run_id == "run-1" and holder.pid == os.getpid()
-        catalog.heartbeat("run-1", moment + timedelta(seconds=20))
+        assert holder is not None and holder.run_id == "run-1" and holder.pid == 4242
+        elsewhere.heartbeat("run-1", moment + timedelta(seconds=20))
         assert catalog.acquire_lease("work", "a", "run-2", moment + timedelta(seconds=45), 30.0)
-        # No heartbeat for over 30 s: the live but silent holder loses the unit.
+        # No heartbeat for over 30 s: the silent holder on another machine loses the unit.
         assert (
             catalog.acquire_lease("work", "a", "run-2", moment + timedelta(seconds=51), 30.0)
             is None
         )
         assert catalog.acquire_lease("work", "a", "run-1", moment + timedelta(seconds=52), 30.0)
+
+
+def test_a_live_process_of_this_host_keeps_its_lease_however_old_its_heartbeat(tmp_path) -> None:
+    """Issue 17.3: an asset holding the GIL (or a VM pause, a clock jump) stops the heartbeat;
+    the holder's process is alive, so another run must not take the unit over."""
+    moment = datetime(2024, 1, 1, tzinfo=UTC)
+    with SQLiteCatalog(tmp_path / "catalog.db") as catalog:
+        assert catalog.acquire_lease("work", "a", "run-1", moment, 30.0) is None
+
+        later = moment + timedelta(minutes=10)
+        holder = catalog.acquire_lease("work", "a", "run-2", later, 30.0)
+
+        assert holder is not None and (holder.run_id, holder.pid) == ("run-1", os.getpid())
+        assert catalog.interrupt_dead_leases(later) == []
+        assert catalog.history() == []  # the live run's unit is not recorded as interrupted
+
+
+def test_a_reused_pid_does_not_keep_a_dead_run_s_lease(tmp_path) -> None:
+    """The lease's pid is alive, but it is another process now (another start time): the
+    run that leased the unit is gone, and the lease is taken over."""
+    moment = datetime(2024, 1, 1, tzinfo=UTC)
+    me = ProcessIdentity.current()
+    assert me.start_time is not None
+    gone = ProcessIdentity(me.host, me.pid, me.start_time - 1, me.boot)
+    path = tmp_path / "catalog.db"
+    with SQLiteCatalog(path, process=gone) as dead_run, SQLiteCatalog(path) as catalog:
+        assert dead_run.acquire_lease("work", "a", "run-1", moment, 30.0) is None
+
+        assert catalog.acquire_lease("work", "a", "run-2", moment, 30.0) is None
+
+        assert catalog.lease_holder("work", "a") == LeaseHolder("run-2", os.getpid())
+        assert [r.status for r in catalog.history("work", "a")] == ["interrupted"]
+
+
+def test_a_dead_pid_loses_its_lease_at_once(tmp_path) -> None:
+    moment = datetime(2024, 1, 1, tzinfo=UTC)
+    gone = ProcessIdentity(ProcessIdentity.current().host, dead_pid())
+    path = tmp_path / "catalog.db"
+    with SQLiteCatalog(path, process=gone) as dead_run, SQLiteCatalog(path) as catalog:
+        assert dead_run.acquire_lease("work", "a", "run-1", moment, 30.0) is None
+
+        assert catalog.acquire_lease("work", "a", "run-2", moment, 30.0) is None
+        assert catalog.lease_holder("work", "a") == LeaseHolder("run-2", os.getpid())

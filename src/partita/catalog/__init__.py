@@ -2,20 +2,28 @@
 
 from pathlib import Path
 
+from partita.catalog.base import Catalog
 from partita.catalog.records import (
     ConsumedInput,
+    FailedCheck,
+    LeaseHolder,
     MaterializationRecord,
     PartitionState,
     RunRecord,
+    StateRow,
 )
 from partita.catalog.sqlite import SQLiteCatalog
 
 __all__ = [
+    "Catalog",
     "ConsumedInput",
+    "FailedCheck",
+    "LeaseHolder",
     "MaterializationRecord",
     "PartitionState",
     "RunRecord",
     "SQLiteCatalog",
+    "StateRow",
     "catalog_path",
     "open_catalog",
 ]
@@ -26,6 +34,6 @@ def catalog_path(warehouse: Path) -> Path:
     return warehouse / ".partita" / "catalog.db"
 
 
-def open_catalog(warehouse: Path) -> SQLiteCatalog:
-    """The warehouse's catalog, created on first use."""
+def open_catalog(warehouse: Path) -> Catalog:
+    """The warehouse's catalog (SQLite, the one backend today), created on first use."""
     return SQLiteCatalog(catalog_path(warehouse))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 MATERIALIZED = "materialized"
 FAILED = "failed"
@@ -35,6 +36,14 @@ class CheckResult:
     severity: str  # "error" (blocks publishing) | "warn"
     passed: bool
     message: str | None = None
+
+
+class FailedCheck(NamedTuple):
+    """A check that did not pass in the latest attempt of its unit."""
+
+    asset: str
+    partition: str | None
+    check: CheckResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +85,11 @@ class PartitionState:
     rows) come from the last successful attempt; last_status, last_attempt_at and error
     come from the last attempt of any outcome.
 
-    The sequence numbers are catalog sequences (materialization ids, growing in commit
-    order; 0 means none): `published_seq` is the attempt that first published the current
-    data version (an identical rebuild keeps it), `consumed_seq` the sequence as of which
-    the last successful attempt read its inputs, and `seq` the last attempt of any outcome.
+    The sequence numbers are catalog sequences (drawn from the catalog's counter by each
+    recorded attempt, growing in commit order; 0 means none): `published_seq` is the
+    attempt that first published the current data version (an identical rebuild keeps
+    it), `consumed_seq` the sequence as of which the last successful attempt read its
+    inputs, and `seq` the last attempt of any outcome.
     """
 
     partition: str | None
@@ -96,6 +106,22 @@ class PartitionState:
     consumed_seq: int = 0
     seq: int = 0
     deps_version: str | None = None
+
+
+class StateRow(NamedTuple):
+    """What planning needs of one partition state: a compact row, as
+    `snapshot_and_changes` returns them (many at a time, so a tuple, not an object with
+    parsed times). `materialized_at` is the UTC ISO-8601 text the catalog stores."""
+
+    partition: str | None
+    last_status: str
+    has_data: bool  # some attempt published data (data_version is set); may be 1 or 0
+    code_version: str | None
+    published_seq: int
+    consumed_seq: int
+    materialized_at: str | None
+    seq: int
+    deps_version: str | None
 
 
 @dataclass(frozen=True, slots=True)

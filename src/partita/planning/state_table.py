@@ -15,11 +15,12 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..catalog.records import FAILED, INTERRUPTED, MATERIALIZED, PartitionState
+from ..catalog.base import Snapshots
+from ..catalog.records import FAILED, INTERRUPTED, MATERIALIZED, PartitionState, StateRow
 from ..definitions.partitions import Partitions
 from ..errors import CatalogError, PartitionError
 
@@ -54,19 +55,7 @@ _NO_LAYOUT = ""  # matches no snapshot: asks the catalog for every row
 # Saving a snapshot rewrites the whole table: worth it once this many rows changed.
 SAVE_AFTER_CHANGES = 256
 
-# One catalog row: (partition, last_status, has_data, code_version, published_seq,
-# consumed_seq, materialized_at, seq, deps_version), as `snapshot_and_changes` returns it.
-StateRow = tuple[str | None, str, bool, str | None, int, int, str | None, int, str | None]
-
-
-class StateSource(Protocol):
-    """The catalog, as the state tables read and write it."""
-
-    def snapshot_and_changes(
-        self, asset: str, layout: str
-    ) -> tuple[bytes | None, int, list[StateRow]]: ...
-
-    def save_snapshot(self, asset: str, layout: str, through_seq: int, payload: bytes) -> None: ...
+StateSource = Snapshots  # the catalog, as the state tables read and write it
 
 
 @dataclass
@@ -113,28 +102,29 @@ class StateTable:
         declare are left out: nothing can read them)."""
         if not changes:
             return
-        columns = list(zip(*changes, strict=True))
-        indices = _indices(partitions, columns[0])
+        indices = _indices(partitions, [change.partition for change in changes])
         keep = indices >= 0
         if not keep.all():
             indices = indices[keep]
-            columns = [np.asarray(column, dtype=object)[keep] for column in columns]
+            changes = [change for change, kept in zip(changes, keep, strict=True) if kept]
         if not len(indices):
             return
         self._grow(int(indices.max()) + 1)
+        code_versions = [change.code_version for change in changes]
+        deps_versions = [change.deps_version for change in changes]
         codes = {code: position for position, code in enumerate(self.codes)}
-        for code in (*columns[3], *columns[8]):
+        for code in (*code_versions, *deps_versions):
             if code is not None and code not in codes:
                 codes[code] = len(self.codes)
                 self.codes.append(code)
         rows = self.rows
-        rows["status"][indices] = [_STATUS_CODES[status] for status in columns[1]]
-        rows["published"][indices] = np.asarray(columns[2], dtype=bool)
-        rows["code"][indices] = [-1 if code is None else codes[code] for code in columns[3]]
-        rows["deps"][indices] = [-1 if code is None else codes[code] for code in columns[8]]
-        rows["published_seq"][indices] = np.asarray(columns[4], dtype=np.int64)
-        rows["consumed_seq"][indices] = np.asarray(columns[5], dtype=np.int64)
-        rows["materialized_at"][indices] = [_micros(text) for text in columns[6]]
+        rows["status"][indices] = [_STATUS_CODES[change.last_status] for change in changes]
+        rows["published"][indices] = [change.has_data for change in changes]
+        rows["code"][indices] = [_code(codes, code) for code in code_versions]
+        rows["deps"][indices] = [_code(codes, code) for code in deps_versions]
+        rows["published_seq"][indices] = [change.published_seq for change in changes]
+        rows["consumed_seq"][indices] = [change.consumed_seq for change in changes]
+        rows["materialized_at"][indices] = [_micros(change.materialized_at) for change in changes]
 
     def _grow(self, length: int) -> None:
         if length > len(self.rows):
@@ -183,7 +173,7 @@ def load_state_table(source: StateSource, asset: str, partitions: Partitions | N
     if len(changes) >= SAVE_AFTER_CHANGES:
         # Changes come in sequence order: the last one is the newest the table includes.
         try:
-            source.save_snapshot(asset, layout, changes[-1][7], table.encode())
+            source.save_snapshot(asset, layout, changes[-1].seq, table.encode())
         except CatalogError as error:  # only a cache: a busy or read-only catalog is fine
             log.debug("could not save the state snapshot of %s: %s", asset, error)
     return table
@@ -208,16 +198,16 @@ def table_from_states(
 def state_row(state: PartitionState) -> StateRow:
     """The catalog row of a partition state."""
     materialized = state.materialized_at
-    return (
-        state.partition,
-        state.last_status,
-        state.data_version is not None,
-        state.code_version,
-        state.published_seq,
-        state.consumed_seq,
-        None if materialized is None else materialized.isoformat(),
-        state.seq,
-        state.deps_version,
+    return StateRow(
+        partition=state.partition,
+        last_status=state.last_status,
+        has_data=state.data_version is not None,
+        code_version=state.code_version,
+        published_seq=state.published_seq,
+        consumed_seq=state.consumed_seq,
+        materialized_at=None if materialized is None else materialized.isoformat(),
+        seq=state.seq,
+        deps_version=state.deps_version,
     )
 
 
@@ -249,6 +239,10 @@ def _index(partitions: Partitions, key: str | None) -> int:
         return partitions.index(key)
     except PartitionError:
         return -1
+
+
+def _code(codes: dict[str, int], code: str | None) -> int:
+    return -1 if code is None else codes[code]
 
 
 def _micros(text: str | None) -> int:

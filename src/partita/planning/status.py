@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..catalog.records import CheckResult
+from ..catalog.records import CheckResult, FailedCheck
 from .plan import FAILED_KIND, MISSING_KIND, UP_TO_DATE, AssetPlan, Plan
 
 FRESH = "fresh"
@@ -88,13 +88,13 @@ class AssetStatus:
 def build_status(
     plan: Plan,
     assets: list[str],
-    failed_checks: Iterable[tuple[str, str | None, CheckResult]] = (),
+    failed_checks: Iterable[FailedCheck] = (),
 ) -> list[AssetStatus]:
     """Statuses of the selected assets, from a plan over them and their upstream."""
     checks: dict[str, list[tuple[str | None, CheckResult]]] = {asset: [] for asset in assets}
-    for asset, partition, check in failed_checks:
-        if asset in checks:
-            checks[asset].append((partition, check))
+    for failed in failed_checks:
+        if failed.asset in checks:
+            checks[failed.asset].append((failed.partition, failed.check))
     statuses = []
     for asset in assets:
         asset_plan = plan.asset_plan(asset)

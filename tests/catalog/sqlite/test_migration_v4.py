@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from partita.catalog import SQLiteCatalog
-from partita.catalog.sqlite import _MIGRATIONS
+from partita.catalog.sqlite.schema import MIGRATIONS
 
 STARTED = "2013-01-01T00:00:00.000000+00:00"
 
@@ -18,7 +18,7 @@ def create_old_catalog(path: Path, version: int) -> sqlite3.Connection:
     """An empty catalog of schema `version`, made by its own (frozen) SQL statements."""
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path, isolation_level=None)
-    for steps in _MIGRATIONS[:version]:
+    for steps in MIGRATIONS[:version]:
         for statement in steps:
             assert isinstance(statement, str)
             connection.execute(statement)

@@ -1,0 +1,179 @@
+"""The catalog as the rest of partita uses it: one protocol per role, and `Catalog` for all.
+
+A backend (SQLite today) implements every role and passes the contract suite in
+`tests/catalog/contract/`. What a backend must guarantee, beyond the signatures:
+
+- Sequences: every recorded attempt draws the next value of one counter, incremented under
+  the same lock and in the same transaction that records the attempt, so sequences are
+  unique and grow in commit order whatever the number of writers. Staleness compares them.
+- Leases: at most one holder per unit. A holder of this host keeps its lease while its
+  process (pid and start time) lives, however old its heartbeat; a holder of another host
+  keeps it while its heartbeat is fresher than `stale_after` seconds.
+- Reads that return several things (`read_units`, `snapshot_and_changes`) read them as one
+  consistent snapshot.
+
+Timestamps are aware datetimes (a naive one raises CatalogError); unpartitioned assets have
+partition `None`; every failure is a CatalogError naming the catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from partita.catalog.records import (
+    FailedCheck,
+    LeaseHolder,
+    MaterializationRecord,
+    PartitionState,
+    RunRecord,
+    StateRow,
+)
+
+Unit = tuple[str, str | None]  # (asset, partition)
+
+
+class RunLog(Protocol):
+    """Runs: one per command invocation."""
+
+    def start_run(self, command: str, started: datetime) -> str:
+        """Record a new running run of `command` by this process; return its sortable id."""
+        ...
+
+    def finish_run(
+        self, run_id: str, finished: datetime, status: str, counts: dict[str, int]
+    ) -> None:
+        """Set a run's end time, final status and per-unit-status counts."""
+        ...
+
+    def runs(self, limit: int | None = None) -> list[RunRecord]:
+        """Runs, newest first; at most `limit` of them."""
+        ...
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """The run with this id, or None."""
+        ...
+
+    def mark_interrupted_runs(self, finished: datetime) -> list[str]:
+        """Set runs still running whose process is gone to interrupted; return their ids."""
+        ...
+
+
+class PartitionStates(Protocol):
+    """Materialization attempts and the current state of each (asset, partition)."""
+
+    def record(self, record: MaterializationRecord) -> None:
+        """Append one attempt to the history and update its partition's state, atomically
+        (and drop the run's lease of the unit)."""
+        ...
+
+    def record_many(self, records: Sequence[MaterializationRecord]) -> None:
+        """Record several attempts in one transaction, in order: all of them, or none."""
+        ...
+
+    def state(self, asset: str, partition: str | None) -> PartitionState | None:
+        """The current state of one unit, read fresh."""
+        ...
+
+    def states(self, asset: str) -> dict[str | None, PartitionState]:
+        """The current state of every recorded partition of `asset`, by partition."""
+        ...
+
+    def all_states(self) -> dict[str, dict[str | None, PartitionState]]:
+        """Every recorded state, by asset and partition."""
+        ...
+
+    def read_units(
+        self, units: Iterable[Unit]
+    ) -> tuple[dict[str, dict[str | None, PartitionState]], int]:
+        """The states of the given units (unrecorded ones absent) and the catalog's
+        sequence, read as one consistent snapshot."""
+        ...
+
+    def sequence(self) -> int:
+        """The catalog's current sequence: the last one drawn, 0 when none."""
+        ...
+
+    def failed_checks(self) -> list[FailedCheck]:
+        """Checks that did not pass in the latest attempt of each unit."""
+        ...
+
+
+class Snapshots(Protocol):
+    """The planner's per-asset cache of states, valid through a sequence."""
+
+    def snapshot_and_changes(
+        self, asset: str, layout: str
+    ) -> tuple[bytes | None, int, list[StateRow]]:
+        """The stored snapshot of `asset` in `layout` (None if there is none in that
+        layout), the sequence it is valid through (0 with None), and the rows changed since,
+        ordered by seq (every row when there is no snapshot); one consistent snapshot."""
+        ...
+
+    def save_snapshot(self, asset: str, layout: str, through_seq: int, payload: bytes) -> None:
+        """Store a snapshot, unless one of the same layout through a later sequence is
+        already stored; another layout always replaces it."""
+        ...
+
+
+class Leases(Protocol):
+    """Which run works on which unit right now, so overlapping runs never run it twice."""
+
+    def acquire_lease(
+        self, asset: str, partition: str | None, run_id: str, now: datetime, stale_after: float
+    ) -> LeaseHolder | None:
+        """Lease a unit for `run_id`: None when leased, else the live holder. A dead
+        holder's lease is taken over and its unit recorded as interrupted."""
+        ...
+
+    def lease_holder(self, asset: str, partition: str | None) -> LeaseHolder | None:
+        """Who holds the unit's lease now (alive or not), or None; reads only. A run checks
+        it just before publishing a write, to publish only while it still holds the unit."""
+        ...
+
+    def heartbeat(self, run_id: str, now: datetime) -> None:
+        """Keep the run's leases alive."""
+        ...
+
+    def release_lease(self, asset: str, partition: str | None, run_id: str) -> None:
+        """Drop one lease of the run."""
+        ...
+
+    def release_leases(self, run_id: str) -> None:
+        """Drop every lease the run still holds."""
+        ...
+
+    def interrupt_dead_leases(self, now: datetime, stale_after: float = 30.0) -> list[Unit]:
+        """Record the units leased by dead runs as interrupted, drop those leases, return
+        the units."""
+        ...
+
+
+class History(Protocol):
+    """Every recorded attempt."""
+
+    def history(
+        self, asset: str | None = None, partition: str | None = None, limit: int | None = None
+    ) -> list[MaterializationRecord]:
+        """Recorded attempts, newest first, optionally of one asset and/or partition
+        (`partition=None` means any)."""
+        ...
+
+
+class Catalog(RunLog, PartitionStates, Snapshots, Leases, History, Protocol):
+    """A whole catalog backend: every role, and closing."""
+
+    def close(self) -> None:
+        """Close it; further calls raise CatalogError. Safe to call twice."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exception_type: type[BaseException] | None,
+        exception: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...

@@ -499,6 +499,21 @@ class SQLiteCatalog:
         with self._transaction(f"release the leases of run {run_id}") as connection:
             connection.execute("DELETE FROM leases WHERE run_id = ?", (run_id,))
 
+    def dead_leases(
+        self, now: datetime, stale_after: float = 30.0
+    ) -> list[tuple[str, str | None, str, int]]:
+        """The (asset, partition, run_id, pid) of units leased by dead runs, read only
+        (dead: see `acquire_lease`); `interrupt_dead_leases` records them."""
+        with self._reading("look for leases of dead runs") as connection:
+            rows = connection.execute(
+                "SELECT asset, partition, run_id, pid, heartbeat, host FROM leases"
+            ).fetchall()
+        return [
+            (asset, _partition_from_text(partition), run_id, pid)
+            for asset, partition, run_id, pid, heartbeat, host in rows
+            if _lease_is_dead(pid, heartbeat, host, now, stale_after)
+        ]
+
     def interrupt_dead_leases(
         self, now: datetime, stale_after: float = 30.0
     ) -> list[tuple[str, str | None]]:

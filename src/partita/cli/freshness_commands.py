@@ -23,7 +23,7 @@ def freshness_command(state: CliState, selection, now, include_all: bool, as_jso
     Exit code 1 when any asset is overdue, 0 otherwise, so cron or CI can gate on it.
     """
     moment = parse_now(now)
-    results = state.project.freshness(list(selection), now=moment, include_all=include_all)
+    results = state.session.freshness(selection, now=moment, include_all=include_all)
     if as_json:
         print_json({"now": moment.isoformat(), "assets": [r.to_json() for r in results]})
     elif not results:
@@ -64,7 +64,7 @@ def _duration(seconds: float | None) -> str:
 def watermarks_command(state: CliState, selection, now, as_json: bool) -> None:
     """Per asset: the high-water mark of its watermark column, the latest materialized
     partition, and the partition through which it is complete with no gap since start."""
-    reports = state.project.watermarks(list(selection), now=parse_now(now))
+    reports = state.session.watermarks(selection, now=parse_now(now))
     if as_json:
         print_json({"assets": [r.to_json() for r in reports]})
         return

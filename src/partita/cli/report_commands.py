@@ -17,7 +17,7 @@ from .output import print_json, print_table
 @click.pass_obj
 def status_command(state: CliState, selection, now, as_json: bool) -> None:
     """Per asset, how many partitions are fresh, stale, missing or failed at --now."""
-    statuses = state.project.status(list(selection), now=parse_now(now))
+    statuses = state.session.status(selection, now=parse_now(now))
     if as_json:
         print_json({"assets": [s.to_json() for s in statuses]})
         return
@@ -58,7 +58,7 @@ def status_command(state: CliState, selection, now, as_json: bool) -> None:
 @click.pass_obj
 def runs_command(state: CliState, limit: int, as_json: bool) -> None:
     """The run history: command, status, duration and units per status."""
-    runs = state.project.runs(limit)
+    runs = state.session.runs(limit)
     payload = [
         {
             "run_id": run.run_id,
@@ -121,9 +121,9 @@ def runs_command(state: CliState, limit: int, as_json: bool) -> None:
 @click.pass_obj
 def show_command(state: CliState, asset: str, partition: str | None, limit: int, as_json: bool):
     """Print rows of an asset's materialized data."""
-    project = state.project
-    name = project.select([asset])[0]
-    frame = project.read(name, partition)
+    session = state.session
+    name = session.select(asset)[0]
+    frame = session.read(name, partition).to_pandas()
     head = frame.head(limit)
     if as_json:
         click.echo(head.to_json(orient="records", date_format="iso"))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import textwrap
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from partita import load_project
+from partita.catalog import open_catalog
 from partita.errors import DefinitionErrors, ProjectError, SelectionError
 
 PIPELINE = """
@@ -188,3 +191,39 @@ def test_code_version_follows_an_edit_that_keeps_size_and_mtime(project) -> None
     reloaded = load_project(project.root).graph["a"]
     assert reloaded() == 2
     assert reloaded.code_version != before
+
+
+EVENTS = """
+import pandas as pd
+from partita import DailyPartitions, asset
+
+
+@asset(partitions=DailyPartitions(start="2024-01-01"))
+def events(context):
+    return pd.DataFrame({"day": [context.partition_key], "n": [1]})
+"""
+
+
+def test_the_read_methods_never_write_to_the_catalog(project) -> None:
+    now = datetime(2024, 1, 4, tzinfo=UTC)
+    project.write("assets/events.py", EVENTS)
+    loaded = load_project(project.root)
+    loaded.materialize(now=now)
+    with open_catalog(loaded.warehouse) as catalog:  # a run died while working on a unit
+        stopped = datetime.now(UTC) - timedelta(hours=1)
+        assert catalog.acquire_lease("events", "2024-01-02", "dead", stopped, 30.0) is None
+
+    def everything() -> list:
+        with sqlite3.connect(loaded.warehouse / ".partita" / "catalog.db") as connection:
+            tables = ("materializations", "leases", "runs", "partition_states")
+            return [connection.execute(f"SELECT * FROM {t}").fetchall() for t in tables]
+
+    before = everything()
+    assert [u.partition for u in loaded.plan(now=now).to_run] == ["2024-01-02"]
+    assert loaded.states()["events"]["2024-01-02"].last_status == "interrupted"
+    loaded.status(now=now)
+    loaded.freshness(now=now, include_all=True)
+    loaded.watermarks(now=now)
+    loaded.runs()
+    assert len(loaded.read("events")) == 3
+    assert everything() == before

@@ -71,7 +71,7 @@ def test_a_listener_hears_the_run_each_unit_and_its_full_record(project) -> None
 
     units = finished(recorder)
     assert [units[(r.asset, r.partition)][0] for r in report.results] == list(report.results)
-    result, record = units[("clean", "2024-01-01")]
+    record = units[("clean", "2024-01-01")][1]
     assert (record.status, record.run_id, record.rows, record.attempts) == (
         "materialized",
         run_id,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import open_catalog
-from ..catalog.records import INTERRUPTED, PartitionState
+from ..catalog.records import AttemptStatus, PartitionState
 from ..discovery import ProjectConfig, find_project_root, import_definitions, load_config
 from ..errors import UsageError
 from ..graph.graph import AssetGraph, build_graph
@@ -133,7 +133,7 @@ class Session:
     ) -> list[FreshnessResult]:
         """Freshness verdicts (fresh, pending, overdue) of the selected assets with a
         policy; `include_all` adds the others as `no policy`."""
-        from ..planning.freshness import NO_POLICY, assess
+        from ..planning.freshness import Verdict, assess
         from ..planning.plan import build_plan
 
         moment = now or datetime.now(UTC)
@@ -145,7 +145,7 @@ class Session:
             assess(self.graph, name, tables[name], plan.asset_plan(name), moment)
             for name in selected
         ]
-        return [r for r in results if include_all or r.verdict != NO_POLICY]
+        return [r for r in results if include_all or r.verdict != Verdict.NO_POLICY]
 
     def overdue_units(
         self, selection: Selection = None, *, now: datetime | None = None
@@ -153,12 +153,12 @@ class Session:
         """Up-to-date unpartitioned assets whose freshness policy says they are overdue
         (materialized longer than max_lag ago), with the reason to rebuild them. Overdue
         time partitions are already missing or stale, so planning finds them anyway."""
-        from ..planning.freshness import OVERDUE
+        from ..planning.freshness import Verdict
 
         return {
             (r.asset, None): f"overdue: {r.reason}"
             for r in self.freshness(selection, now=now)
-            if r.verdict == OVERDUE
+            if r.verdict == Verdict.OVERDUE
             and self.graph[r.asset].partitions is None
             and r.reason == "older than max_lag"
         }
@@ -277,10 +277,21 @@ class Session:
             state = states.get(asset, {}).get(partition)
             if state is None:
                 state = PartitionState(
-                    partition, INTERRUPTED, None, None, (), None, now, None, None, error
+                    partition,
+                    AttemptStatus.INTERRUPTED,
+                    None,
+                    None,
+                    (),
+                    None,
+                    now,
+                    None,
+                    None,
+                    error,
                 )
             else:
-                state = replace(state, last_status=INTERRUPTED, last_attempt_at=now, error=error)
+                state = replace(
+                    state, last_status=AttemptStatus.INTERRUPTED, last_attempt_at=now, error=error
+                )
             units.append((asset, partition, state))
         return units
 

@@ -7,15 +7,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-MATERIALIZED = "materialized"
-FAILED = "failed"
-INTERRUPTED = "interrupted"
-ATTEMPT_STATUSES = (MATERIALIZED, FAILED, INTERRUPTED)
 
-RUNNING = "running"
-SUCCEEDED = "succeeded"
-RUN_STATUSES = (RUNNING, SUCCEEDED, FAILED, INTERRUPTED)
+class AttemptStatus(StrEnum):
+    """How one attempt of a unit ended, as the catalog stores it."""
+
+    MATERIALIZED = "materialized"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class RunStatus(StrEnum):
+    """Where a run is: running, or how it ended."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+# The attempt statuses by their short names, as the runner and the catalog import them.
+MATERIALIZED = AttemptStatus.MATERIALIZED
+FAILED = AttemptStatus.FAILED
+INTERRUPTED = AttemptStatus.INTERRUPTED
+ATTEMPT_STATUSES = tuple(AttemptStatus)
+RUNNING = RunStatus.RUNNING
+SUCCEEDED = RunStatus.SUCCEEDED
+RUN_STATUSES = tuple(RunStatus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +71,7 @@ class MaterializationRecord:
     asset: str
     partition: str | None
     run_id: str
-    status: str  # "materialized" | "failed" | "interrupted"
+    status: str  # an AttemptStatus
     started: datetime
     finished: datetime
     attempts: int
@@ -106,6 +125,6 @@ class RunRecord:
     command: str
     started: datetime
     finished: datetime | None
-    status: str  # "running" | "succeeded" | "failed" | "interrupted"
+    status: str  # a RunStatus
     counts: dict[str, int]
     pid: int | None

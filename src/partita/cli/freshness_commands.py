@@ -7,6 +7,7 @@ import sys
 import click
 
 from ..errors import EXIT_FAILED, EXIT_OK
+from ..planning.freshness import Verdict
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .output import print_json, print_table
 
@@ -45,7 +46,8 @@ def freshness_command(state: CliState, selection, now, include_all: bool, as_jso
                 for r in results
             ],
         )
-    sys.exit(EXIT_FAILED if any(r.verdict == "overdue" for r in results) else EXIT_OK)
+    overdue = any(r.verdict == Verdict.OVERDUE for r in results)
+    sys.exit(EXIT_FAILED if overdue else EXIT_OK)
 
 
 def _duration(seconds: float | None) -> str:

@@ -8,9 +8,9 @@ from datetime import datetime
 
 import click
 
-from ..catalog.records import INTERRUPTED
+from ..catalog.records import RunStatus
 from ..execution.events import RunListener
-from ..execution.report import FAILED, SKIPPED, UP_TO_DATE, RunReport
+from ..execution.report import FAILED, MATERIALIZED, SKIPPED, UP_TO_DATE, RunReport
 from .output import print_json, print_table
 
 FULL_REPORT_LIMIT = 40
@@ -28,7 +28,7 @@ class ReportPrinter(RunListener):
         self.catch_up = catch_up
 
     def run_finished(self, report: RunReport) -> None:
-        if report.status == INTERRUPTED:
+        if report.status == RunStatus.INTERRUPTED:
             return
         if self.as_json:
             print_json(report.to_json())
@@ -135,10 +135,7 @@ def _print_asset_summary(results) -> None:
         [
             (
                 asset,
-                int(t["materialized"]),
-                int(t["up_to_date"]),
-                int(t["failed"]),
-                int(t["skipped"]),
+                *(int(t[status]) for status in (MATERIALIZED, UP_TO_DATE, FAILED, SKIPPED)),
                 int(t["rows"]),
                 f"{t['duration']:.2f}s",
             )

@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..catalog.records import FAILED as RUN_FAILED
-from ..catalog.records import INTERRUPTED, SUCCEEDED
+from ..catalog.records import RunStatus
 from ..errors import MaterializationError, PartitaError
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan
@@ -65,21 +64,26 @@ def execute_plan(
         listener.run_started(run_id, plan)
         results = runner.run(plan, executor)
     except KeyboardInterrupt:
-        _finish(catalog, RunReport(run_id, tuple(runner.results.values()), INTERRUPTED), listener)
+        _finish(
+            catalog,
+            RunReport(run_id, tuple(runner.results.values()), RunStatus.INTERRUPTED),
+            listener,
+        )
         raise
     except PartitaError as error:
-        report = RunReport(run_id, tuple(runner.results.values()), RUN_FAILED)
+        report = RunReport(run_id, tuple(runner.results.values()), RunStatus.FAILED)
         _finish(catalog, report, listener)
         raise MaterializationError(run_id, error, report) from error
     except Exception:
-        _finish(catalog, RunReport(run_id, tuple(runner.results.values()), RUN_FAILED), listener)
+        report = RunReport(run_id, tuple(runner.results.values()), RunStatus.FAILED)
+        _finish(catalog, report, listener)
         raise
     finally:
         with cleanup_step(f"stop the workers of run {run_id}"):
             executor.close()
-    report = RunReport(run_id, tuple(results), SUCCEEDED)
+    report = RunReport(run_id, tuple(results), RunStatus.SUCCEEDED)
     if report.failed:
-        report = replace(report, status=RUN_FAILED)
+        report = replace(report, status=RunStatus.FAILED)
     try:
         catalog.finish_run(run_id, datetime.now(UTC), report.status, report.counts())
     except PartitaError as error:

@@ -124,3 +124,25 @@ def test_partition_range_of_a_key_a_pair_and_none() -> None:
     pair = partition_range(("2024-01-01", "2024-01-03"))
     assert (pair.first, pair.last) == ("2024-01-01", "2024-01-03")
     assert (partition_range(None).first, partition_range(None).last) == (None, None)
+
+
+def test_the_public_api_runs_with_a_custom_listener(project) -> None:
+    """The README's example: a session, a run request and a listener, from `partita`."""
+    from partita import RunListener, RunRequest, open_session
+
+    class CountRows(RunListener):
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+
+        def unit_finished(self, run_id, result, record) -> None:
+            if record is not None:
+                self.lines.append(f"{result.asset} {result.partition}: {record.rows} rows")
+
+    project.write("assets/pipeline.py", PIPELINE)
+    listener = CountRows()
+    with open_session(project.root) as session:
+        report = session.run(RunRequest(selection=("events",), now=NOW), [listener])
+        assert [s.asset for s in session.status(now=NOW)] == ["events", "tally"]
+        assert session.read("events", "2024-01-02").num_rows == 2
+    assert report.status == "succeeded"
+    assert listener.lines == [f"events {day}: 2 rows" for day in DAYS]

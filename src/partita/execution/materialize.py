@@ -63,20 +63,13 @@ def execute_plan(
     try:
         listener.run_started(run_id, plan)
         results = runner.run(plan, executor)
-    except KeyboardInterrupt:
-        _finish(
-            catalog,
-            RunReport(run_id, tuple(runner.results.values()), RunStatus.INTERRUPTED),
-            listener,
-        )
-        raise
-    except PartitaError as error:
-        report = RunReport(run_id, tuple(runner.results.values()), RunStatus.FAILED)
+    except BaseException as error:
+        interrupted = isinstance(error, KeyboardInterrupt)
+        status = RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED
+        report = RunReport(run_id, tuple(runner.results.values()), status)
         _finish(catalog, report, listener)
-        raise MaterializationError(run_id, error, report) from error
-    except Exception:
-        report = RunReport(run_id, tuple(runner.results.values()), RunStatus.FAILED)
-        _finish(catalog, report, listener)
+        if isinstance(error, PartitaError):
+            raise MaterializationError(run_id, error, report) from error
         raise
     finally:
         with cleanup_step(f"stop the workers of run {run_id}"):

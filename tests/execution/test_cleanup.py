@@ -20,9 +20,8 @@ def test_an_error_on_its_way_out_wins_and_carries_the_cleanup_error_as_a_note() 
 
 
 def test_with_no_error_on_its_way_out_the_cleanup_error_propagates() -> None:
-    with pytest.raises(OSError, match="disk is full"):
-        with cleanup_step("release the leases"):
-            raise OSError("database or disk is full")
+    with pytest.raises(OSError, match="disk is full"), cleanup_step("release the leases"):
+        raise OSError("database or disk is full")
 
 
 def test_ctrl_c_during_cleanup_is_never_swallowed() -> None:

@@ -77,3 +77,19 @@ def project(tmp_path: Path) -> TempProject:
     (root / "assets").mkdir(parents=True)
     (root / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "0"\n')
     return TempProject(root)
+
+
+def lease_as_a_dead_process(warehouse: Path, asset: str, partition: str | None) -> None:
+    """Leave a lease of `asset` `partition` held by run `dead-run`, whose process (of this
+    host) has exited an hour after its last heartbeat: a run that died mid-unit."""
+    from datetime import UTC, datetime, timedelta
+
+    from partita.catalog.sqlite import SQLiteCatalog
+    from partita.processes import ProcessIdentity, this_host
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    dead = ProcessIdentity(this_host(), child.pid)
+    stopped = datetime.now(UTC) - timedelta(hours=1)
+    with SQLiteCatalog(warehouse / ".partita" / "catalog.db", process=dead) as catalog:
+        assert catalog.acquire_lease(asset, partition, "dead-run", stopped, 30.0) is None

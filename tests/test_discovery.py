@@ -8,8 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from partita.discovery import find_project_root, load_config, load_definitions
+from partita.definitions.asset import AssetDefinition
+from partita.discovery import ProjectConfig, find_project_root, import_definitions, load_config
 from partita.errors import DefinitionErrors, ProjectError
+
+
+def load_definitions(config: ProjectConfig) -> list[AssetDefinition]:
+    """The assets the project's modules define; every module that failed, raised at once."""
+    definitions, errors = import_definitions(config)
+    if errors:
+        raise DefinitionErrors(errors)
+    return definitions
+
 
 # Finding the project
 

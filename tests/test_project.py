@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import lease_as_a_dead_process
 
 from partita import load_project
 from partita.errors import DefinitionErrors, ProjectError, SelectionError
@@ -188,3 +191,37 @@ def test_code_version_follows_an_edit_that_keeps_size_and_mtime(project) -> None
     reloaded = load_project(project.root).graph["a"]
     assert reloaded() == 2
     assert reloaded.code_version != before
+
+
+EVENTS = """
+import pandas as pd
+from partita import DailyPartitions, asset
+
+
+@asset(partitions=DailyPartitions(start="2024-01-01"))
+def events(context):
+    return pd.DataFrame({"day": [context.partition_key], "n": [1]})
+"""
+
+
+def test_the_read_methods_never_write_to_the_catalog(project) -> None:
+    now = datetime(2024, 1, 4, tzinfo=UTC)
+    project.write("assets/events.py", EVENTS)
+    loaded = load_project(project.root)
+    loaded.materialize(now=now)
+    lease_as_a_dead_process(loaded.warehouse, "events", "2024-01-02")  # a run died mid-unit
+
+    def everything() -> list:
+        with sqlite3.connect(loaded.warehouse / ".partita" / "catalog.db") as connection:
+            tables = ("materializations", "leases", "runs", "partition_states")
+            return [connection.execute(f"SELECT * FROM {t}").fetchall() for t in tables]
+
+    before = everything()
+    assert [u.partition for u in loaded.plan(now=now).to_run] == ["2024-01-02"]
+    assert loaded.states()["events"]["2024-01-02"].last_status == "interrupted"
+    loaded.status(now=now)
+    loaded.freshness(now=now, include_all=True)
+    loaded.watermarks(now=now)
+    loaded.runs()
+    assert len(loaded.read("events")) == 3
+    assert everything() == before

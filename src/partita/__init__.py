@@ -26,6 +26,11 @@ _PUBLIC = {
     "DuckDB": "partita.definitions.storage",
     "PermanentError": "partita.errors",
     "load_project": "partita.project",
+    "Session": "partita.app.session",
+    "open_session": "partita.app.session",
+    "PlanRequest": "partita.app.requests",
+    "RunRequest": "partita.app.requests",
+    "RunListener": "partita.execution.events",
 }
 
 __all__ = [*sorted(_PUBLIC), "__version__"]
@@ -45,6 +50,10 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from .app.requests import PlanRequest as PlanRequest
+    from .app.requests import RunRequest as RunRequest
+    from .app.session import Session as Session
+    from .app.session import open_session as open_session
     from .definitions.asset import AssetDep as AssetDep
     from .definitions.asset import asset as asset
     from .definitions.context import AssetContext as AssetContext
@@ -58,4 +67,5 @@ if TYPE_CHECKING:
     from .definitions.storage import DuckDB as DuckDB
     from .definitions.storage import Parquet as Parquet
     from .errors import PermanentError as PermanentError
+    from .execution.events import RunListener as RunListener
     from .project import load_project as load_project

@@ -69,15 +69,6 @@ def load_config(root: Path) -> ProjectConfig:
     )
 
 
-def load_definitions(config: ProjectConfig) -> list[AssetDefinition]:
-    """Import every module under the assets folder; return the assets they define, or raise
-    `DefinitionErrors` naming every module that failed to import."""
-    definitions, errors = import_definitions(config)
-    if errors:
-        raise DefinitionErrors(errors)
-    return definitions
-
-
 def import_definitions(
     config: ProjectConfig,
 ) -> tuple[list[AssetDefinition], list[DefinitionError]]:

@@ -74,9 +74,17 @@ class CatalogFullError(CatalogError):
 
 
 class MaterializationError(PartitaError):
-    """A unit of work could not be materialized."""
+    """A run stopped on an error after it started (the catalog or the warehouse failed
+    under it). The first error is the message; `report` holds what had finished (a
+    `RunReport`), and the run is recorded as failed when the catalog allows."""
 
     exit_code = EXIT_FAILED
+
+    def __init__(self, run_id: str, cause: PartitaError, report: object) -> None:
+        self.run_id = run_id
+        self.cause = cause
+        self.report = report
+        super().__init__(f"run {run_id} stopped: {cause.format()}")
 
 
 class PermanentError(Exception):

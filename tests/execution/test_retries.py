@@ -8,10 +8,10 @@ import logging
 import pytest
 
 from partita import Retry
+from partita.app.requests import RunRequest
+from partita.app.session import Session
 from partita.catalog import open_catalog
-from partita.execution.materialize import run_materialization
 from partita.execution.retries import call_with_retry, is_retryable
-from partita.planning.targets import PartitionRange
 
 from . import NOW
 
@@ -67,15 +67,8 @@ def calls(project) -> int:
 
 def run(project, selection, sleep=lambda seconds: None):
     loaded = project.load()
-    return run_materialization(
-        loaded.graph,
-        loaded.warehouse,
-        loaded.select(selection),
-        PartitionRange(),
-        NOW,
-        command="test",
-        sleep=sleep,
-    )
+    with Session(loaded.config, loaded.graph, sleep=sleep) as session:
+        return session.run(RunRequest(selection=(selection,), now=NOW, command="test"))
 
 
 def test_a_flaky_asset_passes_on_its_third_attempt(project, caplog) -> None:

@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from partita.catalog.records import (
+    DeadLease,
     FailedCheck,
     LeaseHolder,
     MaterializationRecord,
@@ -143,6 +144,10 @@ class Leases(Protocol):
 
     def release_leases(self, run_id: str) -> None:
         """Drop every lease the run still holds."""
+        ...
+
+    def dead_leases(self, now: datetime, stale_after: float = 30.0) -> list[DeadLease]:
+        """The units leased by dead runs, read only (nothing is recorded)."""
         ...
 
     def interrupt_dead_leases(self, now: datetime, stale_after: float = 30.0) -> list[Unit]:

@@ -7,16 +7,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import NamedTuple
 
-MATERIALIZED = "materialized"
-FAILED = "failed"
-INTERRUPTED = "interrupted"
-ATTEMPT_STATUSES = (MATERIALIZED, FAILED, INTERRUPTED)
 
-RUNNING = "running"
-SUCCEEDED = "succeeded"
-RUN_STATUSES = (RUNNING, SUCCEEDED, FAILED, INTERRUPTED)
+class AttemptStatus(StrEnum):
+    """How one attempt of a unit ended, as the catalog stores it."""
+
+    MATERIALIZED = "materialized"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class RunStatus(StrEnum):
+    """Where a run is: running, or how it ended."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+# The attempt statuses by their short names, as the runner and the catalog import them.
+MATERIALIZED = AttemptStatus.MATERIALIZED
+FAILED = AttemptStatus.FAILED
+INTERRUPTED = AttemptStatus.INTERRUPTED
+ATTEMPT_STATUSES = tuple(AttemptStatus)
+RUNNING = RunStatus.RUNNING
+SUCCEEDED = RunStatus.SUCCEEDED
+RUN_STATUSES = tuple(RunStatus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +74,23 @@ class LeaseHolder:
 
 
 @dataclass(frozen=True, slots=True)
+class DeadLease:
+    """A unit leased by a run whose process is gone (or, on another host, silent)."""
+
+    asset: str
+    partition: str | None
+    run_id: str
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
 class MaterializationRecord:
     """One attempt of one unit (asset, partition), after its retries."""
 
     asset: str
     partition: str | None
     run_id: str
-    status: str  # "materialized" | "failed" | "interrupted"
+    status: str  # an AttemptStatus
     started: datetime
     finished: datetime
     attempts: int
@@ -132,6 +161,6 @@ class RunRecord:
     command: str
     started: datetime
     finished: datetime | None
-    status: str  # "running" | "succeeded" | "failed" | "interrupted"
+    status: str  # a RunStatus
     counts: dict[str, int]
     pid: int | None

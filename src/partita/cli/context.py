@@ -10,24 +10,26 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ..app.session import Session
 
 
 @dataclass
 class CliState:
-    """Global options, and the project once a command asks for it."""
+    """Global options, and the session once a command asks for it (closed with the
+    command's context)."""
 
     project_dir: Path | None
     debug: bool
-    _project: Project | None = field(default=None, repr=False)
+    _session: Session | None = field(default=None, repr=False)
 
     @property
-    def project(self) -> Project:
-        if self._project is None:
-            from ..project import load_project  # not needed by --help and --version
+    def session(self) -> Session:
+        if self._session is None:
+            from ..app.session import open_session  # not needed by --help and --version
 
-            self._project = load_project(self.project_dir)
-        return self._project
+            self._session = open_session(self.project_dir)
+            click.get_current_context().call_on_close(self._session.close)
+        return self._session
 
 
 def parse_now(value: str | None) -> datetime:

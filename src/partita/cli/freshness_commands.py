@@ -7,6 +7,7 @@ import sys
 import click
 
 from ..errors import EXIT_FAILED, EXIT_OK
+from ..planning.freshness import Verdict
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .output import print_json, print_table
 
@@ -23,7 +24,7 @@ def freshness_command(state: CliState, selection, now, include_all: bool, as_jso
     Exit code 1 when any asset is overdue, 0 otherwise, so cron or CI can gate on it.
     """
     moment = parse_now(now)
-    results = state.project.freshness(list(selection), now=moment, include_all=include_all)
+    results = state.session.freshness(selection, now=moment, include_all=include_all)
     if as_json:
         print_json({"now": moment.isoformat(), "assets": [r.to_json() for r in results]})
     elif not results:
@@ -45,7 +46,8 @@ def freshness_command(state: CliState, selection, now, include_all: bool, as_jso
                 for r in results
             ],
         )
-    sys.exit(EXIT_FAILED if any(r.verdict == "overdue" for r in results) else EXIT_OK)
+    overdue = any(r.verdict == Verdict.OVERDUE for r in results)
+    sys.exit(EXIT_FAILED if overdue else EXIT_OK)
 
 
 def _duration(seconds: float | None) -> str:
@@ -64,7 +66,7 @@ def _duration(seconds: float | None) -> str:
 def watermarks_command(state: CliState, selection, now, as_json: bool) -> None:
     """Per asset: the high-water mark of its watermark column, the latest materialized
     partition, and the partition through which it is complete with no gap since start."""
-    reports = state.project.watermarks(list(selection), now=parse_now(now))
+    reports = state.session.watermarks(selection, now=parse_now(now))
     if as_json:
         print_json({"assets": [r.to_json() for r in reports]})
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..graph.lineage import LINEAGE_FORMATS, asset_summary, render_lineage
+from ..graph.lineage import LINEAGE_FORMATS
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .output import print_json, print_table
 
@@ -19,9 +19,7 @@ def list_command(state: CliState, selection: tuple[str, ...], now: str | None, a
 
     Counts of open-ended partitions are taken at --now.
     """
-    project = state.project
-    moment = parse_now(now)
-    summaries = [asset_summary(project.graph, name, moment) for name in project.select(selection)]
+    summaries = state.session.assets(selection, now=parse_now(now))
     if as_json:
         print_json({"assets": summaries})
         return
@@ -61,5 +59,4 @@ def _partitions_text(summary: dict | None) -> str:
 @click.pass_obj
 def lineage_command(state: CliState, selection: tuple[str, ...], fmt: str, now: str | None):
     """Show how the selected assets depend on each other."""
-    project = state.project
-    click.echo(render_lineage(project.graph, project.select(selection), fmt, parse_now(now)))
+    click.echo(state.session.lineage(selection, fmt=fmt, now=parse_now(now)))

@@ -5,9 +5,12 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from ..execution.events import RunListener
+from ..execution.report import FAILED
 
-class RunProgress:
-    """Drives a rich progress bar from the runner's callbacks; silent when not a terminal."""
+
+class RunProgress(RunListener):
+    """A rich progress bar driven by run events; silent when not a terminal."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled and sys.stderr.isatty()
@@ -19,10 +22,17 @@ class RunProgress:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self._stop()
+
+    def run_finished(self, report: Any) -> None:
+        self._stop()  # before the report is printed
+
+    def _stop(self) -> None:
         if self._progress is not None:
             self._progress.stop()
+            self._progress = None
 
-    def start(self, plan: Any) -> None:
+    def run_started(self, run_id: str, plan: Any) -> None:
         if not self.enabled:
             return
         from rich.console import Console
@@ -48,9 +58,9 @@ class RunProgress:
         self._task = self._progress.add_task("run", total=plan.unit_count, failures=0)
         self._progress.start()
 
-    def advance(self, result: Any) -> None:
+    def unit_finished(self, run_id: str, result: Any, record: Any) -> None:
         if self._progress is None:
             return
-        if result.status == "failed":
+        if result.status == FAILED:
             self.failures += 1
         self._progress.update(self._task, advance=1, failures=self.failures)

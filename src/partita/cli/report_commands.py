@@ -6,8 +6,17 @@ import sys
 
 import click
 
+from ..execution.report import UnitStatus
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .output import print_json, print_table
+
+# The unit statuses `partita runs` shows a column for (locked only shows in the JSON).
+_RUN_COLUMNS = (
+    UnitStatus.MATERIALIZED,
+    UnitStatus.UP_TO_DATE,
+    UnitStatus.FAILED,
+    UnitStatus.SKIPPED,
+)
 
 
 @click.command("status")
@@ -17,21 +26,20 @@ from .output import print_json, print_table
 @click.pass_obj
 def status_command(state: CliState, selection, now, as_json: bool) -> None:
     """Per asset, how many partitions are fresh, stale, missing or failed at --now."""
-    statuses = state.project.status(list(selection), now=parse_now(now))
+    from ..planning.status import STATES, PartitionHealth  # loads numpy: only for status
+
+    statuses = state.session.status(selection, now=parse_now(now))
     if as_json:
         print_json({"assets": [s.to_json() for s in statuses]})
         return
     rows = []
     for status in statuses:
-        example = next((p for p in status.partitions if p.state != "fresh"), None)
+        example = next((p for p in status.partitions if p.state != PartitionHealth.FRESH), None)
         check = status.failed_checks[0] if status.failed_checks else None
         rows.append(
             (
                 status.asset,
-                status.count("fresh"),
-                status.count("stale"),
-                status.count("missing"),
-                status.count("failed"),
+                *(status.count(health) for health in STATES),
                 f"{example.partition or '-'}: {example.reason}" if example else "",
                 f"{len(status.failed_checks)} ({check[1].severity}: {check[1].name}"
                 f" {check[0] or ''}: {check[1].message})"
@@ -41,7 +49,7 @@ def status_command(state: CliState, selection, now, as_json: bool) -> None:
         )
     print_table(
         None,
-        ["asset", "fresh", "stale", "missing", "failed", "first not fresh", "failed checks"],
+        ["asset", *STATES, "first not fresh", "failed checks"],
         rows,
     )
 
@@ -58,7 +66,7 @@ def status_command(state: CliState, selection, now, as_json: bool) -> None:
 @click.pass_obj
 def runs_command(state: CliState, limit: int, as_json: bool) -> None:
     """The run history: command, status, duration and units per status."""
-    runs = state.project.runs(limit)
+    runs = state.session.runs(limit)
     payload = [
         {
             "run_id": run.run_id,
@@ -84,10 +92,7 @@ def runs_command(state: CliState, limit: int, as_json: bool) -> None:
             "status",
             "started",
             "duration",
-            "materialized",
-            "up to date",
-            "failed",
-            "skipped",
+            *(status.replace("_", " ") for status in _RUN_COLUMNS),
             "command",
         ],
         [
@@ -96,10 +101,7 @@ def runs_command(state: CliState, limit: int, as_json: bool) -> None:
                 r["status"],
                 r["started"][:19],
                 "" if r["duration_s"] is None else f"{r['duration_s']:.1f}s",
-                r["counts"].get("materialized", 0),
-                r["counts"].get("up_to_date", 0),
-                r["counts"].get("failed", 0),
-                r["counts"].get("skipped", 0),
+                *(r["counts"].get(status, 0) for status in _RUN_COLUMNS),
                 r["command"],
             )
             for r in payload
@@ -121,9 +123,9 @@ def runs_command(state: CliState, limit: int, as_json: bool) -> None:
 @click.pass_obj
 def show_command(state: CliState, asset: str, partition: str | None, limit: int, as_json: bool):
     """Print rows of an asset's materialized data."""
-    project = state.project
-    name = project.select([asset])[0]
-    frame = project.read(name, partition)
+    session = state.session
+    name = session.select(asset)[0]
+    frame = session.read(name, partition).to_pandas()
     head = frame.head(limit)
     if as_json:
         click.echo(head.to_json(orient="records", date_format="iso"))

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections import defaultdict
 
 import click
 
+from ..app.requests import RunRequest, partition_range
 from ..errors import EXIT_FAILED, EXIT_OK
-from ..planning.staleness import FAILED as FAILED_LAST_TIME
 from .context import CliState, json_option, now_option, parse_now, selection_argument
-from .output import print_json, print_table
 from .progress import RunProgress
+from .run_output import ReportPrinter, print_plan
 
 INTERRUPTED_EXIT = 130
-FULL_REPORT_LIMIT = 40
-PLAN_ROWS_SHOWN = 200
 
 
 def _configure_logging(debug: bool) -> None:
@@ -131,36 +128,29 @@ def _run(
     no_wait: bool = False,
     overdue: bool = False,
 ) -> None:
-    project = state.project
+    session = state.session
     moment = parse_now(now)
-    partition = (first, last) if first or last else None
-    catch_up = project.overdue_units(list(selection), now=moment) if overdue else None
+    request = RunRequest(
+        selection=selection,
+        partitions=partition_range((first, last) if first or last else None),
+        force=force,
+        now=moment,
+        retry_failed=retry_failed,
+        catch_up=overdue,
+        workers=workers,
+        order=order,
+        max_failures=max_failures,
+        wait=not no_wait,
+        command=" ".join(["partita", *sys.argv[1:]])[:500],
+    )
     if plan_only:
-        plan = project.plan(list(selection), partition, force=force, now=moment, overdue=catch_up)
-        if retry_failed:
-            plan = plan.restricted_to({FAILED_LAST_TIME})
-        _print_plan(plan, as_json)
+        print_plan(session.plan(request), as_json)
         return
     _configure_logging(state.debug)
-    command = " ".join(["partita", *sys.argv[1:]])[:500]
-    progress = RunProgress(enabled=not as_json)
+    printer = ReportPrinter(as_json, moment, catch_up=overdue)
     try:
-        with progress:
-            report = project.materialize(
-                list(selection),
-                partition,
-                force=force,
-                now=moment,
-                workers=workers,
-                order=order,
-                retry_failed=retry_failed,
-                max_failures=max_failures,
-                wait=not no_wait,
-                overdue=catch_up,
-                command=command,
-                on_plan=progress.start,
-                on_unit_done=progress.advance,
-            )
+        with RunProgress(enabled=not as_json) as progress:
+            report = session.run(request, [progress, printer])
     except KeyboardInterrupt:
         click.echo(
             "interrupted: the unit in progress was not recorded as materialized and the run "
@@ -168,122 +158,7 @@ def _run(
             err=True,
         )
         sys.exit(INTERRUPTED_EXIT)
-    if as_json:
-        print_json(report.to_json())
-    elif overdue and not any(r.status != "up_to_date" for r in report.results):
-        click.echo(
-            f"Nothing to do at {moment.isoformat()}: all {len(report.results)} units are up "
-            f"to date and nothing is overdue (run {report.run_id})."
-        )
-    else:
-        _print_report(report)
     sys.exit(EXIT_FAILED if report.failed else EXIT_OK)
-
-
-def _print_plan(plan, as_json: bool) -> None:
-    if as_json:
-        print_json(
-            {
-                "now": plan.now.isoformat(),
-                "units": [
-                    {"asset": u.asset, "partition": u.partition, "reason": u.reason}
-                    for u in plan.to_run
-                ],
-            }
-        )
-        return
-    to_run = plan.to_run_count
-    if not to_run:
-        click.echo(f"Nothing to do: all {plan.unit_count} units are up to date.")
-        return
-    # Consecutive partitions of an asset that run for the same reason share a row.
-    rows = []
-    for asset_plan in plan.assets:
-        for first, last in asset_plan.runs_to_run():
-            first_key, last_key = asset_plan.key(first), asset_plan.key(last)
-            count = last - first + 1
-            partition = first_key or "-"
-            if count > 1:
-                partition = f"{first_key} .. {last_key} ({count} partitions)"
-            rows.append((asset_plan.asset, partition, asset_plan.reason(first)))
-    hidden = len(rows) - PLAN_ROWS_SHOWN
-    print_table(
-        f"{to_run} of {plan.unit_count} units would run",
-        ["asset", "partition", "reason"],
-        rows[:PLAN_ROWS_SHOWN],
-    )
-    if hidden > 0:
-        click.echo(f"... and {hidden} more rows: pass --json to list every unit.")
-
-
-def _print_report(report) -> None:
-    results = report.results
-    counts = report.counts()
-    interesting = [r for r in results if r.status != "up_to_date"]
-    if len(interesting) <= FULL_REPORT_LIMIT:
-        rows = [
-            (
-                r.asset,
-                r.partition or "-",
-                r.status,
-                r.attempts or "",
-                "" if r.rows is None else r.rows,
-                f"{r.duration_s:.2f}s",
-                _notes(r),
-            )
-            for r in interesting
-        ]
-        if rows:
-            print_table(
-                None,
-                ["asset", "partition", "status", "attempts", "rows", "duration", "error / reason"],
-                rows,
-            )
-    else:
-        _print_asset_summary(results)
-        failures = [r for r in results if r.status in ("failed", "skipped")]
-        if failures:
-            print_table(
-                "failed and skipped units",
-                ["asset", "partition", "status", "attempts", "error / reason"],
-                [
-                    (r.asset, r.partition or "-", r.status, r.attempts, r.error or r.reason)
-                    for r in failures
-                ],
-            )
-    summary = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in counts.items())
-    click.echo(f"run {report.run_id} {report.status}: {summary}")
-
-
-def _notes(result) -> str:
-    """The error, or the reason, plus any check that did not pass."""
-    notes = [result.error or result.reason or ""]
-    notes += [f"check {c.name} ({c.severity}): {c.message}" for c in result.checks if not c.passed]
-    return "; ".join(note for note in notes if note)
-
-
-def _print_asset_summary(results) -> None:
-    totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for r in results:
-        totals[r.asset][r.status] += 1
-        totals[r.asset]["rows"] += r.rows or 0
-        totals[r.asset]["duration"] += r.duration_s
-    print_table(
-        None,
-        ["asset", "materialized", "up to date", "failed", "skipped", "rows", "duration"],
-        [
-            (
-                asset,
-                int(t["materialized"]),
-                int(t["up_to_date"]),
-                int(t["failed"]),
-                int(t["skipped"]),
-                int(t["rows"]),
-                f"{t['duration']:.2f}s",
-            )
-            for asset, t in totals.items()
-        ],
-    )
 
 
 @click.command("auto")

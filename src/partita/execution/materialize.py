@@ -1,77 +1,94 @@
-"""One materialization run from start to end: plan, clean leftovers, run, record the run."""
+"""One materialization run from start to end: clean leftovers, run the plan, record the run.
+
+The session plans (after `recover_dead_runs`) and calls `execute_plan`. The run's first
+error wins: an error while cleaning up (releasing leases, recording the run's end,
+stopping workers) is logged and attached to it, never put in its place.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from ..catalog import open_catalog
-from ..catalog.records import FAILED as RUN_FAILED
-from ..catalog.records import INTERRUPTED, SUCCEEDED
+from ..catalog.records import RunStatus
+from ..errors import MaterializationError, PartitaError
 from ..graph.graph import AssetGraph
-from ..planning.plan import Plan, build_plan, tables_needed
-from ..planning.staleness import FAILED as FAILED_LAST_TIME
-from ..planning.staleness import Unit
-from ..planning.state_table import load_state_tables
-from ..planning.targets import PartitionRange
-from .report import RunReport, UnitResult
+from ..planning.plan import Plan
+from .cleanup import cleanup_step
+from .events import RunListener
+from .report import RunReport
 from .runner import Runner, RunOptions
 from .unit import Workspace
 from .workers import make_executor
 
 
-def run_materialization(
+def recover_dead_runs(catalog: Any) -> None:
+    """Before planning a run: record runs whose process died as interrupted, and the units
+    they were working on as interrupted (their data may not be what is recorded, so they
+    are rebuilt)."""
+    catalog.mark_interrupted_runs(datetime.now(UTC))
+    catalog.interrupt_dead_leases(datetime.now(UTC))
+
+
+def execute_plan(
     graph: AssetGraph,
     warehouse: Path,
-    assets: Sequence[str],
-    requested: PartitionRange,
-    now: datetime,
+    catalog: Any,
+    plan: Plan,
     *,
     command: str,
-    options: RunOptions | None = None,
+    options: RunOptions,
     workers: int = 1,
-    retry_failed: bool = False,
-    overdue: Mapping[Unit, str] | None = None,
-    on_plan: Callable[[Plan], None] = lambda plan: None,
-    on_unit_done: Callable[[UnitResult], None] = lambda result: None,
+    listener: RunListener | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RunReport:
-    """Materialize the missing or stale units of the selection and record the run.
+    """Run the plan's units and record the run; `listener` hears the run's events.
 
-    `retry_failed` runs only the units whose last attempt failed; `overdue` adds units to
-    run with a reason (freshness catch-up). Ctrl-C stops cleanly: the units in progress
-    are recorded as interrupted (not materialized), the run as interrupted, and the
-    KeyboardInterrupt propagates.
+    Ctrl-C stops cleanly: the units in progress are recorded as interrupted (not
+    materialized), the run as interrupted, and the KeyboardInterrupt propagates. A
+    `PartitaError` after the run started (a full disk, a damaged catalog) records the run
+    as failed and raises `MaterializationError` carrying the report.
     """
-    options = replace(options or RunOptions(), catch_up=frozenset(overdue or ()))
-    with open_catalog(warehouse) as catalog:
-        catalog.mark_interrupted_runs(datetime.now(UTC))
-        # Units a killed run was working on: rebuilt, their data may not be what is recorded.
-        catalog.interrupt_dead_leases(datetime.now(UTC))
-        tables = load_state_tables(catalog, graph, tables_needed(graph, assets))
-        plan = build_plan(graph, assets, requested, tables, now, options.force, overdue)
-        if retry_failed:
-            plan = plan.restricted_to({FAILED_LAST_TIME})
-        workspace = Workspace(graph, warehouse, sleep=sleep)
-        for asset in {unit.asset for unit in plan.to_run}:
-            workspace.storage(asset).cleanup()
-        executor = make_executor(workspace, workers if plan.to_run else 1)
-        run_id = catalog.start_run(command, datetime.now(UTC))
-        runner = Runner(graph, catalog, run_id, options, on_unit_done)
-        try:
-            on_plan(plan)
-            results = runner.run(plan, executor)
-        except KeyboardInterrupt:
-            report = RunReport(run_id, tuple(runner.results.values()), INTERRUPTED)
-            catalog.finish_run(run_id, datetime.now(UTC), INTERRUPTED, report.counts())
-            raise
-        finally:
+    listener = listener or RunListener()
+    workspace = Workspace(graph, warehouse, sleep=sleep)
+    for asset in {unit.asset for unit in plan.to_run}:
+        workspace.storage(asset).cleanup()
+    executor = make_executor(workspace, workers if plan.to_run else 1)
+    run_id = catalog.start_run(command, datetime.now(UTC))
+    runner = Runner(graph, catalog, run_id, options, listener)
+    try:
+        listener.run_started(run_id, plan)
+        results = runner.run(plan, executor)
+    except BaseException as error:
+        interrupted = isinstance(error, KeyboardInterrupt)
+        status = RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED
+        report = RunReport(run_id, tuple(runner.results.values()), status)
+        _finish(catalog, report, listener)
+        if isinstance(error, PartitaError):
+            raise MaterializationError(run_id, error, report) from error
+        raise
+    finally:
+        with cleanup_step(f"stop the workers of run {run_id}"):
             executor.close()
-        report = RunReport(run_id, tuple(results), SUCCEEDED)
-        if report.failed:
-            report = RunReport(run_id, report.results, RUN_FAILED)
+    report = RunReport(run_id, tuple(results), RunStatus.SUCCEEDED)
+    if report.failed:
+        report = replace(report, status=RunStatus.FAILED)
+    try:
         catalog.finish_run(run_id, datetime.now(UTC), report.status, report.counts())
-        return report
+    except PartitaError as error:
+        listener.run_finished(report)
+        raise MaterializationError(run_id, error, report) from error
+    listener.run_finished(report)
+    return report
+
+
+def _finish(catalog: Any, report: RunReport, listener: RunListener) -> None:
+    """Record the end of a run that stopped on an error (best effort: that error wins)
+    and tell the listener."""
+    with cleanup_step(f"record the end of run {report.run_id}"):
+        catalog.finish_run(report.run_id, datetime.now(UTC), report.status, report.counts())
+    listener.run_finished(report)

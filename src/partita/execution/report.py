@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import Any
 
-from ..catalog.records import CheckResult
+from ..catalog.records import CheckResult, RunStatus
 
-MATERIALIZED = "materialized"
-UP_TO_DATE = "up_to_date"
-FAILED = "failed"
-SKIPPED = "skipped"
-LOCKED = "locked"
-UNIT_STATUSES = (MATERIALIZED, UP_TO_DATE, FAILED, SKIPPED, LOCKED)
+
+class UnitStatus(StrEnum):
+    """How a unit ended in a run (its attempt, if any, has an `AttemptStatus`)."""
+
+    MATERIALIZED = "materialized"
+    UP_TO_DATE = "up_to_date"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # an upstream unit failed, or the circuit breaker opened
+    LOCKED = "locked"  # another run held it (--no-wait)
+
+
+MATERIALIZED = UnitStatus.MATERIALIZED
+UP_TO_DATE = UnitStatus.UP_TO_DATE
+FAILED = UnitStatus.FAILED
+SKIPPED = UnitStatus.SKIPPED
+LOCKED = UnitStatus.LOCKED
+UNIT_STATUSES = tuple(UnitStatus)
 
 
 @dataclass(frozen=True)
@@ -22,7 +34,7 @@ class UnitResult:
 
     asset: str
     partition: str | None
-    status: str
+    status: UnitStatus
     reason: str | None
     attempts: int = 0
     rows: int | None = None
@@ -37,7 +49,7 @@ class RunReport:
 
     run_id: str
     results: tuple[UnitResult, ...]
-    status: str
+    status: RunStatus
 
     @property
     def failed(self) -> bool:

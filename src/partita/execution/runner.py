@@ -29,6 +29,8 @@ from ..graph.graph import AssetGraph
 from ..planning.plan import Plan, PlannedUnit
 from ..planning.staleness import Lineage, Unit, consumed_inputs, stale_reason
 from ..planning.watermarks import max_watermark
+from .cleanup import cleanup_step
+from .events import RunListener
 from .report import FAILED, LOCKED, SKIPPED, UP_TO_DATE, UnitResult
 from .unit import UnitJob, UnitOutcome
 from .workers import Executor
@@ -64,8 +66,9 @@ class Runner:
     catalog: Any
     run_id: str
     options: RunOptions = field(default_factory=RunOptions)
-    on_unit_done: Callable[[UnitResult], None] = lambda result: None
+    listener: RunListener = field(default_factory=RunListener)
     results: dict[Unit, UnitResult] = field(default_factory=dict)
+    _records: dict[Unit, MaterializationRecord] = field(default_factory=dict)  # for listeners
     failures: int = 0
     states: dict[str, dict[str | None, PartitionState]] = field(default_factory=dict)
     _read_seq: dict[Unit, int] = field(default_factory=dict)  # catalog sequence of each read
@@ -91,6 +94,7 @@ class Runner:
                             job = self._job(lineage, planned)
                             in_flight[planned.unit] = (planned, decided, job)
                             executor.submit(planned.unit, job)
+                            self.listener.unit_started(self.run_id, planned, decided)
                     if in_flight:
                         unit, outcome = executor.next_done()
                         planned, reason, job = in_flight.pop(unit)
@@ -104,7 +108,8 @@ class Runner:
                 self._record_interrupted(planned)
             raise
         finally:
-            self.catalog.release_leases(self.run_id)
+            with cleanup_step(f"release the leases of run {self.run_id}"):
+                self.catalog.release_leases(self.run_id)
         return [self.results[u.unit] for u in plan.units if u.unit in self.results]
 
     def _dispatch(self, lineage: Lineage, schedule: _Schedule, planned: PlannedUnit) -> str | None:
@@ -281,6 +286,7 @@ class Runner:
 
     def _record(self, record: MaterializationRecord) -> None:
         self.catalog.record(record)
+        self._records[(record.asset, record.partition)] = record
         if record.status == MATERIALIZED and record.asset in self._watermarks:
             self._watermarks[record.asset][record.partition] = record.watermark
 
@@ -288,7 +294,7 @@ class Runner:
         self.results[planned.unit] = result
         self.failures += result.status == FAILED
         schedule.release(planned.unit)
-        self.on_unit_done(result)
+        self.listener.unit_finished(self.run_id, result, self._records.pop(planned.unit, None))
 
 
 class _Schedule:

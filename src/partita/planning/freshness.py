@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from ..definitions.partitions import TimePartitions
@@ -19,10 +20,20 @@ from .plan import AssetPlan
 from .staleness import MISSING
 from .state_table import StateTable
 
-FRESH = "fresh"
-PENDING = "pending"
-OVERDUE = "overdue"
-NO_POLICY = "no policy"
+
+class Verdict(StrEnum):
+    """A freshness policy's verdict on an asset at a given time."""
+
+    FRESH = "fresh"
+    PENDING = "pending"  # not there yet, but not due yet either
+    OVERDUE = "overdue"
+    NO_POLICY = "no policy"
+
+
+FRESH = Verdict.FRESH
+PENDING = Verdict.PENDING
+OVERDUE = Verdict.OVERDUE
+NO_POLICY = Verdict.NO_POLICY
 
 
 @dataclass(frozen=True)
@@ -30,7 +41,7 @@ class FreshnessResult:
     """The verdict on one asset at `now`, with what was expected and what is there."""
 
     asset: str
-    verdict: str
+    verdict: Verdict
     expected_partition: str | None = None
     latest_partition: str | None = None
     deadline: datetime | None = None

@@ -20,7 +20,7 @@ from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..catalog.records import ConsumedInput, PartitionState
+from ..catalog.records import AttemptStatus, ConsumedInput, PartitionState
 from ..definitions.mappings import upstream_indices
 from ..errors import unit_label
 from ..graph.graph import AssetGraph
@@ -124,11 +124,11 @@ def stale_reason(
         return MISSING
     # A failed last attempt says so even when nothing was ever published (status counts it
     # as failed, not missing); an interrupted first attempt published nothing: missing.
-    if state.last_status == "failed":
+    if state.last_status == AttemptStatus.FAILED:
         return FAILED
     if state.data_version is None:
         return MISSING
-    if state.last_status != "materialized":
+    if state.last_status != AttemptStatus.MATERIALIZED:
         return FAILED
     if state.code_version != lineage.graph[asset].code_version:
         return CODE_CHANGED

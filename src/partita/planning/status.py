@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -16,11 +17,21 @@ import numpy as np
 from ..catalog.records import CheckResult, FailedCheck
 from .plan import FAILED_KIND, MISSING_KIND, UP_TO_DATE, AssetPlan, Plan
 
-FRESH = "fresh"
-STALE = "stale"
-MISSING = "missing"
-FAILED = "failed"
-STATES = (FRESH, STALE, MISSING, FAILED)
+
+class PartitionHealth(StrEnum):
+    """The state of a partition in `partita status`."""
+
+    FRESH = "fresh"
+    STALE = "stale"
+    MISSING = "missing"
+    FAILED = "failed"  # its last attempt failed or was interrupted
+
+
+FRESH = PartitionHealth.FRESH
+STALE = PartitionHealth.STALE
+MISSING = PartitionHealth.MISSING
+FAILED = PartitionHealth.FAILED
+STATES = tuple(PartitionHealth)
 
 # The state (a position in STATES) of each reason kind: anything else to run is stale.
 _STATE_OF_KIND = np.full(256, STATES.index(STALE), dtype=np.int8)
@@ -32,7 +43,7 @@ _STATE_OF_KIND[FAILED_KIND] = STATES.index(FAILED)
 @dataclass(frozen=True)
 class PartitionStatus:
     partition: str | None
-    state: str
+    state: PartitionHealth
     reason: str | None
 
 
@@ -43,7 +54,7 @@ class StateRange:
     first: str | None
     last: str | None
     count: int
-    state: str
+    state: PartitionHealth
 
 
 @dataclass(frozen=True)

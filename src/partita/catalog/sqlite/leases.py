@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from partita.catalog.records import INTERRUPTED, LeaseHolder, MaterializationRecord
+from partita.catalog.records import INTERRUPTED, DeadLease, LeaseHolder, MaterializationRecord
 from partita.catalog.sqlite.attempts import draw_sequences, record_parameters, write_attempt
 from partita.catalog.sqlite.connection import SQLiteConnection
 from partita.catalog.sqlite.rows import partition_from_text, partition_to_text
@@ -112,6 +112,24 @@ class SQLiteLeases(SQLiteConnection):
         with self._transaction(f"release the leases of run {run_id}") as connection:
             connection.execute("DELETE FROM leases WHERE run_id = ?", (run_id,))
 
+    def dead_leases(self, now: datetime, stale_after: float = 30.0) -> list[DeadLease]:
+        """The units leased by dead runs (dead: see the module), read only;
+        `interrupt_dead_leases` records them."""
+        return [
+            DeadLease(asset, partition_from_text(key), lease.run_id, lease.pid)
+            for asset, key, lease in self._dead_leases(now, stale_after)
+        ]
+
+    def _dead_leases(self, now: datetime, stale_after: float) -> list[tuple[str, str, _Lease]]:
+        with self._reading("look for leases of dead runs") as connection:
+            rows = connection.execute(
+                f"SELECT asset, partition, {_LEASE_COLUMNS} FROM leases"
+            ).fetchall()
+        leases = [(row[0], row[1], _Lease(*row[2:])) for row in rows]
+        return [
+            (asset, key, lease) for asset, key, lease in leases if lease.is_dead(now, stale_after)
+        ]
+
     def interrupt_dead_leases(
         self, now: datetime, stale_after: float = 30.0
     ) -> list[tuple[str, str | None]]:
@@ -122,14 +140,7 @@ class SQLiteLeases(SQLiteConnection):
         the write and the catalog commit), so the published state no longer vouches for the
         data: an interrupted last attempt makes the next run rebuild the unit.
         """
-        with self._reading("look for leases of dead runs") as connection:
-            rows = connection.execute(
-                f"SELECT asset, partition, {_LEASE_COLUMNS} FROM leases"
-            ).fetchall()
-        dead = [(row[0], row[1], _Lease(*row[2:])) for row in rows]
-        dead = [
-            (asset, key, lease) for asset, key, lease in dead if lease.is_dead(now, stale_after)
-        ]
+        dead = self._dead_leases(now, stale_after)
         if not dead:
             return []
         interrupted = []

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+
 from partita.errors import DefinitionError, PartitionError
 
 _MONTH_KEY = re.compile(r"(\d{4})-(\d{2})")
@@ -116,6 +118,8 @@ class TimePartitions(Partitions):
     """
 
     key_format: ClassVar[str]
+    _numpy_unit: ClassVar[str]  # the numpy datetime64 unit partitions step by
+    _numpy_step: ClassVar[int] = 1  # how many of those units one partition spans
     _alignment: ClassVar[str]  # what a boundary looks like, for error messages
     _containing: ClassVar[str]  # names the boundary below a moment, for error messages
 
@@ -282,11 +286,6 @@ class TimePartitions(Partitions):
         """The exclusive end of partition `index`'s interval (the next partition's start)."""
         return self._localize(self._wall_start(index + 1))
 
-    def window(self, key: str) -> tuple[datetime, datetime]:
-        """The half-open interval [start, end) covered by `key`."""
-        index = self.index(key)
-        return self.partition_start(index), self.partition_end(index)
-
     def index_containing(self, moment: datetime) -> int:
         """The index whose interval [start, end) contains `moment`; no bounds check."""
         instant = self._instant(moment)
@@ -319,7 +318,22 @@ class TimePartitions(Partitions):
             latest = min(latest, bound - 1)
         return max(latest, -1)
 
-    # Helpers shared with mappings: wall-clock and UTC views of boundaries.
+    def wall_starts(self, indices: np.ndarray) -> np.ndarray:
+        """The naive wall-clock starts of partitions `indices` (datetime64[us]), vectorized;
+        no bounds check. Partition i covers [wall_starts(i), wall_starts(i + 1))."""
+        steps = np.asarray(indices, dtype=np.int64) * self._numpy_step
+        return (self._numpy_start() + steps).astype("datetime64[us]")
+
+    def wall_indices(self, wall_clocks: np.ndarray) -> np.ndarray:
+        """The index of the partition whose wall-clock interval contains each naive
+        datetime64 in `wall_clocks`, vectorized; no bounds check."""
+        units = np.asarray(wall_clocks).astype(f"datetime64[{self._numpy_unit}]")
+        return (units - self._numpy_start()).astype(np.int64) // self._numpy_step
+
+    def _numpy_start(self) -> np.datetime64:
+        return np.datetime64(self._wall_start(0), self._numpy_unit)
+
+    # Wall-clock and UTC views of boundaries.
 
     def _wall_start(self, index: int) -> datetime:
         return self._naive(self._start_ordinal + index)
@@ -376,6 +390,7 @@ class HourlyPartitions(TimePartitions):
     kind = "hourly"
     hive_key = "hour"
     key_format = "YYYY-MM-DDTHH"
+    _numpy_unit = "h"
     _alignment = "on the hour"
     _containing = "the start of that hour"
 
@@ -413,6 +428,7 @@ class DailyPartitions(TimePartitions):
     kind = "daily"
     hive_key = "date"
     key_format = "YYYY-MM-DD"
+    _numpy_unit = "D"
     _alignment = "at midnight"
     _containing = "the start of that day"
 
@@ -436,6 +452,8 @@ class WeeklyPartitions(TimePartitions):
     kind = "weekly"
     hive_key = "week"
     key_format = "YYYY-MM-DD (a Monday)"
+    _numpy_unit = "D"
+    _numpy_step = 7
     _alignment = "a Monday at midnight"
     _containing = "the Monday of that week"
 
@@ -465,6 +483,7 @@ class MonthlyPartitions(TimePartitions):
     kind = "monthly"
     hive_key = "month"
     key_format = "YYYY-MM"
+    _numpy_unit = "M"
     _alignment = "the 1st of a month at midnight"
     _containing = "the start of that month"
 

@@ -22,7 +22,7 @@ from .decide import own_kinds, upstream_kinds
 from .reasons import FIXED_KINDS, UPSTREAM_KINDS, Reason, ReasonKind, fixed_reason_text
 from .staleness import PlannedRead, States, Unit
 from .state_table import StateTable, table_from_states
-from .targets import PartitionRange, target_indices
+from .targets import PartitionRange, partition_count, target_indices
 from .windows import Windows, windows
 
 
@@ -267,6 +267,8 @@ def build_plan(
     `tables` holds the states of the assets and of their direct upstream (missing ones
     count as never materialized). `overdue` names units to run although they are up to
     date (a freshness catch-up), with the reason to give."""
+    for name in tables_needed(graph, assets):  # fail fast on a `now` out of range
+        partition_count(graph[name], now)
     planned: dict[str, np.ndarray] = {}  # per asset, a flag per partition index
     plans = []
     for asset in graph.sorted(assets):
@@ -317,8 +319,7 @@ def _newest(state: PartitionState | None) -> int:
 
 def _count(graph: AssetGraph, asset: str, now: datetime) -> int:
     """How many partition indices the asset has at `now` (one if unpartitioned)."""
-    partitions = graph[asset].partitions
-    return 1 if partitions is None else partitions.count(now)
+    return partition_count(graph[asset], now)
 
 
 def _plan_asset(

@@ -19,11 +19,14 @@ from ..definitions.mappings import PartitionMapping
 from ..definitions.partitions import Partitions
 from ..graph.graph import AssetGraph
 from .decide import own_kinds, upstream_kinds
-from .reasons import FIXED_KINDS, UPSTREAM_KINDS, Reason, ReasonKind, fixed_reason_text
+from .reasons import FIXED_KINDS, Reason, ReasonKind, fixed_reason_text
 from .staleness import PlannedRead, States, Unit
 from .state_table import StateTable, table_from_states
 from .targets import PartitionRange, partition_count, target_indices
 from .windows import Windows, windows
+
+_KINDS = tuple(ReasonKind)  # by value: faster than calling the enum
+_FIXED_REASONS = {int(kind): Reason(kind) for kind in FIXED_KINDS}
 
 
 @dataclass(frozen=True)
@@ -78,13 +81,17 @@ class AssetPlan:
 
     def reason(self, position: int) -> Reason | None:
         """Why the partition at `position` must run; None when it is up to date."""
-        kind = ReasonKind(int(self.kinds[position]))
-        if kind == ReasonKind.UP_TO_DATE:
+        return self._reason(position, int(self.kinds[position]))
+
+    def _reason(self, position: int, code: int) -> Reason | None:
+        if code == ReasonKind.UP_TO_DATE:
             return None
+        fixed = _FIXED_REASONS.get(code)
+        if fixed is not None:
+            return fixed
+        kind = _KINDS[code]
         if kind == ReasonKind.OVERDUE:
             return Reason(kind, text=self.other[position])
-        if kind not in UPSTREAM_KINDS:
-            return Reason(kind)
         dependency = self.upstreams[int(self.via[position])]
         index = int(self.via_index[position])
         key = None if dependency.partitions is None else dependency.partitions.key(index)
@@ -121,9 +128,14 @@ class AssetPlan:
         if with_reads:
             to_run = positions[self.kinds[positions] != ReasonKind.UP_TO_DATE]
             reads = dict(zip(to_run.tolist(), self.reads(to_run), strict=True))
+        codes = self.kinds[positions].tolist()
+        if self.partitions is None:
+            indices: list[int | None] = [None] * len(positions)
+        else:
+            indices = self.indices[positions].tolist()
         return [
-            PlannedUnit(self.asset, key, self.index(p), self.reason(p), reads.get(p, ()))
-            for p, key in zip(positions.tolist(), keys, strict=True)
+            PlannedUnit(self.asset, key, index, self._reason(p, code), reads.get(p, ()))
+            for p, key, index, code in zip(positions.tolist(), keys, indices, codes, strict=True)
         ]
 
     def reads(self, positions: np.ndarray) -> list[tuple[PlannedRead, ...]]:

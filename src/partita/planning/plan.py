@@ -2,7 +2,8 @@
 
 Plans are columnar: per asset, the targeted partition indices and a `ReasonKind` per
 partition (int8), plus, for upstream reasons, which upstream partition caused it. The
-reasons are decided in `engine.py`; text is only made for the units someone looks at.
+reasons are decided by the rules in `decide.py`; text is only made for the units someone
+looks at (`str(reason)`).
 """
 
 from __future__ import annotations

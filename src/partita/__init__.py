@@ -20,6 +20,12 @@ _PUBLIC = {
     "WeeklyPartitions": "partita.definitions.partitions",
     "MonthlyPartitions": "partita.definitions.partitions",
     "StaticPartitions": "partita.definitions.partitions",
+    "PartitionMapping": "partita.definitions.mappings",
+    "Identity": "partita.definitions.mappings",
+    "TimeWindow": "partita.definitions.mappings",
+    "AllPartitions": "partita.definitions.mappings",
+    "LastPartition": "partita.definitions.mappings",
+    "StaticKeys": "partita.definitions.mappings",
     "FreshnessPolicy": "partita.definitions.policies",
     "Retry": "partita.definitions.policies",
     "Parquet": "partita.definitions.storage",
@@ -57,6 +63,12 @@ if TYPE_CHECKING:
     from .definitions.asset import AssetDep as AssetDep
     from .definitions.asset import asset as asset
     from .definitions.context import AssetContext as AssetContext
+    from .definitions.mappings import AllPartitions as AllPartitions
+    from .definitions.mappings import Identity as Identity
+    from .definitions.mappings import LastPartition as LastPartition
+    from .definitions.mappings import PartitionMapping as PartitionMapping
+    from .definitions.mappings import StaticKeys as StaticKeys
+    from .definitions.mappings import TimeWindow as TimeWindow
     from .definitions.partitions import DailyPartitions as DailyPartitions
     from .definitions.partitions import HourlyPartitions as HourlyPartitions
     from .definitions.partitions import MonthlyPartitions as MonthlyPartitions

@@ -29,6 +29,12 @@ CADENCES: list[type[TimePartitions]] = [
 ]
 
 
+def interval(partitions: TimePartitions, key: str) -> tuple[datetime, datetime]:
+    """The half-open interval [start, end) covered by `key`."""
+    index = partitions.index(key)
+    return partitions.partition_start(index), partitions.partition_end(index)
+
+
 def aligned_start(cadence: type[TimePartitions], day: date, hour: int) -> datetime:
     if cadence is HourlyPartitions:
         return datetime(day.year, day.month, day.day, hour)
@@ -79,9 +85,9 @@ def test_daily_2013_in_new_york() -> None:
 
 def test_daily_windows_follow_dst() -> None:
     daily = new_york_daily_2013()
-    spring_start, spring_end = daily.window("2013-03-10")
+    spring_start, spring_end = interval(daily, "2013-03-10")
     assert spring_end.astimezone(UTC) - spring_start.astimezone(UTC) == timedelta(hours=23)
-    autumn_start, autumn_end = daily.window("2013-11-03")
+    autumn_start, autumn_end = interval(daily, "2013-11-03")
     assert autumn_end.astimezone(UTC) - autumn_start.astimezone(UTC) == timedelta(hours=25)
     assert spring_start.tzinfo is NEW_YORK
 
@@ -89,7 +95,7 @@ def test_daily_windows_follow_dst() -> None:
 def test_monthly_2013() -> None:
     monthly = MonthlyPartitions(start="2013-01", end="2014-01")
     assert monthly.keys() == [f"2013-{month:02d}" for month in range(1, 13)]
-    assert monthly.window("2013-02") == (
+    assert interval(monthly, "2013-02") == (
         datetime(2013, 2, 1, tzinfo=ZoneInfo("UTC")),
         datetime(2013, 3, 1, tzinfo=ZoneInfo("UTC")),
     )
@@ -111,7 +117,7 @@ def test_hourly_keys_and_dst_wall_clock() -> None:
     hourly = HourlyPartitions(start="2013-03-10", end="2013-03-11", timezone="America/New_York")
     assert hourly.count() == 24  # one partition per wall-clock hour, even on a 23-hour day
     assert hourly.keys(0, 3) == ["2013-03-10T00", "2013-03-10T01", "2013-03-10T02"]
-    skipped_start, skipped_end = hourly.window("2013-03-10T02")
+    skipped_start, skipped_end = interval(hourly, "2013-03-10T02")
     assert skipped_start.astimezone(UTC) == skipped_end.astimezone(UTC)
     assert (hourly.kind, hourly.hive_key) == ("hourly", "hour")
     assert hourly.describe() == "hourly from 2013-03-10T00 to 2013-03-10T23 (America/New_York)"
@@ -419,7 +425,7 @@ def test_index_and_key_round_trip(partitions: TimePartitions, index: int) -> Non
     key = partitions.key(index)
     assert partitions.index(key) == index
     assert partitions.key(partitions.index(key)) == key
-    assert partitions.window(key) == (
+    assert interval(partitions, key) == (
         partitions.partition_start(index),
         partitions.partition_end(index),
     )

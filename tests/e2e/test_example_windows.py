@@ -71,7 +71,7 @@ def test_one_changed_day_restales_exactly_the_windows_and_the_month_that_read_it
         ("carrier_scorecard", "2013-01"),
     }
     plan = project.plan(now=NOW)
-    reasons = {(u.asset, u.partition): u.reason for u in plan.to_run}
+    reasons = {(u.asset, u.partition): str(u.reason) for u in plan.to_run}
     assert set(reasons) == expected
     assert reasons[("flights_weather", CHANGED_DAY)] == f"upstream changed: flights {CHANGED_DAY}"
     assert reasons[("carrier_delays", CHANGED_DAY)].startswith("upstream stale: flights_weather")

@@ -11,7 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from partita import AssetDep, DailyPartitions, MonthlyPartitions, StaticPartitions, asset
+from partita import (
+    AssetDep,
+    DailyPartitions,
+    Identity,
+    LastPartition,
+    MonthlyPartitions,
+    StaticKeys,
+    StaticPartitions,
+    TimeWindow,
+    asset,
+)
 from partita.definitions.asset import AssetDefinition
 from partita.errors import DefinitionError, DefinitionErrors
 from partita.graph.graph import build_graph, suggest
@@ -263,6 +273,35 @@ def test_offset_on_an_unpartitioned_asset_cannot_be_satisfied() -> None:
     assert "cannot read 'raw'" in message
     assert "offset needs time partitions on both sides" in message
     assert "upstream asset is unpartitioned" in message
+
+
+def test_a_mapping_must_be_a_partition_mapping_and_not_beside_an_offset() -> None:
+    days = DailyPartitions("2013-01-01", "2014-01-01")
+    assets = [
+        node("raw", partitions=days),
+        node("odd", [AssetDep("raw", mapping="last")], partitions=days),  # type: ignore[arg-type]
+        node("both", [AssetDep("raw", offset=(-1, 0), mapping=LastPartition())], partitions=days),
+    ]
+    odd, both = errors_of(assets)
+    assert "asset 'odd'" in odd and "mapping='last' is not a partition mapping" in odd
+    assert "asset 'both'" in both and "write the offset in the mapping" in both
+
+
+def test_a_declared_mapping_is_validated_and_changes_the_deps_version() -> None:
+    days = DailyPartitions("2013-01-01", "2014-01-01")
+    raw = node("raw", partitions=days)
+    (message,) = errors_of([raw, node("by_key", [AssetDep("raw", mapping=StaticKeys())])])
+    assert "cannot read 'raw'" in message and "StaticKeys() needs static partitions" in message
+
+    def deps_version(dep: AssetDep) -> str:
+        return build_graph([raw, node("reader", [dep], partitions=days)]).deps_version("reader")
+
+    plain = deps_version(AssetDep("raw"))
+    assert deps_version(AssetDep("raw", mapping=Identity())) == plain  # the default
+    assert deps_version(AssetDep("raw", mapping=LastPartition())) != plain
+    rolling = deps_version(AssetDep("raw", offset=(-6, 0)))
+    assert deps_version(AssetDep("raw", mapping=TimeWindow(offset=(-6, 0)))) == rolling
+    assert rolling != plain
 
 
 def test_mismatched_static_keys_cannot_be_satisfied() -> None:

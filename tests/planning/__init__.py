@@ -106,7 +106,7 @@ def consistent_states(
     months: int = 1,
     version: Callable[[str, str | None], str] = version_of,
 ) -> dict[str, dict[str | None, PartitionState]]:
-    """States of a fully materialized graph, built by hand (not through Lineage): every
+    """States of a fully materialized graph, built by hand (not through the planner): every
     unit recorded the versions its upstream partitions have now."""
 
     def code(name: str) -> str:

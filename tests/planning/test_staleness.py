@@ -1,31 +1,60 @@
-"""stale_reason on hand-built states: each reason a-e, early cutoff, what a unit reads."""
+"""The staleness engine on hand-built states: each reason, early cutoff, what a unit reads."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
-from partita.planning.staleness import (
-    CODE_CHANGED,
-    DEPS_CHANGED,
-    FAILED,
-    FORCED,
-    MISSING,
-    Lineage,
-    consumed_inputs,
-    stale_reason,
+from partita.planning.plan import build_plan, check_unit
+from partita.planning.reasons import CODE_CHANGED, DEPS_CHANGED, FAILED, FORCED, MISSING
+from partita.planning.staleness import consumed_inputs, upstream_reads
+from partita.planning.targets import PartitionRange
+
+from . import (
+    DAILY,
+    NOW,
+    SEQ,
+    consistent_states,
+    day,
+    make_graph,
+    republished,
+    state,
+    tables,
+    version_of,
 )
 
-from . import DAILY, NOW, SEQ, consistent_states, day, make_graph, republished, state, version_of
-
 GRAPH = make_graph()
-LINEAGE = Lineage(GRAPH, NOW)
 JAN_5 = DAILY.index("2024-01-05")
 
 
 def reason(states, asset, index, pending=(), force=False):
-    return stale_reason(LINEAGE, asset, index, states, set(pending), force)
+    """The reason the planner gives the unit, as text. Without `pending` it is asked both
+    ways, the whole asset at once and the one unit as the runner asks it, and they must
+    agree. `pending` units are made missing and planned in the same run, upstream first."""
+    if pending:
+        states = {name: dict(by_key) for name, by_key in states.items()}
+        for upstream, key in pending:
+            del states[upstream][key]
+    assets = {asset} | {upstream for upstream, _ in pending}
+    plan = build_plan(GRAPH, sorted(assets), PartitionRange(), tables(GRAPH, states), NOW, force)
+    asset_plan = plan.asset_plan(asset)
+    position = asset_plan.position_of(index)
+    planned = asset_plan.units(np.array([position]))[0]
+    found = asset_plan.reason(position)
+    if not pending:
+        unit = replace(planned, reads=asset_plan.reads(np.array([position]))[0])
+        assert check_unit(GRAPH, unit, states, force) == found
+    return None if found is None else str(found)
+
+
+def reads_of(asset, index, states):
+    """What the unit reads, with the data versions published in `states`."""
+    plan = build_plan(GRAPH, [asset], PartitionRange(), tables(GRAPH, states), NOW)
+    asset_plan = plan.asset_plan(asset)
+    position = asset_plan.position_of(index)
+    return list(upstream_reads(asset_plan.reads(np.array([position]))[0], states))
 
 
 def with_state(states, asset, key, new_state):
@@ -96,7 +125,7 @@ def test_a_changed_unpartitioned_read_is_labelled_with_the_partition_it_reads() 
 
 def test_reads_of_a_rolling_window_are_clipped_at_the_start() -> None:
     states = consistent_states(GRAPH)
-    reads = list(LINEAGE.reads("rolling", 2, states))
+    reads = reads_of("rolling", 2, states)
     assert [(r.asset, r.partition) for r in reads] == [
         ("flights", "2024-01-01"),
         ("flights", "2024-01-02"),
@@ -104,14 +133,14 @@ def test_reads_of_a_rolling_window_are_clipped_at_the_start() -> None:
     ]
     assert [r.data_version for r in reads] == [version_of("flights", r.partition) for r in reads]
     assert all(r.parameter == "flights" for r in reads)
-    month_reads = list(LINEAGE.reads("monthly", 0, states))
+    month_reads = reads_of("monthly", 0, states)
     assert [r.partition for r in month_reads] == [day(i) for i in range(31)]
 
 
 def test_an_unpublished_upstream_is_not_recorded_as_consumed() -> None:
     states = consistent_states(GRAPH)
     del states["flights"]["2024-01-03"]
-    reads = list(LINEAGE.reads("rolling", 2, states))
+    reads = reads_of("rolling", 2, states)
     assert [r.data_version for r in reads][2] is None
     consumed = consumed_inputs(reads)
     assert [(c.asset, c.partition) for c in consumed] == [

@@ -15,9 +15,12 @@ from partita import (
     asset,
 )
 from partita.errors import PartitionError
+from partita.graph.graph import build_graph
+from partita.planning.plan import build_plan
 from partita.planning.targets import PartitionRange, target_indices
 
 NOW = datetime(2024, 2, 10, tzinfo=UTC)
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @asset(partitions=DailyPartitions(start="2024-01-01"))
@@ -151,3 +154,20 @@ def test_a_range_key_never_reaches_past_now() -> None:
     indices = targets(daily, "2024-01-15", "2024-02")
     assert indices == range(14, 40)
     assert daily.partitions.key(indices[-1]) == "2024-02-09"
+
+
+@pytest.mark.parametrize(
+    ("definition", "message"),
+    [
+        # 69,916,152 hourly partitions: planning them took 15 s and 2 GB before failing
+        (hourly, r"asset 'hourly': at now=9999-12-31T00:00:00\+00:00 it would have 69,916,152"),
+        (daily, r"asset 'daily': now=9999-12-31T00:00:00\+00:00 is outside what its partitions"),
+    ],
+)
+def test_a_now_beyond_what_the_partitions_can_plan_fails_before_planning(
+    definition, message
+) -> None:
+    graph = build_graph([definition])
+    with pytest.raises(PartitionError, match=message) as raised:
+        build_plan(graph, [definition.name], PartitionRange(), {}, FAR_FUTURE)
+    assert "--now" in str(raised.value)

@@ -1,4 +1,5 @@
-"""Windows: the reads of many partitions at once, against brute force over each window."""
+"""Windows: questions about the reads of many partitions at once, against brute force
+over each window (the windows themselves: tests/definitions/mappings)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from partita import DailyPartitions, HourlyPartitions, MonthlyPartitions
-from partita.definitions.mappings import upstream_indices
-from partita.planning.windows import Windows, windows
+from partita.planning.windows import Windows
 
 
 @st.composite
@@ -42,38 +41,3 @@ def test_first_true_is_the_first_flag_set_in_each_window(case, data) -> None:
         for lo, hi in zip(reads.low, reads.high, strict=True)
     ]
     assert reads.first_true(flags).tolist() == expected
-
-
-DAYS = DailyPartitions(start="2024-01-01")
-CASES = [
-    (DAYS, DAYS, None),
-    (DAYS, DAYS, (-6, 0)),
-    (DAYS, DAYS, (2, 5)),
-    (MonthlyPartitions(start="2023-12-01"), DAYS, None),
-    (HourlyPartitions(start="2024-01-01T00", timezone="Europe/Paris"), DAYS, (-1, 0)),
-    (DailyPartitions(start="2024-01-01", timezone="America/New_York"), DAYS, None),
-    (None, DAYS, None),
-    (DAYS, None, None),
-]
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    case=st.sampled_from(CASES),
-    first=st.integers(0, 80),
-    length=st.integers(0, 40),
-    upstream_count=st.integers(0, 120),
-)
-def test_windows_are_the_upstream_indices_of_each_partition(
-    case, first, length, upstream_count
-) -> None:
-    downstream, upstream, offset = case
-    indices = np.arange(first, first + length) if downstream is not None else np.zeros(1, int)
-    reads = windows(downstream, indices, upstream, offset, upstream_count)
-    for k, index in enumerate(indices):
-        expected = upstream_indices(
-            downstream, None if downstream is None else int(index), upstream, offset,
-            upstream_count,
-        )  # fmt: skip
-        read = list(range(reads.low[k], reads.high[k]))
-        assert read == ([0] if expected is None else list(expected))

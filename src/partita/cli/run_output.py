@@ -47,7 +47,7 @@ def print_plan(plan, as_json: bool) -> None:
             {
                 "now": plan.now.isoformat(),
                 "units": [
-                    {"asset": u.asset, "partition": u.partition, "reason": u.reason}
+                    {"asset": u.asset, "partition": u.partition, "reason": str(u.reason)}
                     for u in plan.to_run
                 ],
             }
@@ -66,7 +66,7 @@ def print_plan(plan, as_json: bool) -> None:
             partition = first_key or "-"
             if count > 1:
                 partition = f"{first_key} .. {last_key} ({count} partitions)"
-            rows.append((asset_plan.asset, partition, asset_plan.reason(first)))
+            rows.append((asset_plan.asset, partition, str(asset_plan.reason(first))))
     hidden = len(rows) - PLAN_ROWS_SHOWN
     print_table(
         f"{to_run} of {plan.unit_count} units would run",

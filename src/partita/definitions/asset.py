@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import Any
 
 from ..checks import Check, as_check
+from .mappings import PartitionMapping
 from .partitions import Partitions
 from .policies import FreshnessPolicy, Retry
 from .storage import DuckDB, Parquet, StorageSpec
@@ -45,14 +46,18 @@ SCHEMA_MODES = ("strict", "evolve")
 
 @dataclass(frozen=True)
 class AssetDep:
-    """An explicit dependency on another asset, optionally on a window of its partitions.
+    """An explicit dependency on another asset, optionally through a partition mapping.
 
-    `offset=(-6, 0)` maps partition i to upstream partitions i-6 .. i (both inclusive):
-    a 7-day rolling window for daily partitions.
+    `mapping=` says which upstream partitions each partition reads (`TimeWindow`,
+    `LastPartition`, `AllPartitions`, `StaticKeys`, `Identity`); without it the natural
+    mapping for the two partitionings is used. `offset=(-6, 0)` is shorthand for
+    `mapping=TimeWindow(offset=(-6, 0))`: partition i reads upstream partitions i-6 .. i
+    (both inclusive), a 7-day rolling window for daily partitions.
     """
 
     asset: str | Callable[..., Any]
     offset: tuple[int, int] | None = None
+    mapping: PartitionMapping | None = None
 
     @property
     def name(self) -> str:

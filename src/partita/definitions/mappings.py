@@ -1,131 +1,251 @@
-"""Which upstream partitions a downstream partition reads, and the inverse.
+"""Partition mappings: which upstream partitions each downstream partition reads.
 
-A partitioning of None means the asset is unpartitioned. Time partitions map by overlap of
-their half-open intervals [start, end); an offset (lo, hi) widens or shifts that overlap to
-the upstream indices first + lo .. last + hi. Static partitions map key to key.
+A mapping answers, for an array of downstream partition indices at once, the half-open
+upstream index window [low, high) each one reads, clipped to the upstream partitions
+that exist, and whether the clipping cut it short. Every mapping reads one contiguous run
+of upstream indices, which is what lets planning answer questions about millions of
+partitions with array operations.
+
+A partitioning of None means the asset is unpartitioned: it has one partition, index 0.
+Mappings are frozen values: equal mappings read the same partitions, and a changed
+mapping changes the asset's `deps_version` ("dependencies changed").
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from partita.definitions.partitions import (
-    Partitions,
-    StaticPartitions,
-    TimePartitions,
-    clip_range,
-)
-from partita.errors import PartitionError
+import numpy as np
 
-_TICK = timedelta(microseconds=1)  # the last representable moment of a half-open interval
+from .partitions import Partitions, StaticPartitions, TimePartitions
+
+_TICK = np.timedelta64(1, "us")  # the last moment of a half-open interval is end - tick
 
 
-def check_mapping(
-    downstream: Partitions | None,
-    upstream: Partitions | None,
-    offset: tuple[int, int] | None,
-) -> str | None:
-    """Why the downstream can't read the upstream this way, as a sentence; None if it can."""
-    if offset is not None:
-        problem = _check_offset(downstream, upstream, offset)
+@dataclass(frozen=True)
+class MappedWindows:
+    """Per downstream partition k, the upstream indices [low[k], high[k]) it reads
+    (half-open, within [0, upstream_count)); `clipped[k]` is true when the mapping asked
+    for upstream partitions that do not exist (yet), so the window was cut short."""
+
+    low: np.ndarray
+    high: np.ndarray
+    clipped: np.ndarray
+
+    @classmethod
+    def clip(cls, first: np.ndarray, stop: np.ndarray, upstream_count: int) -> MappedWindows:
+        """The windows [first, stop) clipped to [0, upstream_count)."""
+        low = np.clip(first, 0, upstream_count)
+        high = np.maximum(np.clip(stop, 0, upstream_count), low)
+        return cls(low, high, (low != first) | (high != stop))
+
+
+class PartitionMapping(ABC):
+    """How a downstream asset's partitions read an upstream asset's partitions.
+
+    Subclasses are frozen dataclasses implementing `validate` and `_bounds`; see
+    "How to add a partition mapping" in the README and `tests/definitions/mappings`."""
+
+    @abstractmethod
+    def validate(self, downstream: Partitions | None, upstream: Partitions | None) -> str | None:
+        """Why the downstream can't read the upstream this way, as a sentence; None if it can.
+
+        Called when the graph is built, so the planner only sees valid pairs."""
+
+    @abstractmethod
+    def _bounds(
+        self,
+        downstream: Partitions | None,
+        indices: np.ndarray,
+        upstream: Partitions | None,
+        upstream_count: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The unclipped upstream windows [first, stop) of the downstream `indices`."""
+
+    def windows(
+        self,
+        downstream: Partitions | None,
+        indices: np.ndarray,
+        upstream: Partitions | None,
+        upstream_count: int,
+    ) -> MappedWindows:
+        """The upstream windows read by the downstream partitions `indices` (int64 array;
+        [0] for an unpartitioned downstream), given that `upstream_count` upstream
+        partitions exist (1 for an unpartitioned upstream)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        first, stop = self._bounds(downstream, indices, upstream, upstream_count)
+        return MappedWindows.clip(first, stop, upstream_count)
+
+
+@dataclass(frozen=True)
+class Identity(PartitionMapping):
+    """Partition i reads upstream partition i: both assets are partitioned the same way.
+
+    `AssetDep("raw", mapping=Identity())`; the default for equal partitions."""
+
+    def validate(self, downstream: Partitions | None, upstream: Partitions | None) -> str | None:
+        if downstream == upstream:
+            return None
+        return (
+            f"Identity() needs the same partitions on both sides, but the downstream is "
+            f"{_describe(downstream)} and the upstream is {_describe(upstream)}; use "
+            "TimeWindow() for other time grains or AllPartitions()"
+        )
+
+    def _bounds(self, downstream, indices, upstream, upstream_count):
+        return indices, indices + 1
+
+
+@dataclass(frozen=True)
+class TimeWindow(PartitionMapping):
+    """A downstream time partition reads the upstream time partitions overlapping its
+    interval, widened by `offset=(low, high)`: upstream indices first + low .. last + high
+    (both inclusive). Works across grains (a month reads its days; a day reads its month)
+    and timezones.
+
+    `AssetDep("sales", mapping=TimeWindow(offset=(-6, 0)))`: a 7-day rolling window,
+    also written `AssetDep("sales", offset=(-6, 0))`."""
+
+    offset: tuple[int, int] = (0, 0)
+
+    def validate(self, downstream: Partitions | None, upstream: Partitions | None) -> str | None:
+        problem = _check_offset(self.offset)
         if problem is not None:
             return problem
-    if isinstance(downstream, StaticPartitions) and isinstance(upstream, StaticPartitions):
-        missing = [key for key in downstream.partition_keys if upstream.position_of(key) is None]
+        for side, partitions in (("downstream", downstream), ("upstream", upstream)):
+            if not isinstance(partitions, TimePartitions):
+                return (
+                    f"an offset needs time partitions on both sides, but the {side} asset is "
+                    f"{_describe(partitions)}; remove the offset or partition both assets by time"
+                )
+        return None
+
+    def _bounds(self, downstream, indices, upstream, upstream_count):
+        low, high = self.offset
+        first, last = _overlap(downstream, indices, upstream)
+        return first + low, last + high + 1
+
+
+@dataclass(frozen=True)
+class AllPartitions(PartitionMapping):
+    """Every downstream partition reads every upstream partition that exists.
+
+    `AssetDep("regions", mapping=AllPartitions())`; the default when either side is
+    unpartitioned (an unpartitioned upstream is one partition)."""
+
+    def validate(self, downstream: Partitions | None, upstream: Partitions | None) -> str | None:
+        return None
+
+    def _bounds(self, downstream, indices, upstream, upstream_count):
+        return np.zeros(len(indices), np.int64), np.full(len(indices), upstream_count, np.int64)
+
+
+@dataclass(frozen=True)
+class LastPartition(PartitionMapping):
+    """Every downstream partition reads the latest upstream partition that exists at `now`
+    (as Dagster's LastPartitionMapping).
+
+    `AssetDep("exchange_rates", mapping=LastPartition())`: each day reads the newest
+    rates; when a new upstream partition appears, every reader is stale."""
+
+    def validate(self, downstream: Partitions | None, upstream: Partitions | None) -> str | None:
+        return None
+
+    def _bounds(self, downstream, indices, upstream, upstream_count):
+        stop = np.full(len(indices), upstream_count, np.int64)
+        return stop - 1, stop
+
+
+@dataclass(frozen=True)
+class StaticKeys(PartitionMapping):
+    """Static partitions read the upstream static partition of the same key, or of the key
+    `keys` names for it (downstream key -> upstream key).
+
+    `AssetDep("prices", mapping=StaticKeys({"uk": "eu"}))`: `uk` reads `eu`, every other
+    key reads itself; the default between two different static partitionings."""
+
+    keys: tuple[tuple[str, str], ...] = field(default=())
+
+    def __init__(self, keys: Mapping[str, str] | None = None) -> None:
+        object.__setattr__(self, "keys", tuple(sorted((keys or {}).items())))
+
+    def validate(self, downstream: Partitions | None, upstream: Partitions | None) -> str | None:
+        if not isinstance(downstream, StaticPartitions) or not isinstance(
+            upstream, StaticPartitions
+        ):
+            if downstream is None or upstream is None:
+                return (
+                    f"StaticKeys() needs static partitions on both sides, but the downstream is "
+                    f"{_describe(downstream)} and the upstream is {_describe(upstream)}; "
+                    "use AllPartitions()"
+                )
+            return (
+                f"the downstream partitions ({downstream.describe()}) can't be mapped to the "
+                f"upstream partitions ({upstream.describe()}): static keys have no time "
+                "interval; partition both assets the same way or leave one unpartitioned"
+            )
+        renamed = dict(self.keys)
+        missing = [
+            key
+            for key in downstream.partition_keys
+            if upstream.position_of(renamed.get(key, key)) is None
+        ]
         if missing:
-            listed = ", ".join(repr(key) for key in missing)
+            listed = ", ".join(repr(renamed.get(key, key)) for key in missing)
             return (
                 f"the upstream static partitions ({upstream.describe()}) lack the downstream "
                 f"keys {listed}: every downstream key must also be an upstream key"
             )
         return None
+
+    def _bounds(self, downstream, indices, upstream, upstream_count):
+        renamed = dict(self.keys)
+        positions = np.array(
+            [upstream.position_of(renamed.get(key, key)) for key in downstream.partition_keys],
+            dtype=np.int64,
+        )
+        first = positions[indices]
+        return first, first + 1
+
+
+def default_mapping(
+    downstream: Partitions | None,
+    upstream: Partitions | None,
+    offset: tuple[int, int] | None = None,
+) -> PartitionMapping:
+    """The mapping a dependency declared without one uses (an offset is a TimeWindow)."""
+    if offset is not None:
+        return TimeWindow(offset)
     if downstream is None or upstream is None:
-        return None
-    if isinstance(downstream, StaticPartitions) != isinstance(upstream, StaticPartitions):
-        return (
-            f"the downstream partitions ({downstream.describe()}) can't be mapped to the "
-            f"upstream partitions ({upstream.describe()}): static keys have no time interval; "
-            "partition both assets the same way or leave one unpartitioned"
-        )
-    return None
-
-
-def upstream_indices(
-    downstream: Partitions | None,
-    downstream_index: int | None,
-    upstream: Partitions | None,
-    offset: tuple[int, int] | None,
-    upstream_count: int,
-) -> range | None:
-    """The upstream indices downstream partition `downstream_index` reads.
-
-    None means the whole (unpartitioned) upstream. The result is clipped to
-    [0, upstream_count), so windows near the start are shorter and may be empty.
-    """
-    low, high = _offset_bounds(downstream, upstream, offset)
-    if upstream is None:
-        return None
-    if downstream is None:
-        return range(0, upstream_count)
-    if downstream_index is None:
-        raise PartitionError(
-            f"no downstream partition given: the downstream asset is partitioned "
-            f"({downstream.describe()}), so pass the index of the partition being computed"
-        )
-    if downstream is upstream or downstream == upstream:
-        first = last = downstream_index
-    elif isinstance(downstream, TimePartitions) and isinstance(upstream, TimePartitions):
-        first, last = _overlap(downstream, downstream_index, upstream)
-    elif isinstance(downstream, StaticPartitions) and isinstance(upstream, StaticPartitions):
-        key = downstream.key(downstream_index)
-        position = upstream.position_of(key)
-        if position is None:
-            raise PartitionError(
-                f"downstream partition {key!r} has no upstream partition: "
-                f"{check_mapping(downstream, upstream, offset)}"
-            )
-        first = last = position
-    else:
-        raise PartitionError(check_mapping(downstream, upstream, offset))
-    return clip_range(first + low, last + high + 1, upstream_count)
-
-
-def downstream_indices(
-    downstream: Partitions | None,
-    upstream: Partitions | None,
-    offset: tuple[int, int] | None,
-    upstream_index: int,
-    downstream_count: int,
-) -> range | None:
-    """The downstream indices that read upstream partition `upstream_index`.
-
-    The exact inverse of upstream_indices, clipped to [0, downstream_count); None when the
-    downstream is unpartitioned.
-    """
-    low, high = _offset_bounds(downstream, upstream, offset)
-    if downstream is None:
-        return None
-    if upstream is None:
-        return range(0, downstream_count)
-    if downstream is upstream or downstream == upstream:
-        return clip_range(upstream_index - high, upstream_index - low + 1, downstream_count)
+        return AllPartitions()
+    if downstream == upstream:
+        return Identity()
     if isinstance(downstream, TimePartitions) and isinstance(upstream, TimePartitions):
-        # Downstream d reads upstream u when first(d) + low <= u <= last(d) + high; first and
-        # last never decrease with d, so the readers form one contiguous run.
-        earliest = _first_reader(downstream, upstream, upstream_index - high)
-        latest = _last_reader(downstream, upstream, upstream_index - low)
-        return clip_range(earliest, latest + 1, downstream_count)
-    if isinstance(downstream, StaticPartitions) and isinstance(upstream, StaticPartitions):
-        position = downstream.position_of(upstream.key(upstream_index))
-        if position is None:
-            return range(0, 0)
-        return clip_range(position, position + 1, downstream_count)
-    raise PartitionError(check_mapping(downstream, upstream, offset))
+        return TimeWindow()
+    return StaticKeys()
 
 
-def _check_offset(
-    downstream: Partitions | None, upstream: Partitions | None, offset: object
-) -> str | None:
+def _overlap(
+    downstream: TimePartitions, indices: np.ndarray, upstream: TimePartitions
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first and last upstream index (unclipped) overlapping each downstream partition."""
+    if downstream == upstream:
+        return indices, indices
+    if downstream.timezone == upstream.timezone:
+        # In one timezone, boundaries compare on the naive wall clock: exact, and vectorized.
+        starts = downstream.wall_starts(indices)
+        ends = downstream.wall_starts(indices + 1)
+        return upstream.wall_indices(starts), upstream.wall_indices(ends - _TICK)
+    tick = timedelta(microseconds=1)
+    first = [upstream.index_containing(downstream.partition_start(int(i))) for i in indices]
+    last = [upstream.index_containing(downstream.partition_end(int(i)) - tick) for i in indices]
+    return np.array(first, np.int64), np.array(last, np.int64)
+
+
+def _check_offset(offset: object) -> str | None:
     if (
         not isinstance(offset, tuple)
         or len(offset) != 2
@@ -141,50 +261,8 @@ def _check_offset(
             f"offset {offset!r} is backwards: the first number starts the window and must not "
             f"be greater than the second; did you mean {(high, low)!r}?"
         )
-    for side, partitions in (("downstream", downstream), ("upstream", upstream)):
-        if not isinstance(partitions, TimePartitions):
-            what = "unpartitioned" if partitions is None else f"{partitions.describe()}"
-            return (
-                f"an offset needs time partitions on both sides, but the {side} asset is "
-                f"{what}; remove the offset or partition both assets by time"
-            )
     return None
 
 
-def _offset_bounds(
-    downstream: Partitions | None, upstream: Partitions | None, offset: tuple[int, int] | None
-) -> tuple[int, int]:
-    if offset is None:
-        return 0, 0
-    problem = _check_offset(downstream, upstream, offset)
-    if problem is not None:
-        raise PartitionError(problem)
-    return offset
-
-
-def _same_wall_clock(first: TimePartitions, second: TimePartitions) -> bool:
-    # In one timezone, boundaries compare on the naive wall clock, which is exact and fast.
-    return first.timezone == second.timezone
-
-
-def _overlap(downstream: TimePartitions, index: int, upstream: TimePartitions) -> tuple[int, int]:
-    """The first and last upstream index (unclipped) overlapping downstream partition `index`."""
-    if _same_wall_clock(downstream, upstream):
-        start, end = downstream._wall_start(index), downstream._wall_start(index + 1)
-        return upstream._wall_index(start), upstream._wall_index(end - _TICK)
-    start, end = downstream._instant_start(index), downstream._instant_start(index + 1)
-    return upstream.index_containing(start), upstream.index_containing(end - _TICK)
-
-
-def _first_reader(downstream: TimePartitions, upstream: TimePartitions, target: int) -> int:
-    """The smallest downstream d whose overlap ends at or after upstream index `target`."""
-    if _same_wall_clock(downstream, upstream):
-        return downstream._wall_index(upstream._wall_start(target))
-    return downstream.index_containing(upstream._instant_start(target))
-
-
-def _last_reader(downstream: TimePartitions, upstream: TimePartitions, target: int) -> int:
-    """The largest downstream d whose overlap starts at or before upstream index `target`."""
-    if _same_wall_clock(downstream, upstream):
-        return downstream._wall_index(upstream._wall_start(target + 1) - _TICK)
-    return downstream.index_containing(upstream._instant_start(target + 1) - _TICK)
+def _describe(partitions: Partitions | None) -> str:
+    return "unpartitioned" if partitions is None else partitions.describe()

@@ -26,8 +26,8 @@ from ..definitions.partitions import TimePartitions
 from ..errors import CatalogError, unit_label
 from ..faults import fault_point
 from ..graph.graph import AssetGraph
-from ..planning.plan import Plan, PlannedUnit
-from ..planning.staleness import Lineage, Unit, consumed_inputs, stale_reason
+from ..planning.plan import Plan, PlannedUnit, check_unit
+from ..planning.staleness import Unit, consumed_inputs, upstream_reads
 from ..planning.watermarks import max_watermark
 from .cleanup import cleanup_step
 from .events import RunListener
@@ -77,8 +77,7 @@ class Runner:
     def run(self, plan: Plan, executor: Executor) -> list[UnitResult]:
         """Execute the plan; on KeyboardInterrupt the units in flight are recorded as
         interrupted and the interrupt propagates."""
-        lineage = Lineage(self.graph, plan.now)
-        schedule = _Schedule(plan, lineage, self.states, self._priority())
+        schedule = _Schedule(plan, self._priority())
         for planned in plan.units:
             if planned.reason is None:
                 result = UnitResult(planned.asset, planned.partition, UP_TO_DATE, None)
@@ -89,9 +88,9 @@ class Runner:
                 while schedule.pending or in_flight:
                     while schedule.ready and executor.has_capacity(len(in_flight)):
                         planned = schedule.pop()
-                        decided = self._dispatch(lineage, schedule, planned)
+                        decided = self._dispatch(schedule, planned)
                         if isinstance(decided, str):
-                            job = self._job(lineage, planned)
+                            job = self._job(planned)
                             in_flight[planned.unit] = (planned, decided, job)
                             executor.submit(planned.unit, job)
                             self.listener.unit_started(self.run_id, planned, decided)
@@ -112,13 +111,13 @@ class Runner:
                 self.catalog.release_leases(self.run_id)
         return [self.results[u.unit] for u in plan.units if u.unit in self.results]
 
-    def _dispatch(self, lineage: Lineage, schedule: _Schedule, planned: PlannedUnit) -> str | None:
+    def _dispatch(self, schedule: _Schedule, planned: PlannedUnit) -> str | None:
         """The reason to run a ready unit (it is then leased), or None when it was settled
         here: skipped, up to date after all, locked, or deferred until its lease frees."""
         if self._breaker_open():
             self._finish(schedule, planned, self._skipped(planned))
             return None
-        blocked = self._blocked_by_upstream(lineage, planned)
+        blocked = self._blocked_by_upstream(planned)
         if blocked is not None:
             self._finish(schedule, planned, blocked)
             return None
@@ -134,21 +133,20 @@ class Runner:
                     schedule, planned, UnitResult(planned.asset, planned.partition, LOCKED, reason)
                 )
             return None
-        # Another run may have materialized it (or what it reads) since the plan was made.
-        self._refresh(lineage, planned)
-        reason = stale_reason(
-            lineage, planned.asset, planned.index, self.states, (), self.options.force
-        )
+        # Another run may have materialized it (or what it reads) since the plan was made:
+        # the planner decides again, on the unit's fresh states.
+        self._refresh(planned)
+        reason = check_unit(self.graph, planned, self.states, self.options.force)
         if reason is None and planned.unit in self.options.catch_up:
             reason = planned.reason  # an overdue unit runs although nothing changed
         if reason is None:
             self.catalog.release_lease(planned.asset, planned.partition, self.run_id)
+            text = None if planned.reason is None else str(planned.reason)
             self._finish(
-                schedule,
-                planned,
-                UnitResult(planned.asset, planned.partition, UP_TO_DATE, planned.reason),
+                schedule, planned, UnitResult(planned.asset, planned.partition, UP_TO_DATE, text)
             )
-        return reason
+            return None
+        return str(reason)
 
     def _priority(self) -> Callable[[PlannedUnit], tuple]:
         """Oldest (or newest) partitions first; upstream assets before downstream."""
@@ -179,9 +177,9 @@ class Runner:
             f"(--max-failures {self.options.max_failures})",
         )
 
-    def _blocked_by_upstream(self, lineage: Lineage, planned: PlannedUnit) -> UnitResult | None:
+    def _blocked_by_upstream(self, planned: PlannedUnit) -> UnitResult | None:
         """Skipped when an upstream unit of this run failed, was skipped or is locked."""
-        for read in lineage.reads(planned.asset, planned.index, self.states):
+        for read in planned.reads:
             upstream = self.results.get((read.asset, read.partition))
             if upstream is not None and upstream.status in (FAILED, SKIPPED, LOCKED):
                 label = unit_label(read.asset, read.partition)
@@ -191,13 +189,10 @@ class Runner:
                 )
         return None
 
-    def _refresh(self, lineage: Lineage, planned: PlannedUnit) -> None:
+    def _refresh(self, planned: PlannedUnit) -> None:
         """Re-read the unit's state and the states of what it reads from the catalog, in
         one snapshot whose sequence the unit records as the point it read its inputs at."""
-        units = {(planned.asset, planned.partition)} | {
-            (read.asset, read.partition)
-            for read in lineage.reads(planned.asset, planned.index, self.states)
-        }
+        units = {planned.unit} | {read.unit for read in planned.reads}
         states, sequence = self.catalog.read_units(units)
         for asset, partition in units:
             state = states.get(asset, {}).get(partition)
@@ -205,13 +200,13 @@ class Runner:
                 self.states.setdefault(asset, {})[partition] = state
         self._read_seq[planned.unit] = sequence
 
-    def _job(self, lineage: Lineage, planned: PlannedUnit) -> UnitJob:
+    def _job(self, planned: PlannedUnit) -> UnitJob:
         state = self.states.get(planned.asset, {}).get(planned.partition)
         return UnitJob(
             asset=planned.asset,
             partition=planned.partition,
             index=planned.index,
-            reads=tuple(lineage.reads(planned.asset, planned.index, self.states)),
+            reads=upstream_reads(planned.reads, self.states),
             run_id=self.run_id,
             previous_watermark=self._previous_watermark(planned.asset),
             previous_data_version=state.data_version if state else None,
@@ -300,7 +295,7 @@ class Runner:
 class _Schedule:
     """The units still to run: a unit is ready once every unit of this run it reads is done."""
 
-    def __init__(self, plan: Plan, lineage: Lineage, states, priority) -> None:
+    def __init__(self, plan: Plan, priority: Callable[[PlannedUnit], tuple]) -> None:
         self._priority = priority
         self._sequence = itertools.count()
         self.ready: list[tuple[tuple, int, PlannedUnit]] = []
@@ -311,8 +306,7 @@ class _Schedule:
         for planned in plan.units:
             if planned.reason is None:
                 continue
-            reads = lineage.reads(planned.asset, planned.index, states)
-            prerequisites = {(r.asset, r.partition) for r in reads} & to_run
+            prerequisites = {read.unit for read in planned.reads} & to_run
             prerequisites.discard(planned.unit)
             self._waiting[planned.unit] = len(prerequisites)
             for prerequisite in prerequisites:

@@ -8,22 +8,29 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 
-from ..definitions.asset import CONTEXT_PARAMETER, AssetDefinition
-from ..definitions.mappings import check_mapping
+from ..definitions.asset import CONTEXT_PARAMETER, AssetDefinition, AssetDep
+from ..definitions.mappings import (
+    AllPartitions,
+    PartitionMapping,
+    TimeWindow,
+    default_mapping,
+)
 from ..definitions.storage import DuckDB
 from ..errors import DefinitionError, DefinitionErrors
 
 
 @dataclass(frozen=True)
 class Dependency:
-    """A resolved edge: `asset` reads `upstream`, through `parameter` when it takes the data."""
+    """A resolved edge: `asset` reads `upstream` through `mapping`, and through `parameter`
+    when it takes the data. `offset` is the `AssetDep(offset=...)` shorthand, if used."""
 
     upstream: str
     offset: tuple[int, int] | None
     parameter: str | None
+    mapping: PartitionMapping = field(default_factory=AllPartitions)
 
 
 @dataclass(frozen=True)
@@ -45,15 +52,20 @@ class AssetGraph:
         return tuple(dep.upstream for dep in self.dependencies[name])
 
     def deps_version(self, name: str) -> str:
-        """A hash of what the asset's partitions read: each upstream with its offset and
-        partitioning kind. Changing `deps=` or an offset changes it (the function's source
-        hash leaves decorators out); moving an upstream's start or end does not."""
+        """A hash of what the asset's partitions read: each upstream with its mapping,
+        offset and partitioning kind. Changing `deps=`, a mapping or an offset changes it
+        (the function's source hash leaves decorators out); moving an upstream's start or
+        end does not. A dependency using its default mapping hashes as it always has."""
         reads = []
+        downstream = self[name].partitions
         for dep in self.dependencies[name]:
             partitions = self[dep.upstream].partitions
             kind = None if partitions is None else partitions.kind
             zone = getattr(partitions, "timezone", None)
-            reads.append([dep.upstream, dep.offset, kind, zone])
+            read = [dep.upstream, dep.offset, kind, zone]
+            if dep.mapping != default_mapping(downstream, partitions, dep.offset):
+                read.append(repr(dep.mapping))
+            reads.append(read)
         return hashlib.sha256(json.dumps(reads).encode()).hexdigest()[:16]
 
     def upstream_closure(self, names: Iterable[str]) -> set[str]:
@@ -208,13 +220,19 @@ def _resolve_dependencies(
                 )
             )
             continue
-        resolved[dep_name] = Dependency(dep_name, dep.offset, None)
+        resolved[dep_name] = _dependency(definition, dep, assets[dep_name], None, errors, where)
     for parameter in definition.parameters:
         if parameter.name == CONTEXT_PARAMETER:
             continue
         if parameter.name in assets:
-            offset = declared[parameter.name].offset if parameter.name in declared else None
-            resolved[parameter.name] = Dependency(parameter.name, offset, parameter.name)
+            resolved[parameter.name] = _dependency(
+                definition,
+                declared.get(parameter.name),
+                assets[parameter.name],
+                parameter.name,
+                errors,
+                where,
+            )
         elif not parameter.has_default and not partial:
             errors.append(
                 DefinitionError(
@@ -223,18 +241,47 @@ def _resolve_dependencies(
                     "Rename it after the asset it reads, or give it a default value."
                 )
             )
-    for dep in resolved.values():
-        if dep.upstream == definition.name:
-            continue  # reported as a cycle
-        problem = check_mapping(definition.partitions, assets[dep.upstream].partitions, dep.offset)
-        if problem:
-            errors.append(
-                DefinitionError(
-                    f"{where(definition)} cannot read '{dep.upstream}': {problem}. Change the "
-                    "partitions of one side, or the AssetDep offset."
-                )
-            )
     return tuple(resolved[name] for name in sorted(resolved))
+
+
+def _dependency(
+    definition: AssetDefinition,
+    declared: AssetDep | None,
+    upstream: AssetDefinition,
+    parameter: str | None,
+    errors: list[DefinitionError],
+    where,
+) -> Dependency:
+    """The edge to `upstream` with its mapping, validated (problems go to `errors`)."""
+    offset = None if declared is None else declared.offset
+    mapping = None if declared is None else declared.mapping
+    downstream = definition.partitions
+    problem = None
+    if mapping is not None and not isinstance(mapping, PartitionMapping):
+        problem = (
+            f"mapping={mapping!r} is not a partition mapping; pass one of TimeWindow(), "
+            "LastPartition(), AllPartitions(), StaticKeys() or Identity()"
+        )
+        mapping = None
+    elif mapping is not None and offset is not None:
+        problem = (
+            f"both offset={offset!r} and mapping={mapping!r} are given; write the offset in "
+            "the mapping: mapping=TimeWindow(offset=...)"
+        )
+    elif isinstance(mapping, TimeWindow) and mapping.offset != (0, 0):
+        offset = mapping.offset  # the same dependency as the offset= shorthand
+    if mapping is None:
+        mapping = default_mapping(downstream, upstream.partitions, offset)
+    if problem is None and upstream.name != definition.name:  # a self-read is a cycle
+        problem = mapping.validate(downstream, upstream.partitions)
+    if problem:
+        errors.append(
+            DefinitionError(
+                f"{where(definition)} cannot read '{upstream.name}': {problem}. Change the "
+                "partitions of one side, or the AssetDep offset or mapping."
+            )
+        )
+    return Dependency(upstream.name, offset, parameter, mapping)
 
 
 def _topological_order(

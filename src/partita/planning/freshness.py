@@ -17,7 +17,7 @@ from typing import Any
 from ..definitions.partitions import TimePartitions
 from ..graph.graph import AssetGraph
 from .plan import AssetPlan
-from .staleness import MISSING
+from .reasons import MISSING
 from .state_table import StateTable
 
 
@@ -75,7 +75,10 @@ def assess(
 
     def reason_of(index: int | None) -> str | None:
         position = None if plan is None else plan.position_of(index)
-        return MISSING if position is None else plan.reason(position)
+        if position is None:
+            return MISSING
+        reason = plan.reason(position)
+        return None if reason is None else str(reason)
 
     if policy is None:
         return FreshnessResult(asset, NO_POLICY, latest_partition=latest)

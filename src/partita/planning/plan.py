@@ -1,10 +1,9 @@
-"""Build the plan of a run: every targeted unit, in topological order, with its reason.
+"""The plan of a run: every targeted unit, in topological order, with its reason.
 
-Planning works on whole assets at once: the states are columns (`StateTable`), the reads
-of a range of partitions are index windows, and each reason is a small integer kind plus,
-for upstream reasons, which upstream partition caused it. Text is only made for the units
-someone looks at. The rules are those of `staleness.stale_reason`, which the runner
-applies to one unit before it runs it; tests hold the two to the same answers.
+Plans are columnar: per asset, the targeted partition indices and a `ReasonKind` per
+partition (int8), plus, for upstream reasons, which upstream partition caused it. The
+reasons are decided by the rules in `decide.py`; text is only made for the units someone
+looks at (`str(reason)`).
 """
 
 from __future__ import annotations
@@ -16,38 +15,44 @@ from functools import cached_property
 
 import numpy as np
 
+from ..catalog.records import PartitionState
+from ..definitions.mappings import PartitionMapping
 from ..definitions.partitions import Partitions
-from ..errors import unit_label
 from ..graph.graph import AssetGraph
-from .staleness import CODE_CHANGED, DEPS_CHANGED, FAILED, FORCED, MISSING, Unit
-from .state_table import FAILED_CODE, MATERIALIZED_CODE, NONE, StateTable
-from .targets import PartitionRange, target_indices
-from .windows import windows
+from .decide import own_kinds, upstream_kinds
+from .reasons import FIXED_KINDS, Reason, ReasonKind, fixed_reason_text
+from .staleness import PlannedRead, States, Unit
+from .state_table import StateTable, table_from_states
+from .targets import PartitionRange, partition_count, target_indices
+from .windows import Windows, windows
 
-# Reason kinds, in the order the checks run; 0 is up to date.
-UP_TO_DATE, FORCED_KIND, MISSING_KIND, FAILED_KIND, CODE_KIND, DEPS_KIND = range(6)
-UPSTREAM_STALE_KIND, UPSTREAM_CHANGED_KIND, OTHER_KIND = range(6, 9)
-_FIXED_REASONS = {
-    FORCED_KIND: FORCED,
-    MISSING_KIND: MISSING,
-    FAILED_KIND: FAILED,
-    CODE_KIND: CODE_CHANGED,
-    DEPS_KIND: DEPS_CHANGED,
-}
-_UPSTREAM_REASONS = {
-    UPSTREAM_STALE_KIND: "upstream stale",
-    UPSTREAM_CHANGED_KIND: "upstream changed",
-}
+_KINDS = tuple(ReasonKind)  # by value: faster than calling the enum
+_FIXED_REASONS = {int(kind): Reason(kind) for kind in FIXED_KINDS}
+
+
+@dataclass(frozen=True)
+class PlannedDependency:
+    """One dependency of a planned asset: the upstream, how its partitions are read, and
+    how many upstream partitions exist at the plan's `now` (1 when unpartitioned)."""
+
+    upstream: str
+    partitions: Partitions | None
+    mapping: PartitionMapping
+    parameter: str | None
+    count: int
 
 
 @dataclass(frozen=True)
 class PlannedUnit:
-    """One asset partition the run considers; `reason` is None when it is up to date."""
+    """One asset partition the run considers; `reason` is None when it is up to date.
+    `reads` are the upstream partitions it reads, in dependency order (set on the units a
+    run schedules, computed once from the plan's windows; empty otherwise)."""
 
     asset: str
     partition: str | None
     index: int | None
-    reason: str | None
+    reason: Reason | None
+    reads: tuple[PlannedRead, ...] = ()
 
     @property
     def unit(self) -> Unit:
@@ -59,9 +64,9 @@ class AssetPlan:
     """The targeted partitions of one asset and why each must run.
 
     Position k is partition `indices[k]` (an unpartitioned asset has one position, index 0);
-    `kinds[k]` is its reason kind; for upstream reasons `via[k]` is the position of the
+    `kinds[k]` is its `ReasonKind`; for upstream reasons `via[k]` is the position of the
     dependency in `upstreams` and `via_index[k]` the upstream index; `other` holds the text
-    of OTHER_KIND reasons (overdue catch-ups)."""
+    of OVERDUE reasons (freshness catch-ups)."""
 
     asset: str
     partitions: Partitions | None
@@ -69,24 +74,29 @@ class AssetPlan:
     kinds: np.ndarray
     via: np.ndarray
     via_index: np.ndarray
-    upstreams: tuple[tuple[str, Partitions | None], ...] = ()
+    upstreams: tuple[PlannedDependency, ...] = ()
     other: Mapping[int, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.indices)
 
-    def reason(self, position: int) -> str | None:
-        kind = int(self.kinds[position])
-        if kind == UP_TO_DATE:
+    def reason(self, position: int) -> Reason | None:
+        """Why the partition at `position` must run; None when it is up to date."""
+        return self._reason(position, int(self.kinds[position]))
+
+    def _reason(self, position: int, code: int) -> Reason | None:
+        if code == ReasonKind.UP_TO_DATE:
             return None
-        if kind in _FIXED_REASONS:
-            return _FIXED_REASONS[kind]
-        if kind == OTHER_KIND:
-            return self.other[position]
-        upstream, partitions = self.upstreams[int(self.via[position])]
+        fixed = _FIXED_REASONS.get(code)
+        if fixed is not None:
+            return fixed
+        kind = _KINDS[code]
+        if kind == ReasonKind.OVERDUE:
+            return Reason(kind, text=self.other[position])
+        dependency = self.upstreams[int(self.via[position])]
         index = int(self.via_index[position])
-        key = None if partitions is None else partitions.key(index)
-        return f"{_UPSTREAM_REASONS[kind]}: {unit_label(upstream, key)}"
+        key = None if dependency.partitions is None else dependency.partitions.key(index)
+        return Reason(kind, dependency.upstream, key)
 
     def index(self, position: int) -> int | None:
         return None if self.partitions is None else int(self.indices[position])
@@ -107,20 +117,58 @@ class AssetPlan:
         keys = self.partitions.keys(first, last + 1)
         return [keys[int(i) - first] for i in indices]
 
-    def units(self, positions: np.ndarray | None = None) -> list[PlannedUnit]:
-        """The units at `positions` (default: all), in index order."""
+    def units(
+        self, positions: np.ndarray | None = None, with_reads: bool = False
+    ) -> list[PlannedUnit]:
+        """The units at `positions` (default: all), in index order; `with_reads` gives the
+        units to run their reads (what a run needs, not what a report needs)."""
         if positions is None:
             positions = np.arange(len(self))
         keys = self.keys(positions)
+        reads: dict[int, tuple[PlannedRead, ...]] = {}
+        if with_reads:
+            to_run = positions[self.kinds[positions] != ReasonKind.UP_TO_DATE]
+            reads = dict(zip(to_run.tolist(), self.reads(to_run), strict=True))
+        codes = self.kinds[positions].tolist()
+        if self.partitions is None:
+            indices: list[int | None] = [None] * len(positions)
+        else:
+            indices = self.indices[positions].tolist()
         return [
-            PlannedUnit(self.asset, key, self.index(int(p)), self.reason(int(p)))
-            for p, key in zip(positions, keys, strict=True)
+            PlannedUnit(self.asset, key, index, self._reason(p, code), reads.get(p, ()))
+            for p, key, index, code in zip(positions.tolist(), keys, indices, codes, strict=True)
         ]
+
+    def reads(self, positions: np.ndarray) -> list[tuple[PlannedRead, ...]]:
+        """What the partitions at `positions` read: per dependency, the upstream keys of
+        the mapping's window, in order."""
+        found: list[list[PlannedRead]] = [[] for _ in range(len(positions))]
+        if not len(positions):
+            return []
+        indices = self.indices[positions]
+        for dependency in self.upstreams:
+            mapped = dependency.mapping.windows(
+                self.partitions, indices, dependency.partitions, dependency.count
+            )
+            first = int(mapped.low.min())
+            last = max(int(mapped.high.max()), first)
+            if dependency.partitions is None:
+                keys: list[str | None] = [None] * (last - first)
+            else:
+                keys = list(dependency.partitions.keys(first, last))
+            for k, (low, high) in enumerate(
+                zip(mapped.low.tolist(), mapped.high.tolist(), strict=True)
+            ):
+                found[k].extend(
+                    PlannedRead(dependency.upstream, key, dependency.parameter)
+                    for key in keys[low - first : high - first]
+                )
+        return [tuple(reads) for reads in found]
 
     def runs_to_run(self) -> list[tuple[int, int]]:
         """The units to run grouped into runs of consecutive partitions with the same
         reason, as (first, last) positions."""
-        positions = np.flatnonzero(self.kinds != UP_TO_DATE)
+        positions = np.flatnonzero(self.kinds != ReasonKind.UP_TO_DATE)
         if not len(positions):
             return []
         following = positions[1:]
@@ -129,7 +177,7 @@ class AssetPlan:
             & (np.diff(self.kinds[positions]) == 0)
             & (np.diff(self.via[positions]) == 0)
             & (np.diff(self.via_index[positions]) == 0)
-            & (self.kinds[following] != OTHER_KIND)
+            & (self.kinds[following] != ReasonKind.OVERDUE)
         )
         starts = np.concatenate([[0], np.flatnonzero(~same_run) + 1])
         ends = np.append(starts[1:], len(positions)) - 1
@@ -172,15 +220,16 @@ class Plan:
 
     @cached_property
     def units(self) -> tuple[PlannedUnit, ...]:
-        """Every targeted unit (one object each: for runs, not for planning at scale)."""
-        return tuple(unit for plan in self.assets for unit in plan.units())
+        """Every targeted unit (one object each: for runs, not for planning at scale);
+        those to run carry their reads."""
+        return tuple(unit for plan in self.assets for unit in plan.units(with_reads=True))
 
     @property
     def to_run(self) -> list[PlannedUnit]:
         return [
             unit
             for plan in self.assets
-            for unit in plan.units(np.flatnonzero(plan.kinds != UP_TO_DATE))
+            for unit in plan.units(np.flatnonzero(plan.kinds != ReasonKind.UP_TO_DATE))
         ]
 
     @property
@@ -196,13 +245,14 @@ class Plan:
 
     def restricted_to(self, reasons: set[str]) -> Plan:
         """Only the units that would run for one of `reasons` (e.g. `failed last time`)."""
-        kinds = [kind for kind, text in _FIXED_REASONS.items() if text in reasons]
+        kinds = [kind for kind in FIXED_KINDS if fixed_reason_text(kind) in reasons]
         restricted = []
         for plan in self.assets:
             if len(kinds) == len(reasons):  # fixed reasons only: compare kinds, not text
                 keep = np.isin(plan.kinds, kinds)
             else:
-                keep = np.array([plan.reason(p) in reasons for p in range(len(plan))], bool)
+                texts = [str(plan.reason(p)) for p in range(len(plan))]
+                keep = np.array([text in reasons for text in texts], bool)
             restricted.append(plan.subset(keep))
         return Plan(tuple(restricted), self.now)
 
@@ -230,79 +280,104 @@ def build_plan(
     `tables` holds the states of the assets and of their direct upstream (missing ones
     count as never materialized). `overdue` names units to run although they are up to
     date (a freshness catch-up), with the reason to give."""
+    for name in tables_needed(graph, assets):  # fail fast on a `now` out of range
+        partition_count(graph[name], now)
     planned: dict[str, np.ndarray] = {}  # per asset, a flag per partition index
     plans = []
     for asset in graph.sorted(assets):
-        plan = _plan_asset(graph, asset, requested, tables, now, force, planned)
+        target = target_indices(graph[asset], requested, now)
+        span = range(0, 1) if target is None else target
+        plan = _plan_asset(graph, asset, span, tables, now, force, planned)
         if overdue:
             plan = _with_overdue(plan, overdue)
         flags = np.zeros(_count(graph, asset, now), dtype=bool)
-        flags[plan.indices[plan.kinds != UP_TO_DATE]] = True
+        flags[plan.indices[plan.kinds != ReasonKind.UP_TO_DATE]] = True
         planned[asset] = flags
         plans.append(plan)
     return Plan(tuple(plans), now)
 
 
+def check_unit(
+    graph: AssetGraph, planned: PlannedUnit, states: States, force: bool = False
+) -> Reason | None:
+    """The planner's decision for one unit on its freshly read `states` (its own and those
+    of what it reads): what the runner asks just before the unit runs, to skip a unit
+    another run has brought up to date (early cutoff)."""
+    if force:
+        return Reason(ReasonKind.FORCED)
+    state = states.get(planned.asset, {}).get(planned.partition)
+    own = {} if state is None else {None: replace(state, partition=None)}
+    table = table_from_states(None, own)  # one row, index 0: this unit
+    kind = own_kinds(
+        table, 0, 1, graph[planned.asset].code_version, graph.deps_version(planned.asset)
+    )
+    if kind[0] != ReasonKind.UP_TO_DATE:
+        return Reason(ReasonKind(int(kind[0])))
+    consumed = table.column("consumed_seq", 1)
+    for dep in graph.dependencies[planned.asset]:
+        keys = [read.partition for read in planned.reads if read.asset == dep.upstream]
+        published = states.get(dep.upstream, {})
+        newest = np.array([_newest(published.get(key)) for key in keys], dtype=np.int64)
+        reads = Windows(np.zeros(1, np.int64), np.full(1, len(keys), np.int64))
+        kinds, first = upstream_kinds(reads, newest, None, consumed, len(keys))
+        if kinds[0] != ReasonKind.UP_TO_DATE:
+            return Reason(ReasonKind(int(kinds[0])), dep.upstream, keys[int(first[0])])
+    return None
+
+
+def _newest(state: PartitionState | None) -> int:
+    """The sequence at which a partition's current data was published, 0 when none is."""
+    return 0 if state is None or state.data_version is None else state.published_seq
+
+
 def _count(graph: AssetGraph, asset: str, now: datetime) -> int:
     """How many partition indices the asset has at `now` (one if unpartitioned)."""
-    partitions = graph[asset].partitions
-    return 1 if partitions is None else partitions.count(now)
+    return partition_count(graph[asset], now)
 
 
 def _plan_asset(
     graph: AssetGraph,
     asset: str,
-    requested: PartitionRange,
+    span: range,
     tables: Mapping[str, StateTable],
     now: datetime,
     force: bool,
     planned: Mapping[str, np.ndarray],
 ) -> AssetPlan:
     definition = graph[asset]
-    target = target_indices(definition, requested, now)
-    span = range(0, 1) if target is None else target
     indices = np.arange(span.start, span.stop, dtype=np.int64)
     dependencies = graph.dependencies[asset]
-    upstreams = tuple((dep.upstream, graph[dep.upstream].partitions) for dep in dependencies)
-    kinds = np.zeros(len(indices), dtype=np.int8)
+    upstreams = tuple(
+        PlannedDependency(
+            dep.upstream,
+            graph[dep.upstream].partitions,
+            dep.mapping,
+            dep.parameter,
+            _count(graph, dep.upstream, now),
+        )
+        for dep in dependencies
+    )
     via = np.zeros(len(indices), dtype=np.int16)
     via_index = np.zeros(len(indices), dtype=np.int64)
-    plan = AssetPlan(asset, definition.partitions, indices, kinds, via, via_index, upstreams)
     if force:
-        kinds[:] = FORCED_KIND
-        return plan
+        kinds = np.full(len(indices), ReasonKind.FORCED, dtype=np.int8)
+        return AssetPlan(asset, definition.partitions, indices, kinds, via, via_index, upstreams)
     table = tables.get(asset) or StateTable.empty()
-
-    def column(name: str) -> np.ndarray:
-        return table.column(name, span.stop)[span.start :]
-
-    status = column("status")
-    published = column("published")
-    deps = column("deps")  # -1: recorded before partita kept it, taken as unchanged
-    kinds[:] = np.select(
-        [
-            status == NONE,
-            status == FAILED_CODE,
-            ~published,
-            status != MATERIALIZED_CODE,
-            column("code") != table.code_index(definition.code_version),
-            (deps != -1) & (deps != table.code_index(graph.deps_version(asset))),
-        ],
-        [MISSING_KIND, FAILED_KIND, MISSING_KIND, FAILED_KIND, CODE_KIND, DEPS_KIND],
-        UP_TO_DATE,
+    kinds = own_kinds(
+        table, span.start, span.stop, definition.code_version, graph.deps_version(asset)
     )
-    consumed = column("consumed_seq")
-    for position, dep in enumerate(dependencies):
-        undecided = np.flatnonzero(kinds == UP_TO_DATE)
+    consumed = table.column("consumed_seq", span.stop)[span.start :]
+    for position, dependency in enumerate(upstreams):
+        undecided = np.flatnonzero(kinds == ReasonKind.UP_TO_DATE)
         if not len(undecided):
             break
-        upstream_table = tables.get(dep.upstream) or StateTable.empty()
-        size = _count(graph, dep.upstream, now)
+        upstream_table = tables.get(dependency.upstream) or StateTable.empty()
+        size = dependency.count
         reads = windows(
+            dependency.mapping,
             definition.partitions,
             indices[undecided],
-            graph[dep.upstream].partitions,
-            dep.offset,
+            dependency.partitions,
             size,
         )
         newest = np.where(
@@ -310,36 +385,15 @@ def _plan_asset(
             upstream_table.column("published_seq", size),
             0,
         )
-        pending = planned.get(dep.upstream)
-        first_pending = (
-            reads.first_true(pending) if pending is not None else np.full(len(undecided), size)
+        found, first = upstream_kinds(
+            reads, newest, planned.get(dependency.upstream), consumed[undecided], size
         )
-        first_changed = _first_changed(reads, newest, consumed[undecided], size)
-        first = np.minimum(first_pending, first_changed)
-        hit = first < size
+        hit = found != ReasonKind.UP_TO_DATE
         chosen = undecided[hit]
-        kinds[chosen] = np.where(
-            first_pending[hit] <= first_changed[hit], UPSTREAM_STALE_KIND, UPSTREAM_CHANGED_KIND
-        )
+        kinds[chosen] = found[hit]
         via[chosen] = position
         via_index[chosen] = first[hit]
-    return plan
-
-
-def _first_changed(reads, newest: np.ndarray, consumed: np.ndarray, size: int) -> np.ndarray:
-    """Per window, the first upstream index published after the unit read its inputs
-    (`size` when none was)."""
-    changed = np.flatnonzero(reads.maximum(newest) > consumed)
-    first = np.full(len(consumed), size, dtype=np.int64)
-    if not len(changed):
-        return first
-    if int((reads.high - reads.low).max()) <= 1:
-        first[changed] = reads.low[changed]
-        return first
-    for k in changed:  # only the changed windows, usually few
-        low, high = int(reads.low[k]), int(reads.high[k])
-        first[k] = low + int(np.argmax(newest[low:high] > consumed[k]))
-    return first
+    return AssetPlan(asset, definition.partitions, indices, kinds, via, via_index, upstreams)
 
 
 def _with_overdue(plan: AssetPlan, overdue: Mapping[Unit, str]) -> AssetPlan:
@@ -351,7 +405,7 @@ def _with_overdue(plan: AssetPlan, overdue: Mapping[Unit, str]) -> AssetPlan:
             continue
         index = None if plan.partitions is None or key is None else plan.partitions.index(key)
         position = plan.position_of(index)
-        if position is not None and plan.kinds[position] == UP_TO_DATE:
-            plan.kinds[position] = OTHER_KIND
+        if position is not None and plan.kinds[position] == ReasonKind.UP_TO_DATE:
+            plan.kinds[position] = ReasonKind.OVERDUE
             other[position] = reason
     return replace(plan, other=other)

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from ..catalog.records import CheckResult, FailedCheck
-from .plan import FAILED_KIND, MISSING_KIND, UP_TO_DATE, AssetPlan, Plan
+from .plan import AssetPlan, Plan
+from .reasons import Reason, ReasonKind
 
 
 class PartitionHealth(StrEnum):
@@ -35,9 +36,9 @@ STATES = tuple(PartitionHealth)
 
 # The state (a position in STATES) of each reason kind: anything else to run is stale.
 _STATE_OF_KIND = np.full(256, STATES.index(STALE), dtype=np.int8)
-_STATE_OF_KIND[UP_TO_DATE] = STATES.index(FRESH)
-_STATE_OF_KIND[MISSING_KIND] = STATES.index(MISSING)
-_STATE_OF_KIND[FAILED_KIND] = STATES.index(FAILED)
+_STATE_OF_KIND[ReasonKind.UP_TO_DATE] = STATES.index(FRESH)
+_STATE_OF_KIND[ReasonKind.MISSING] = STATES.index(MISSING)
+_STATE_OF_KIND[ReasonKind.FAILED] = STATES.index(FAILED)
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,9 @@ def _asset_status(
 ) -> AssetStatus:
     states = _STATE_OF_KIND[plan.kinds]
     counts = np.bincount(states, minlength=len(STATES))
-    not_fresh = np.flatnonzero(plan.kinds != UP_TO_DATE)
+    not_fresh = np.flatnonzero(plan.kinds != ReasonKind.UP_TO_DATE)
     partitions = tuple(
-        PartitionStatus(unit.partition, STATES[states[p]], unit.reason)
+        PartitionStatus(unit.partition, STATES[states[p]], _text(unit.reason))
         for p, unit in zip(not_fresh, plan.units(not_fresh), strict=True)
     )
     return AssetStatus(
@@ -144,3 +145,7 @@ def _ranges(plan: AssetPlan, states: np.ndarray) -> tuple[StateRange, ...]:
         StateRange(first, last, int(end - start + 1), STATES[states[start]])
         for start, end, first, last in zip(starts, ends, firsts, lasts, strict=True)
     )
+
+
+def _text(reason: Reason | None) -> str | None:
+    return None if reason is None else str(reason)

@@ -5,13 +5,16 @@ CLI `--from/--to` keys are inclusive; they become half-open index ranges here, o
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ..definitions.asset import AssetDefinition
 from ..definitions.partitions import Partitions, TimePartitions
 from ..errors import PartitionError
+
+# Planning holds a few arrays per partition: more than this per asset is a mistaken `now`
+# (a hundred years of hourly partitions is under 900,000).
+MAX_PARTITIONS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,33 @@ class PartitionRange:
         return self.first is None and self.last is None
 
 
+def partition_count(definition: AssetDefinition, now: datetime) -> int:
+    """How many partition indices the asset has at `now` (1 if unpartitioned).
+
+    PartitionError, naming the asset and the range of `now` it accepts, when its partitions
+    cannot represent `now` or would number more than MAX_PARTITIONS: checked before
+    anything is allocated for them."""
+    partitions = definition.partitions
+    if partitions is None:
+        return 1
+    try:
+        count = partitions.count(now)
+    except PartitionError as error:
+        raise PartitionError(
+            f"asset '{definition.name}': now={now.isoformat()} is outside what its partitions "
+            f"({partitions.describe()}) can represent ({error}). Pass an earlier --now."
+        ) from None
+    if count > MAX_PARTITIONS:
+        latest = partitions.partition_end(MAX_PARTITIONS - 1)
+        raise PartitionError(
+            f"asset '{definition.name}': at now={now.isoformat()} it would have {count:,} "
+            f"partitions ({partitions.describe()}), more than the {MAX_PARTITIONS:,} partita "
+            f"plans per asset; --now must be at most {latest.isoformat()} for it. Check --now, "
+            "or give the partitions an end."
+        )
+    return count
+
+
 def target_indices(
     definition: AssetDefinition, requested: PartitionRange, now: datetime
 ) -> range | None:
@@ -38,7 +68,7 @@ def target_indices(
     partitions = definition.partitions
     if partitions is None:
         return None
-    available = partitions.count(now)
+    available = partition_count(definition, now)
     if requested.everything:
         return range(available)
     first = _key_bounds(definition, partitions, requested.first, available, now)[0]
@@ -70,7 +100,7 @@ def _key_bounds(
         index = partitions.index(key)
         bounds = (index, index + 1)
     except PartitionError as own_error:
-        window = _generic_window(key, partitions)
+        window = partitions.key_interval(key) if isinstance(partitions, TimePartitions) else None
         if window is None:
             raise PartitionError(f"asset '{definition.name}': {own_error}") from None
         overlap = partitions.indices_overlapping(*window)
@@ -88,29 +118,3 @@ def _key_bounds(
             "Pass a later --now or an earlier key."
         )
     return bounds[0], min(bounds[1], available)
-
-
-_HOUR = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}$")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
-
-
-def _generic_window(key: str, partitions: Partitions) -> tuple[datetime, datetime] | None:
-    """The interval of an hourly, daily or monthly key in the partitions' timezone."""
-    if not isinstance(partitions, TimePartitions):
-        return None
-    tz = partitions.start.tzinfo
-    try:
-        if _HOUR.match(key):
-            start = datetime.strptime(key, "%Y-%m-%dT%H").replace(tzinfo=tz)
-            return start, start + timedelta(hours=1)
-        if _DAY.match(key):
-            start = datetime.strptime(key, "%Y-%m-%d").replace(tzinfo=tz)
-            return start, start + timedelta(days=1)
-        if _MONTH.match(key):
-            start = datetime.strptime(key, "%Y-%m").replace(tzinfo=tz)
-            year, month = divmod(start.month, 12)
-            return start, start.replace(year=start.year + year, month=month + 1)
-    except ValueError:
-        return None
-    return None

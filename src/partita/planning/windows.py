@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..definitions.mappings import upstream_indices
+from ..definitions.mappings import PartitionMapping
 from ..definitions.partitions import Partitions
 
 
@@ -62,32 +62,13 @@ class Windows:
 
 
 def windows(
+    mapping: PartitionMapping,
     downstream: Partitions | None,
     indices: np.ndarray,
     upstream: Partitions | None,
-    offset: tuple[int, int] | None,
     upstream_count: int,
 ) -> Windows:
-    """The upstream windows of the downstream partitions `indices` (unpartitioned: [0]).
-
-    An unpartitioned upstream is one partition, index 0."""
-    if upstream is None:
-        return Windows(np.zeros(len(indices), np.int64), np.ones(len(indices), np.int64))
-    if downstream is None:
-        return Windows(
-            np.zeros(len(indices), np.int64), np.full(len(indices), upstream_count, np.int64)
-        )
-    if downstream is upstream or downstream == upstream:
-        low, high = offset or (0, 0)
-        return Windows(
-            np.clip(indices + low, 0, upstream_count),
-            np.clip(indices + high + 1, 0, upstream_count),
-        )
-    ranges = [
-        upstream_indices(downstream, int(index), upstream, offset, upstream_count)
-        for index in indices
-    ]
-    return Windows(
-        np.fromiter((r.start for r in ranges), np.int64, len(ranges)),
-        np.fromiter((max(r.start, r.stop) for r in ranges), np.int64, len(ranges)),
-    )
+    """The upstream windows the mapping gives the downstream partitions `indices`
+    (an unpartitioned side is one partition, index 0)."""
+    mapped = mapping.windows(downstream, indices, upstream, upstream_count)
+    return Windows(mapped.low, mapped.high)

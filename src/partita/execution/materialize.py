@@ -70,6 +70,7 @@ def run_materialization(
             raise
         finally:
             executor.close()
+            workspace.close()
         report = RunReport(run_id, tuple(results), SUCCEEDED)
         if report.failed:
             report = RunReport(run_id, report.results, RUN_FAILED)

@@ -13,7 +13,6 @@ from heapq import heapify, heappop, heappush
 
 from ..definitions.asset import CONTEXT_PARAMETER, AssetDefinition
 from ..definitions.mappings import check_mapping
-from ..definitions.storage import DuckDB
 from ..errors import DefinitionError, DefinitionErrors
 
 
@@ -165,24 +164,23 @@ def build_graph(
 
 
 def _shared_tables(assets: Mapping[str, AssetDefinition], where) -> list[DefinitionError]:
-    """Two DuckDB assets writing one table (DuckDB names ignore case) would mix their rows."""
-    owners: dict[tuple[str, str], str] = {}
+    """Two assets writing one storage target (a DuckDB table, whose names ignore case)
+    would mix their rows."""
+    owners: dict[tuple[str, ...], str] = {}
     errors = []
     for name, definition in assets.items():
-        storage = definition.storage
-        if not isinstance(storage, DuckDB):
+        target = definition.storage.target(name)
+        if target is None:
             continue
-        key = (storage.database, (storage.table or name).casefold())
-        if key in owners:
+        if target.key in owners:
             errors.append(
                 DefinitionError(
-                    f"{where(definition)} writes the DuckDB table {storage.table or name!r} of "
-                    f"{storage.database}, which asset '{owners[key]}' writes too (table names "
-                    "ignore case). Give each asset its own table with DuckDB(table=...)."
+                    f"{where(definition)} writes {target.description}, which asset "
+                    f"'{owners[target.key]}' writes too {target.advice}"
                 )
             )
         else:
-            owners[key] = name
+            owners[target.key] = name
     return errors
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,14 @@ PARTITION_COLUMN = "_partition"
 BOOKKEEPING_TABLE = "_partita_partitions"
 _INCOMING_VIEW = "_partita_incoming"
 _RESERVED_PREFIX = "_partita_"
+
+
+@dataclass
+class _KnownTable:
+    """A table as a held connection last left it: casefolded columns, recorded partitions."""
+
+    columns: set[str]
+    recorded: set[str]
 
 
 def open_declared(
@@ -124,25 +133,63 @@ class DuckDBStorage:
         table = self.canonical(table, partition)
         self._check_columns(partition, table)
         version = table_version(table)
+        file = database_file(self.path)
+        key = self.table.casefold()
         with self._connection(partition, read_only=False) as connection:
+            memo = file.memo if file.holding else None
+            known: _KnownTable | None = memo.pop(key, None) if memo is not None else None
             connection.register(_INCOMING_VIEW, table)
+            stored = known.columns if known else _stored_columns(connection, self.table)
+            connection.execute("BEGIN TRANSACTION")
             try:
-                stored = _stored_columns(connection, self.table)
-                connection.execute("BEGIN TRANSACTION")
-                try:
-                    if evolve and stored:
-                        stored = self._add_new_columns(connection, stored)
-                    self._write_in_transaction(connection, partition, table, stored)
-                    if before_publish is not None:
-                        before_publish()
-                    connection.execute("COMMIT")
-                except BaseException:
-                    self._roll_back(connection)
-                    raise
+                if evolve and stored:
+                    stored = self._add_new_columns(connection, stored)
+                recorded = known.recorded if known and stored else None
+                self._write_in_transaction(connection, partition, table, stored, recorded)
+                if before_publish is not None:
+                    before_publish()
+                connection.execute("COMMIT")
+            except BaseException:
+                self._roll_back(connection)
+                raise
             finally:
-                with suppress(duckdb.ConnectionException):  # closed if it was invalidated
+                if memo is None:  # a held connection replaces the view on the next write
                     connection.unregister(_INCOMING_VIEW)
+            if memo is not None:
+                memo[key] = self._known_after(connection, partition, table, stored, recorded)
         return WriteResult(rows=table.num_rows, bytes=table.nbytes, data_version=version)
+
+    def _known_after(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        partition: str | None,
+        table: pa.Table,
+        stored: set[str],
+        recorded: set[str] | None,
+    ) -> _KnownTable:
+        """What the table is after a committed write, for the next write to skip asking."""
+        incoming = {name.casefold() for name in table.column_names}
+        if not self.partitioned and self.merge_on is None:
+            columns = incoming
+        elif not stored:
+            columns = incoming | ({PARTITION_COLUMN} if self.partitioned else set())
+        else:
+            columns = stored
+        if not self.partitioned:
+            return _KnownTable(columns, set())
+        if not stored:
+            return _KnownTable(columns, {partition} if partition is not None else set())
+        if recorded is None:
+            recorded = self._recorded_partitions(connection)
+        return _KnownTable(columns, recorded | {partition} if partition is not None else recorded)
+
+    def _recorded_partitions(self, connection: duckdb.DuckDBPyConnection) -> set[str]:
+        rows = connection.execute(
+            f'SELECT "partition" FROM {quote_identifier(BOOKKEEPING_TABLE)} '
+            'WHERE "asset_table" = ?',
+            [self.table],
+        ).fetchall()
+        return {row[0] for row in rows}
 
     def _roll_back(self, connection: duckdb.DuckDBPyConnection) -> None:
         try:
@@ -217,7 +264,10 @@ class DuckDBStorage:
         partition: str | None,
         table: pa.Table,
         stored: set[str],
+        recorded: set[str] | None,
     ) -> None:
+        """The statements of one write; `recorded` (if known) are the partitions the
+        bookkeeping table already lists."""
         target = quote_identifier(self.table)
         incoming = quote_identifier(_INCOMING_VIEW)
         partition_column = quote_identifier(PARTITION_COLUMN)
@@ -247,7 +297,8 @@ class DuckDBStorage:
                 f"SELECT *, CAST(? AS VARCHAR) AS {partition_column} FROM {incoming}",
                 [partition],
             )
-            self._record_partition(connection, partition)
+            if recorded is None or partition not in recorded:
+                self._record_partition(connection, partition)
         else:
             connection.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {incoming}")
 

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -73,6 +74,9 @@ class DatabaseFile:
         self._run_id: str | None = None
         self._idle_seconds = DEFAULT_IDLE_SECONDS
         self._last_write = 0.0
+        # What storages learned about their tables through the held connection; valid
+        # while it is held, as nobody else can write the file meanwhile.
+        self.memo: dict[str, Any] = {}
 
     def attach(self, run_id: str, idle_seconds: float) -> None:
         """A storage of run `run_id` writes this file from this process until `detach`."""
@@ -118,6 +122,7 @@ class DatabaseFile:
         """Close the held connection (if any) and remove the holder file."""
         with self.lock:
             held, self._held = self._held, None
+            self.memo.clear()
             if held is not None:
                 _close(held, self.path, holder=True)
             self._wakeup.notify_all()

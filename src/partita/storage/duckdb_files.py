@@ -70,6 +70,7 @@ class DatabaseFile:
         self.lock = threading.RLock()  # one operation at a time on the file, per process
         self._wakeup = threading.Condition(self.lock)
         self._held: duckdb.DuckDBPyConnection | None = None
+        self._current: duckdb.DuckDBPyConnection | None = None  # of one operation
         self._users = 0
         self._run_id: str | None = None
         self._idle_seconds = DEFAULT_IDLE_SECONDS
@@ -112,10 +113,15 @@ class DatabaseFile:
                     if write:
                         self._last_write = time.monotonic()
                 return
+            if self._current is not None:  # reentered (a read inside a write): reuse it
+                yield self._current
+                return
             connection = connect(self.path, run_id, location, read_only=not write)
+            self._current = connection
             try:
                 yield connection
             finally:
+                self._current = None
                 _close(connection, self.path, holder=write)
 
     def release(self) -> None:

@@ -13,6 +13,7 @@ from heapq import heapify, heappop, heappush
 
 from ..definitions.asset import CONTEXT_PARAMETER, AssetDefinition
 from ..definitions.mappings import check_mapping
+from ..definitions.storage import StorageDeclaration
 from ..errors import DefinitionError, DefinitionErrors
 
 
@@ -169,6 +170,8 @@ def _shared_tables(assets: Mapping[str, AssetDefinition], where) -> list[Definit
     owners: dict[tuple[str, ...], str] = {}
     errors = []
     for name, definition in assets.items():
+        if not isinstance(definition.storage, StorageDeclaration):
+            continue  # reported with the asset's other definition problems
         target = definition.storage.target(name)
         if target is None:
             continue

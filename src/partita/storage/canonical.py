@@ -77,11 +77,12 @@ def canonical_table(table: pa.Table, where: str, location: str) -> pa.Table:
     `where` names the asset and partition and `location` the storage, for errors.
     """
     target = canonical_schema(table.schema)
-    if target.equals(table.schema, check_metadata=False):
+    # Arrow's type equality ignores the names of list items, which Parquet keeps.
+    if type_names(target) == type_names(table.schema):
         return table
     columns = []
     for column, field, wanted in zip(table.columns, table.schema, target, strict=True):
-        if field.type == wanted.type:
+        if str(field.type) == str(wanted.type):
             columns.append(column)
             continue
         try:
@@ -94,6 +95,11 @@ def canonical_table(table: pa.Table, where: str, location: str) -> pa.Table:
                 f"Series.dt.floor('us')), or cast it to a type that fits, before returning it."
             ) from error
     return pa.Table.from_arrays(columns, schema=target)
+
+
+def type_names(schema: pa.Schema) -> list[str]:
+    """The columns' types spelled out, nested field names included."""
+    return [str(field.type) for field in schema]
 
 
 def check_unique_names(names: list[str], where: str, location: str, *, ignore_case: bool) -> None:

@@ -97,3 +97,35 @@ def test_a_downstream_gets_the_same_input_from_the_cache_and_from_storage(
     assert [str(f.type) for f in built_alone[1].schema] == [
         str(f.type) for f in built_together[1].schema
     ]
+
+
+@pytest.mark.parametrize("storage", [Parquet(), DuckDB()], ids=["parquet", "duckdb"])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        (pa.timestamp("us", tz="UTC"), pa.timestamp("us", tz="America/New_York")),
+        (pa.string(), pa.large_string()),
+        (pa.timestamp("ms"), pa.timestamp("ns")),
+    ],
+    ids=["zones", "strings", "units"],
+)
+def test_partitions_the_writer_accepts_read_back_as_one_table(
+    tmp_path: Path, storage, first: pa.DataType, second: pa.DataType
+) -> None:
+    """Issue 17, point 4: these published, then every read of the asset failed."""
+    from partita import StaticPartitions
+
+    tables = {"a": column(first, [1_700_000]), "b": column(second, [1_700_000])}
+
+    @asset(partitions=StaticPartitions(["a", "b"]), storage=storage)
+    def readings(context) -> pa.Table:
+        return pa.table({"t": tables[context.partition_key]})
+
+    workspace = Workspace(build_graph([readings]), tmp_path)
+    for index, key in enumerate(["a", "b"]):
+        outcome = workspace.execute(UnitJob("readings", key, index, (), "run-1", None))
+        assert outcome.succeeded, outcome.error
+    workspace.close()
+    read = workspace.storage("readings").read(None)
+    assert read.num_rows == 2
+    assert read.column("t")[0] == read.column("t")[1]

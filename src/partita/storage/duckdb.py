@@ -100,6 +100,8 @@ class DuckDBStorage:
     def open(self, run_id: str, *, shared: bool = False) -> None:
         """Keep the file open between this run's writes, unless other processes of the run
         write it too (`shared`)."""
+        if self._run_id == run_id and (self._attached is not None) != shared:
+            return  # already open for this run
         self.close()
         self._run_id = run_id
         if not shared:
@@ -242,7 +244,11 @@ class DuckDBStorage:
     def _read_back(self, relation: duckdb.DuckDBPyRelation) -> pa.Table:
         """The rows as Arrow, in canonical form: DuckDB gives zoned timestamps in the
         session's zone (the machine's), partita in UTC."""
-        return canonical_table(relation.to_arrow_table(), f"asset {self.asset!r}", self.location())
+        table = relation.to_arrow_table()
+        try:
+            return canonical_table(table, f"asset {self.asset!r}", self.location())
+        except InvalidDataError:
+            return table  # written before partita stored canonical data: as stored
 
     def exists(self, partition: str | None) -> bool:
         """Whether the table exists and, for a partitioned asset, the partition was written."""

@@ -66,7 +66,7 @@ def test_a_run_request_materializes_and_a_plan_request_then_plans_nothing(sessio
         ("events", day, "materialized") for day in DAYS
     ]
     plan = session.plan(PlanRequest(selection=("events+",), now=NOW))
-    assert [(u.asset, u.partition, u.reason) for u in plan.to_run] == [
+    assert [(u.asset, u.partition, str(u.reason)) for u in plan.to_run] == [
         ("tally", day, "missing") for day in DAYS
     ]
     assert session.plan(PlanRequest(selection=("events",), now=NOW)).to_run == []

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from partita.errors import StorageError
+from partita.errors import InvalidDataError, StorageError
 from partita.storage.duckdb import DuckDBStorage, quote_identifier
 from partita.storage.encoding import table_version
 
@@ -42,8 +42,8 @@ def test_pandas_round_trip(tmp_path: Path) -> None:
     assert read.equals(table.cast(read.schema))
     pd.testing.assert_frame_equal(read.to_pandas(), frame)
     assert result.rows == 3
-    assert result.bytes == table.nbytes
-    assert result.data_version == table_version(table)
+    assert result.bytes == storage.canonical(table).nbytes
+    assert result.data_version == table_version(storage.canonical(table))
 
 
 def test_unpartitioned_asset_replaces_the_whole_table(tmp_path: Path) -> None:
@@ -252,3 +252,27 @@ def test_a_table_named_like_a_file_never_reads_that_file(tmp_path, monkeypatch) 
     assert storage.published_schema() is None
     storage.write("2024-01-01", pa.table({"v": [1]}))
     assert storage.read(None).to_pylist() == [{"v": 1}]
+
+
+def test_columns_differing_only_in_case_are_refused(tmp_path: Path) -> None:
+    storage = make_storage(tmp_path)
+    table = pa.table({"A": [1], "a": [2]})
+    with pytest.raises(InvalidDataError, match="differing only in case 'A' and 'a'"):
+        storage.write("2024-01-01", table)
+    assert not storage.exists("2024-01-01")
+
+
+def test_before_publish_runs_inside_the_transaction(tmp_path: Path) -> None:
+    storage = make_storage(tmp_path)
+    storage.write("2024-01-01", pa.table({"x": [1]}))
+    calls = []
+
+    def fence() -> None:
+        # The new rows are written in the transaction, not yet committed.
+        calls.append(storage.read(None).to_pydict())
+        raise ValueError("fenced")
+
+    with pytest.raises(ValueError, match="fenced"):
+        storage.write("2024-01-01", pa.table({"x": [2]}), before_publish=fence)
+    assert calls == [{"x": [2]}]
+    assert storage.read(None).to_pydict() == {"x": [1]}  # rolled back

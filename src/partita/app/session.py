@@ -189,7 +189,7 @@ class Session:
 
     def storage(self, asset: str) -> Any:
         """The storage object of an asset (for reading its data directly)."""
-        from ..storage.base import open_asset_storage
+        from ..storage.registry import open_asset_storage
 
         return open_asset_storage(self.graph[self.select(asset)[0]], self.warehouse)
 

@@ -21,7 +21,7 @@ from ..checks import Check, as_check
 from .mappings import PartitionMapping
 from .partitions import Partitions
 from .policies import FreshnessPolicy, Retry
-from .storage import DuckDB, Parquet, StorageSpec
+from .storage import Parquet, StorageDeclaration
 
 CONTEXT_PARAMETER = "context"
 
@@ -87,7 +87,7 @@ class AssetDefinition:
     deps: tuple[AssetDep, ...]
     parameters: tuple[Parameter, ...]
     partitions: Partitions | None
-    storage: StorageSpec
+    storage: StorageDeclaration
     freshness: FreshnessPolicy | None
     retry: Retry | None
     watermark: str | None
@@ -155,7 +155,7 @@ def _define(fn: Callable[..., Any], options: dict[str, Any]) -> AssetDefinition:
         )
     code = getattr(fn, "__code__", None)
     storage = options.get("storage") or Parquet()
-    if not isinstance(storage, Parquet | DuckDB):
+    if not isinstance(storage, StorageDeclaration):
         problems.append(f"storage= must be Parquet() or DuckDB(...), not {storage!r}")
     partitions = options.get("partitions")
     if partitions is not None and not isinstance(partitions, Partitions):

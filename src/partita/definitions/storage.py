@@ -4,8 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Protocol, runtime_checkable
 
 from ..errors import DefinitionError
+
+
+@dataclass(frozen=True)
+class StorageTarget:
+    """What an asset writes, as far as two assets must not share it: assets whose targets
+    have equal `key`s would mix their data."""
+
+    key: tuple[str, ...]
+    description: str  # "the DuckDB table 'sales' of warehouse.duckdb"
+    advice: str  # why the keys clash and what to do
+
+
+@runtime_checkable
+class StorageDeclaration(Protocol):
+    """Any storage declaration: `kind` picks the implementation (`partita.storage.registry`)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def describe(self) -> str: ...
+
+    def target(self, asset: str) -> StorageTarget | None: ...
 
 
 @dataclass(frozen=True)
@@ -32,6 +55,9 @@ class Parquet:
 
     def describe(self) -> str:
         return "parquet"
+
+    def target(self, asset: str) -> StorageTarget | None:
+        return None  # each asset has its own folder, named after it
 
 
 @dataclass(frozen=True)
@@ -77,5 +103,14 @@ class DuckDB:
     def describe(self) -> str:
         return f"duckdb:{self.database}"
 
+    def target(self, asset: str) -> StorageTarget | None:
+        table = self.table or asset
+        return StorageTarget(
+            key=("duckdb", self.database, table.casefold()),
+            description=f"the DuckDB table {table!r} of {self.database}",
+            advice="(table names ignore case). Give each asset its own table with "
+            "DuckDB(table=...).",
+        )
 
-StorageSpec = Parquet | DuckDB
+
+StorageSpec = StorageDeclaration

@@ -1,9 +1,9 @@
 """An in-run cache of upstream partitions, so a partition written or read once in a run is
 not read from disk again (a 7-day window reads each day seven times).
 
-Only Parquet data is cached: Parquet stores the Arrow schema with the data, so what is
-read back equals what was written (a test checks it), and a unit sees the same input
-whether it came from the cache or from disk.
+Only data of storages that read back exactly what they wrote is cached (Parquet: its
+canonical form, `partita.storage.canonical`, round-trips; the contract suite checks it),
+so a unit sees the same input whether it came from the cache or from disk.
 """
 
 from __future__ import annotations

@@ -74,6 +74,8 @@ def execute_plan(
     finally:
         with cleanup_step(f"stop the workers of run {run_id}"):
             executor.close()
+        with cleanup_step(f"close the storages of run {run_id}"):
+            workspace.close()
     report = RunReport(run_id, tuple(results), RunStatus.SUCCEEDED)
     if report.failed:
         report = replace(report, status=RunStatus.FAILED)

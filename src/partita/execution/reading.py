@@ -16,7 +16,7 @@ from ..definitions.partitions import Partitions
 from ..errors import PartitionError, StorageError
 from ..graph.graph import AssetGraph
 from ..planning.targets import PartitionRange, target_indices
-from ..storage.base import open_asset_storage
+from ..storage.registry import open_asset_storage
 
 
 def read_asset(

@@ -16,13 +16,13 @@ from typing import Any
 from ..catalog.records import CheckResult
 from ..definitions.context import AssetContext
 from ..definitions.partitions import TimePartitions
-from ..definitions.storage import Parquet
 from ..errors import describe_unit, unit_label
 from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.staleness import UpstreamRead
 from ..planning.watermarks import max_watermark, parse_watermark
-from ..storage.base import Storage, WriteResult, open_asset_storage
+from ..storage.base import Storage, WriteResult
+from ..storage.registry import open_asset_storage
 from ..storage.schemas import unify_schemas
 from .cache import TableCache
 from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
@@ -74,7 +74,9 @@ class Workspace:
     warehouse: Path
     sleep: Callable[[float], None] = time.sleep
     cache: TableCache = field(default_factory=TableCache)
+    shared: bool = False  # other processes of the run write the same storages (pool workers)
     _storages: dict[str, Storage] = field(default_factory=dict)
+    _opened: set[str] = field(default_factory=set)
     _schemas: dict[str, Any] = field(default_factory=dict)
 
     def storage(self, asset: str) -> Storage:
@@ -82,11 +84,25 @@ class Workspace:
             self._storages[asset] = open_asset_storage(self.graph[asset], self.warehouse)
         return self._storages[asset]
 
+    def run_storage(self, asset: str, run_id: str) -> Storage:
+        """The asset's storage, opened for run `run_id` on first use (see `close`)."""
+        storage = self.storage(asset)
+        if asset not in self._opened:
+            storage.open(run_id, shared=self.shared)
+            self._opened.add(asset)
+        return storage
+
+    def close(self) -> None:
+        """Close every storage opened for the run (a DuckDB file held open, say)."""
+        opened, self._opened = self._opened, set()
+        for asset in sorted(opened):
+            self._storages[asset].close()
+
     def read_upstream(self, reads: list[UpstreamRead]) -> Any:
-        """One upstream asset's partitions for a unit; Parquet data through the cache."""
-        asset = reads[0].asset
-        cacheable = isinstance(self.graph[asset].storage, Parquet)
-        return read_upstream(reads, self.storage(asset), self.cache if cacheable else None)
+        """One upstream asset's partitions for a unit; through the cache when what the
+        storage wrote reads back exactly."""
+        storage = self.storage(reads[0].asset)
+        return read_upstream(reads, storage, self.cache if storage.reads_back_exactly else None)
 
     def execute(self, job: UnitJob) -> UnitOutcome:
         """Materialize the unit; failures become an outcome with an error message. A
@@ -151,7 +167,10 @@ class Workspace:
             value = definition.fn(**arguments)
             fault_point("asset")
             table = to_arrow(job.asset, job.partition, value)
-        merging = bool(getattr(definition.storage, "merge_on", None))
+        storage = self.run_storage(job.asset, job.run_id)
+        # What a later read returns: what is checked, hashed, cached and written.
+        table = storage.canonical(table, job.partition)
+        merging = storage.merges
         watermark = watermark_of(table, definition.watermark)
         if merging:
             # Upserted rows join the rows already stored: the mark can only move forward.
@@ -160,22 +179,14 @@ class Workspace:
         checks = run_checks(where, definition.checks, table)
         evolve = definition.schema == "evolve"
         if definition.partitions is not None or merging:
-            check_schema(where, self._location(job.asset), self._schema(job), table.schema, evolve)
-        written = self.storage(job.asset).write(job.partition, table, evolve=evolve)
+            check_schema(where, storage.location(), self._schema(job), table.schema, evolve)
+        written = storage.write(job.partition, table, evolve=evolve)
         self._schemas[job.asset] = unify_schemas([self._schemas.get(job.asset), table.schema])
         if merging:
             written = replace(written, data_version=_merged_version(job, written))
-        if isinstance(definition.storage, Parquet):
-            # What Parquet stores reads back identical, so readers in this run reuse it.
+        if storage.reads_back_exactly:
             self.cache.put(job.asset, job.partition, written.data_version, table)
         return written, watermark, checks
-
-    def _location(self, asset: str) -> str:
-        """Where the asset's published data is, for advice in error messages."""
-        storage = self.graph[asset].storage
-        if isinstance(storage, Parquet):
-            return str(self.warehouse / asset)
-        return f"table '{storage.table or asset}' of {self.warehouse / storage.database}"
 
     def _schema(self, job: UnitJob) -> Any:
         """The published schema of the asset, asked of the storage once per process."""

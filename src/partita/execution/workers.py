@@ -79,6 +79,7 @@ class ProcessExecutor:
 
     def __init__(self, workspace: Workspace, workers: int) -> None:
         global _workspace
+        workspace.shared = True  # the workers write the same storages: hold nothing open
         _workspace = workspace
         self.workers = workers
         self._pool = self._start_pool()

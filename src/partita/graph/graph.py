@@ -18,7 +18,7 @@ from ..definitions.mappings import (
     TimeWindow,
     default_mapping,
 )
-from ..definitions.storage import DuckDB
+from ..definitions.storage import StorageDeclaration
 from ..errors import DefinitionError, DefinitionErrors
 
 
@@ -177,24 +177,25 @@ def build_graph(
 
 
 def _shared_tables(assets: Mapping[str, AssetDefinition], where) -> list[DefinitionError]:
-    """Two DuckDB assets writing one table (DuckDB names ignore case) would mix their rows."""
-    owners: dict[tuple[str, str], str] = {}
+    """Two assets writing one storage target (a DuckDB table, whose names ignore case)
+    would mix their rows."""
+    owners: dict[tuple[str, ...], str] = {}
     errors = []
     for name, definition in assets.items():
-        storage = definition.storage
-        if not isinstance(storage, DuckDB):
+        if not isinstance(definition.storage, StorageDeclaration):
+            continue  # reported with the asset's other definition problems
+        target = definition.storage.target(name)
+        if target is None:
             continue
-        key = (storage.database, (storage.table or name).casefold())
-        if key in owners:
+        if target.key in owners:
             errors.append(
                 DefinitionError(
-                    f"{where(definition)} writes the DuckDB table {storage.table or name!r} of "
-                    f"{storage.database}, which asset '{owners[key]}' writes too (table names "
-                    "ignore case). Give each asset its own table with DuckDB(table=...)."
+                    f"{where(definition)} writes {target.description}, which asset "
+                    f"'{owners[target.key]}' writes too {target.advice}"
                 )
             )
         else:
-            owners[key] = name
+            owners[target.key] = name
     return errors
 
 

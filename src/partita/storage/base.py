@@ -1,17 +1,15 @@
-"""The storage interface the runner uses, and the factory that picks an implementation."""
+"""The storage interface execution uses. Implementations live in their own modules and
+are opened through `partita.storage.registry`, keyed by the declaration's `kind`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from partita.definitions.storage import DuckDB, Parquet, StorageSpec
-
 if TYPE_CHECKING:
     import pyarrow as pa
-
-    from partita.definitions.asset import AssetDefinition
 
 
 @dataclass(frozen=True)
@@ -24,11 +22,51 @@ class WriteResult:
 
 
 class Storage(Protocol):
-    """Reads and writes one asset's data, partition by partition."""
+    """Reads and writes one asset's data, partition by partition.
 
-    def write(self, partition: str | None, table: pa.Table, evolve: bool = False) -> WriteResult:
-        """Replace the data of `partition` (None: the unpartitioned asset) with `table`;
-        `evolve` lets new columns in."""
+    Every storage passes the contract suite in `tests/storage/contract/`. Outside a run
+    (reads from the API or the CLI) a storage is used without `open`; a run calls
+    `open` before its first write and `close` at its end.
+    """
+
+    reads_back_exactly: bool
+    """True when `read` returns exactly the canonical table that was written (types,
+    values, order), so a run may serve its own writes from memory."""
+
+    @property
+    def merges(self) -> bool:
+        """Whether a write upserts on keys instead of replacing the partition."""
+        ...
+
+    def location(self, partition: str | None = None) -> str:
+        """Where the data (of `partition`) is, in words for error messages."""
+        ...
+
+    def open(self, run_id: str, *, shared: bool = False) -> None:
+        """Start using the storage for run `run_id`; `shared`: other processes of the run
+        write the same files, so hold nothing (a connection, a lock) between writes."""
+        ...
+
+    def close(self) -> None:
+        """End the run's use of the storage, releasing what `open` kept."""
+        ...
+
+    def canonical(self, table: pa.Table, partition: str | None = None) -> pa.Table:
+        """`table` as a later `read` returns it (see `partita.storage.canonical`); fails
+        with `InvalidDataError` on data the storage cannot keep (duplicate names...)."""
+        ...
+
+    def write(
+        self,
+        partition: str | None,
+        table: pa.Table,
+        evolve: bool = False,
+        before_publish: Callable[[], None] | None = None,
+    ) -> WriteResult:
+        """Replace the data of `partition` (None: the unpartitioned asset) with the
+        canonical form of `table`; `evolve` lets new columns in. `before_publish` is called
+        once the new data is durable but not yet visible: if it raises, nothing is
+        published and the exception propagates."""
         ...
 
     def published_schema(self, excluding: str | None = None) -> pa.Schema | None:
@@ -46,30 +84,6 @@ class Storage(Protocol):
     def cleanup(self) -> list[Path]:
         """Remove leftovers of interrupted writes and return what was removed."""
         ...
-
-
-def open_storage(spec: StorageSpec, warehouse: Path, asset: str, hive_key: str | None) -> Storage:
-    """Build the storage for `asset` as declared by `spec`.
-
-    `hive_key` is None for an unpartitioned asset; `Parquet(partition_column=...)`
-    overrides it for partitioned ones.
-    """
-    if isinstance(spec, Parquet):
-        from partita.storage.parquet import ParquetStorage
-
-        key = (spec.partition_column or hive_key) if hive_key is not None else None
-        return ParquetStorage(warehouse, asset, key)
-    if isinstance(spec, DuckDB):
-        from partita.storage.duckdb import DuckDBStorage
-
-        return DuckDBStorage(warehouse, asset, hive_key, spec.table, spec.merge_on, spec.database)
-    raise TypeError(f"Unknown storage declaration: {spec!r}")
-
-
-def open_asset_storage(definition: AssetDefinition, warehouse: Path) -> Storage:
-    """The storage of a declared asset, keyed by its partitions' hive key."""
-    hive_key = definition.partitions.hive_key if definition.partitions else None
-    return open_storage(definition.storage, warehouse, definition.name, hive_key)
 
 
 def describe_location(asset: str, partition: str | None) -> str:

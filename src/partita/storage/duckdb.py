@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -14,21 +14,35 @@ import pyarrow as pa
 from partita.errors import InvalidDataError, StorageError
 from partita.faults import fault_point
 from partita.storage.base import WriteResult, describe_location
+from partita.storage.canonical import canonical_table, check_unique_names
+from partita.storage.duckdb_files import DEFAULT_IDLE_SECONDS, DatabaseFile, database_file
 from partita.storage.encoding import table_version
 from partita.storage.paths import check_relative_file, ensure_inside
+
+if TYPE_CHECKING:
+    from partita.definitions.storage import DuckDB
 
 PARTITION_COLUMN = "_partition"
 BOOKKEEPING_TABLE = "_partita_partitions"
 _INCOMING_VIEW = "_partita_incoming"
 _RESERVED_PREFIX = "_partita_"
 
-# Another process holding the database file open makes connect fail; wait this long for it.
-_LOCK_TIMEOUT_SECONDS = 30.0
 
-# DuckDB refuses two connections to one file with different settings in one process, and
-# writes to one table from several threads would conflict: serialize per database file.
-_file_locks: dict[Path, threading.Lock] = {}
-_file_locks_guard = threading.Lock()
+@dataclass
+class _KnownTable:
+    """A table as a held connection last left it: casefolded columns, recorded partitions."""
+
+    columns: set[str]
+    recorded: set[str]
+
+
+def open_declared(
+    declaration: DuckDB, warehouse: Path, asset: str, hive_key: str | None
+) -> DuckDBStorage:
+    """The registry's entry point (`partita.storage.registry`)."""
+    return DuckDBStorage(
+        warehouse, asset, hive_key, declaration.table, declaration.merge_on, declaration.database
+    )
 
 
 def quote_identifier(name: str) -> str:
@@ -39,8 +53,15 @@ def quote_identifier(name: str) -> str:
 class DuckDBStorage:
     """An asset stored as one table in the DuckDB file `warehouse/<database>`.
 
-    Partitioned assets get a VARCHAR column `_partition`, which `read` leaves out.
+    Partitioned assets get a VARCHAR column `_partition`, which `read` leaves out. Data is
+    written in canonical form (`partita.storage.canonical`); column names differing only
+    in case are refused (DuckDB identifiers ignore case). DuckDB reads some types back
+    as its own (durations as intervals, fixed-size binary as binary), so a run does not
+    serve this storage's writes from memory. During a run (`open`) the file stays open
+    between writes (`partita.storage.duckdb_files`).
     """
+
+    reads_back_exactly = False
 
     def __init__(
         self,
@@ -55,6 +76,9 @@ class DuckDBStorage:
         self.partitioned = hive_key is not None
         self.table = table if table is not None else asset
         self.merge_on = tuple(merge_on) if merge_on else None
+        self.idle_seconds = DEFAULT_IDLE_SECONDS
+        self._run_id: str | None = None
+        self._attached: DatabaseFile | None = None
         self.path = ensure_inside(
             warehouse / check_relative_file(database, "DuckDB database"), warehouse
         )
@@ -66,28 +90,117 @@ class DuckDBStorage:
                 f"{_RESERVED_PREFIX!r}. Set DuckDB(table=...) to another name."
             )
 
-    def write(self, partition: str | None, table: pa.Table, evolve: bool = False) -> WriteResult:
+    @property
+    def merges(self) -> bool:
+        return self.merge_on is not None
+
+    def location(self, partition: str | None = None) -> str:
+        return f"table '{self.table}' of {self.path}"
+
+    def open(self, run_id: str, *, shared: bool = False) -> None:
+        """Keep the file open between this run's writes, unless other processes of the run
+        write it too (`shared`)."""
+        if self._run_id == run_id and (self._attached is not None) != shared:
+            return  # already open for this run
+        self.close()
+        self._run_id = run_id
+        if not shared:
+            self._attached = database_file(self.path)
+            self._attached.attach(run_id, self.idle_seconds)
+
+    def close(self) -> None:
+        attached, self._attached = self._attached, None
+        if attached is not None:
+            attached.detach()
+
+    def canonical(self, table: pa.Table, partition: str | None = None) -> pa.Table:
+        where = describe_location(self.asset, partition)
+        location = f"table {self.table!r} of {str(self.path)!r}"
+        check_unique_names(table.column_names, where, location, ignore_case=False)
+        check_unique_names(table.column_names, where, location, ignore_case=True)
+        return canonical_table(table, where, location)
+
+    def write(
+        self,
+        partition: str | None,
+        table: pa.Table,
+        evolve: bool = False,
+        before_publish: Callable[[], None] | None = None,
+    ) -> WriteResult:
         """Replace the partition's rows (or upsert on `merge_on`) in one transaction.
 
-        With `evolve`, columns new in `table` are added to the table in that transaction."""
+        With `evolve`, columns new in `table` are added to the table in that transaction;
+        `before_publish` runs inside it, just before COMMIT."""
         self._check_partition(partition)
+        table = self.canonical(table, partition)
         self._check_columns(partition, table)
         version = table_version(table)
+        file = database_file(self.path)
+        key = self.table.casefold()
         with self._connection(partition, read_only=False) as connection:
+            memo = file.memo if file.holding else None
+            known: _KnownTable | None = memo.pop(key, None) if memo is not None else None
             connection.register(_INCOMING_VIEW, table)
-            stored = _stored_columns(connection, self.table)
+            stored = known.columns if known else _stored_columns(connection, self.table)
             connection.execute("BEGIN TRANSACTION")
             try:
                 if evolve and stored:
                     stored = self._add_new_columns(connection, stored)
-                self._write_in_transaction(connection, partition, table, stored)
+                recorded = known.recorded if known and stored else None
+                self._write_in_transaction(connection, partition, table, stored, recorded)
+                if before_publish is not None:
+                    before_publish()
                 connection.execute("COMMIT")
             except BaseException:
-                connection.execute("ROLLBACK")
+                self._roll_back(connection)
                 raise
             finally:
-                connection.unregister(_INCOMING_VIEW)
+                if memo is None:  # a held connection replaces the view on the next write
+                    connection.unregister(_INCOMING_VIEW)
+            if memo is not None:
+                memo[key] = self._known_after(connection, partition, table, stored, recorded)
         return WriteResult(rows=table.num_rows, bytes=table.nbytes, data_version=version)
+
+    def _known_after(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        partition: str | None,
+        table: pa.Table,
+        stored: set[str],
+        recorded: set[str] | None,
+    ) -> _KnownTable:
+        """What the table is after a committed write, for the next write to skip asking."""
+        incoming = {name.casefold() for name in table.column_names}
+        if not self.partitioned and self.merge_on is None:
+            columns = incoming
+        elif not stored:
+            columns = incoming | ({PARTITION_COLUMN} if self.partitioned else set())
+        else:
+            columns = stored
+        if not self.partitioned:
+            return _KnownTable(columns, set())
+        if not stored:
+            return _KnownTable(columns, {partition} if partition is not None else set())
+        if recorded is None:
+            recorded = self._recorded_partitions(connection)
+        return _KnownTable(columns, recorded | {partition} if partition is not None else recorded)
+
+    def _recorded_partitions(self, connection: duckdb.DuckDBPyConnection) -> set[str]:
+        rows = connection.execute(
+            f'SELECT "partition" FROM {quote_identifier(BOOKKEEPING_TABLE)} '
+            'WHERE "asset_table" = ?',
+            [self.table],
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def _roll_back(self, connection: duckdb.DuckDBPyConnection) -> None:
+        try:
+            connection.execute("ROLLBACK")
+        except duckdb.Error:
+            # DuckDB invalidated the connection: nothing was committed; start afresh.
+            if self._attached is not None:
+                self._attached.discard()
+            raise
 
     def read(self, partitions: list[str] | None) -> pa.Table:
         """Read the whole table (None) or exactly `partitions`, concatenated in that order."""
@@ -103,12 +216,13 @@ class DuckDBStorage:
             if not self._table_exists(connection):
                 raise self._missing_table_error(None)
             if not self.partitioned:
-                return connection.sql(f"SELECT * FROM {table}").to_arrow_table()
+                return self._read_back(connection.sql(f"SELECT * FROM {table}"))
             columns = f"* EXCLUDE ({quote_identifier(PARTITION_COLUMN)})"
             if partitions is None:
                 order = f"{quote_identifier(PARTITION_COLUMN)}, rowid"
-                query = f"SELECT {columns} FROM {table} ORDER BY {order}"
-                return connection.sql(query).to_arrow_table()
+                return self._read_back(
+                    connection.sql(f"SELECT {columns} FROM {table} ORDER BY {order}")
+                )
             for partition in partitions:
                 if not self._partition_recorded(connection, partition):
                     raise StorageError(
@@ -120,12 +234,21 @@ class DuckDBStorage:
                 f"WHERE {quote_identifier(PARTITION_COLUMN)} = ? ORDER BY rowid"
             )
             tables = [
-                connection.sql(query, params=[partition]).to_arrow_table()
+                self._read_back(connection.sql(query, params=[partition]))
                 for partition in partitions
             ]
             if not tables:
-                return connection.sql(f"SELECT {columns} FROM {table} LIMIT 0").to_arrow_table()
+                return self._read_back(connection.sql(f"SELECT {columns} FROM {table} LIMIT 0"))
             return pa.concat_tables(tables)
+
+    def _read_back(self, relation: duckdb.DuckDBPyRelation) -> pa.Table:
+        """The rows as Arrow, in canonical form: DuckDB gives zoned timestamps in the
+        session's zone (the machine's), partita in UTC."""
+        table = relation.to_arrow_table()
+        try:
+            return canonical_table(table, f"asset {self.asset!r}", self.location())
+        except InvalidDataError:
+            return table  # written before partita stored canonical data: as stored
 
     def exists(self, partition: str | None) -> bool:
         """Whether the table exists and, for a partitioned asset, the partition was written."""
@@ -147,7 +270,10 @@ class DuckDBStorage:
         partition: str | None,
         table: pa.Table,
         stored: set[str],
+        recorded: set[str] | None,
     ) -> None:
+        """The statements of one write; `recorded` (if known) are the partitions the
+        bookkeeping table already lists."""
         target = quote_identifier(self.table)
         incoming = quote_identifier(_INCOMING_VIEW)
         partition_column = quote_identifier(PARTITION_COLUMN)
@@ -177,7 +303,8 @@ class DuckDBStorage:
                 f"SELECT *, CAST(? AS VARCHAR) AS {partition_column} FROM {incoming}",
                 [partition],
             )
-            self._record_partition(connection, partition)
+            if recorded is None or partition not in recorded:
+                self._record_partition(connection, partition)
         else:
             connection.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {incoming}")
 
@@ -312,18 +439,12 @@ class DuckDBStorage:
     def _connection(
         self, partition: str | None, *, read_only: bool
     ) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Open the database file for one operation, translating DuckDB errors."""
+        """A connection to the database file for one operation, translating DuckDB errors."""
         location = describe_location(self.asset, partition)
-        with _lock_for(self.path):
-            try:
-                if not read_only:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                connection = _connect(self.path, read_only=read_only)
-            except (duckdb.Error, OSError) as error:
-                raise StorageError(
-                    f"Could not open {str(self.path)!r} for {location}: {error}. Check that no "
-                    f"other program keeps the database open for writing, then run again."
-                ) from error
+        file = database_file(self.path)
+        with file.connection(write=not read_only, run_id=self._run_id, location=location) as (
+            connection
+        ):
             try:
                 yield connection
             except duckdb.Error as error:
@@ -332,8 +453,6 @@ class DuckDBStorage:
                     f"{location}: {error}. Nothing was changed; fix the data or the table "
                     f"(or re-materialize with --force) and run again."
                 ) from error
-            finally:
-                connection.close()
 
 
 def _table_exists(connection: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -353,27 +472,3 @@ def _stored_columns(connection: duckdb.DuckDBPyConnection, name: str) -> set[str
     columns = {column[0].casefold() for column in cursor.description}
     cursor.fetchall()
     return columns
-
-
-def _lock_for(path: Path) -> threading.Lock:
-    key = path.resolve()
-    with _file_locks_guard:
-        return _file_locks.setdefault(key, threading.Lock())
-
-
-def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Connect, waiting while another process holds the file's lock."""
-    deadline = time.monotonic() + _LOCK_TIMEOUT_SECONDS
-    delay = 0.005
-    while True:
-        try:
-            # No file access from SQL: a table named like a file ("data.csv") must never be
-            # read from disk by DuckDB's replacement scans.
-            return duckdb.connect(
-                str(path), read_only=read_only, config={"enable_external_access": False}
-            )
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower() or time.monotonic() >= deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.05)  # writes are short: poll often

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
+import re
 import uuid
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from partita.errors import InvalidDataError, StorageError
 from partita.faults import fault_point
-from partita.processes import process_is_alive
+from partita.processes import process_is_alive, process_start_time
 from partita.storage.base import WriteResult, describe_location
+from partita.storage.canonical import canonical_table, check_unique_names
 from partita.storage.encoding import data_version, encode_parquet
 from partita.storage.paths import (
     check_path_segment,
@@ -23,15 +27,34 @@ from partita.storage.paths import (
 )
 from partita.storage.schemas import unify_schemas
 
+if TYPE_CHECKING:
+    from partita.definitions.storage import Parquet
+
 FILE_NAME = "part-0.parquet"
-TEMPORARY_PATTERN = ".*.tmp"
+# `.part-0.parquet.t<process start time>.<pid>.<uuid>.tmp`; older versions wrote no start
+# time. Cleanup removes only names of this form: other hidden files are the user's.
+TEMPORARY_NAME = re.compile(r"\.part-0\.parquet\.(?:t(\d+)\.)?(\d+)\.[0-9a-f]{32}\.tmp")
+NAME_MAX = 255  # bytes in one file name on common file systems
+
+
+def open_declared(
+    declaration: Parquet, warehouse: Path, asset: str, hive_key: str | None
+) -> ParquetStorage:
+    """The registry's entry point (`partita.storage.registry`)."""
+    key = (declaration.partition_column or hive_key) if hive_key is not None else None
+    return ParquetStorage(warehouse, asset, key)
 
 
 class ParquetStorage:
     """An asset stored as `warehouse/<asset>/<hive_key>=<partition>/part-0.parquet`.
 
     Unpartitioned assets (`hive_key` None) are one file, `warehouse/<asset>/part-0.parquet`.
+    Data is written in canonical form (`partita.storage.canonical`), which reads back
+    exactly; duplicate column names are refused.
     """
+
+    reads_back_exactly = True
+    merges = False
 
     def __init__(self, warehouse: Path, asset: str, hive_key: str | None) -> None:
         check_path_segment(asset, "asset name")
@@ -48,15 +71,36 @@ class ParquetStorage:
         self.hive_key = hive_key
         self.root = ensure_inside(warehouse / asset, warehouse)
 
-    def write(self, partition: str | None, table: pa.Table, evolve: bool = False) -> WriteResult:
+    def location(self, partition: str | None = None) -> str:
+        return str(self.root if partition is None else self._file(partition))
+
+    def open(self, run_id: str, *, shared: bool = False) -> None:
+        """Nothing to keep between writes: each write is one file."""
+
+    def close(self) -> None:
+        """Nothing was kept."""
+
+    def canonical(self, table: pa.Table, partition: str | None = None) -> pa.Table:
+        where = describe_location(self.asset, partition)
+        check_unique_names(table.column_names, where, str(self.root), ignore_case=False)
+        return canonical_table(table, where, str(self.root))
+
+    def write(
+        self,
+        partition: str | None,
+        table: pa.Table,
+        evolve: bool = False,
+        before_publish: Callable[[], None] | None = None,
+    ) -> WriteResult:
         """Replace the partition's file with `table`: readers see the old or the new file.
 
-        `evolve` needs nothing here: each partition file carries its own schema."""
+        `evolve` needs nothing here: each partition file carries its own schema.
+        `before_publish` runs once the temporary file is synced, before the rename."""
         self._check_no_hive_column(partition, table)
         path = self._file(partition)
-        encoded = encode_parquet(table)
-        # The writer's pid in the name lets cleanup tell a dead write from a live one.
-        temporary = path.parent / f".{FILE_NAME}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+        encoded = encode_parquet(self.canonical(table, partition))
+        temporary = path.parent / temporary_name()
+        created: list[Path] = []
         try:
             created = _make_directories(path.parent)
             with open(temporary, "wb") as file:
@@ -67,12 +111,16 @@ class ParquetStorage:
                 file.write(encoded[half:])
                 file.flush()
                 os.fsync(file.fileno())
+            if before_publish is not None:
+                before_publish()
             os.replace(temporary, path)
             _sync_directory(path.parent)
             for directory in created:
                 _sync_directory(directory.parent)
-        except OSError as error:
-            temporary.unlink(missing_ok=True)
+        except BaseException as error:
+            _remove_unpublished(temporary, created)
+            if not isinstance(error, OSError):
+                raise
             raise StorageError(
                 f"Could not write {describe_location(self.asset, partition)} to {str(path)!r}: "
                 f"{error}. Check that the warehouse folder is writable and has free space, "
@@ -123,7 +171,7 @@ class ParquetStorage:
         # os.walk does not follow symbolic links, so nothing outside the asset is touched.
         for directory, _, names in os.walk(self.root):
             for name in names:
-                if fnmatch.fnmatchcase(name, TEMPORARY_PATTERN) and not _writer_alive(name):
+                if TEMPORARY_NAME.fullmatch(name) and not _writer_alive(name):
                     leftover = Path(directory) / name
                     leftover.unlink(missing_ok=True)
                     removed.append(leftover)
@@ -142,8 +190,15 @@ class ParquetStorage:
                 f"Asset {self.asset!r} is partitioned by {self.hive_key!r}, but no partition "
                 f"was given. Pass the partition key."
             )
-        directory = self.root / f"{self.hive_key}={encode_partition_value(partition)}"
-        return ensure_inside(directory, self.warehouse) / FILE_NAME
+        name = f"{self.hive_key}={encode_partition_value(partition)}"
+        if len(name.encode("utf-8")) > NAME_MAX:
+            raise StorageError(
+                f"The partition key of {describe_location(self.asset, partition[:40] + '...')} "
+                f"is too long for the file system: its folder name {name[:40]!r}... would be "
+                f"{len(name.encode('utf-8'))} bytes, over the limit of {NAME_MAX}. Use shorter "
+                f"partition keys, or DuckDB storage, which keeps keys in a column."
+            )
+        return ensure_inside(self.root / name, self.warehouse) / FILE_NAME
 
     def published_schema(self, excluding: str | None = None) -> pa.Schema | None:
         """The unified schema of the published partitions other than `excluding` (None if
@@ -188,12 +243,17 @@ class ParquetStorage:
         try:
             # ParquetFile reads exactly this file: no hive discovery, no added column.
             with pq.ParquetFile(path) as file:
-                return file.read()
+                table = file.read()
         except (pa.ArrowException, OSError) as error:
             raise StorageError(
                 f"Could not read {location} from {str(path)!r}: {error}. The file is "
                 f"corrupt or unreadable; re-materialize it with --force."
             ) from error
+        try:
+            # Files from before partita wrote canonical data read as one table with the rest.
+            return canonical_table(table, location, str(path))
+        except InvalidDataError:
+            return table  # not convertible without loss: as stored
 
     def _check_no_hive_column(self, partition: str | None, table: pa.Table) -> None:
         if self.hive_key is None:
@@ -238,12 +298,33 @@ def _sync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
+def temporary_name() -> str:
+    """A temporary file name naming this process by pid and start time, so cleanup can
+    tell a live writer from a dead one whose pid was reused."""
+    pid = os.getpid()
+    started = process_start_time(pid)
+    owner = str(pid) if started is None else f"t{started}.{pid}"
+    return f".{FILE_NAME}.{owner}.{uuid.uuid4().hex}.tmp"
+
+
 def _writer_alive(temporary_name: str) -> bool:
-    """Whether the process that named this temporary file (`.part-0.parquet.PID.x.tmp`) runs."""
-    parts = temporary_name.split(".")
-    try:
-        pid = int(parts[-3])
-    except (IndexError, ValueError):
+    """Whether the process that named this temporary file is still running."""
+    match = TEMPORARY_NAME.fullmatch(temporary_name)
+    if match is None:
         return False
+    recorded, pid = match.group(1), int(match.group(2))
     # This process has no write in flight while it cleans up.
-    return pid != os.getpid() and process_is_alive(pid)
+    if pid == os.getpid() or not process_is_alive(pid):
+        return False
+    started = process_start_time(pid)
+    return recorded is None or started is None or int(recorded) == started
+
+
+def _remove_unpublished(temporary: Path, created: list[Path]) -> None:
+    """Remove what a failed write left: its temporary file and the folders it created.
+    Errors here must not hide the write's own error."""
+    with suppress(OSError):
+        temporary.unlink(missing_ok=True)
+    for directory in reversed(created):
+        with suppress(OSError):
+            directory.rmdir()

@@ -125,6 +125,7 @@ class Project:
                 force=force, order=order, max_failures=max_failures, wait_for_locks=wait
             ),
             workers=workers,
+            root=self.root,
             retry_failed=retry_failed,
             overdue=overdue,
             on_plan=on_plan or (lambda plan: None),

@@ -478,6 +478,15 @@ class SQLiteCatalog:
             )
         return None
 
+    def lease_holder(self, asset: str, partition: str | None) -> LeaseHolder | None:
+        """Who holds the unit's lease right now (read only), or None."""
+        with self._reading(f"read the lease of {_unit_label(asset, partition)}") as connection:
+            row = connection.execute(
+                "SELECT run_id, pid FROM leases WHERE asset = ? AND partition = ?",
+                (asset, _partition_to_text(partition)),
+            ).fetchone()
+        return None if row is None else LeaseHolder(run_id=row[0], pid=row[1])
+
     def heartbeat(self, run_id: str, now: datetime) -> None:
         """Keep the run's leases alive."""
         with self._transaction(f"refresh the leases of run {run_id}") as connection:

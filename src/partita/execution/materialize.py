@@ -11,16 +11,17 @@ from pathlib import Path
 from ..catalog import open_catalog
 from ..catalog.records import FAILED as RUN_FAILED
 from ..catalog.records import INTERRUPTED, SUCCEEDED
+from ..executors import make_executor
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan, build_plan, tables_needed
 from ..planning.staleness import FAILED as FAILED_LAST_TIME
 from ..planning.staleness import Unit
 from ..planning.state_table import load_state_tables
 from ..planning.targets import PartitionRange
+from .publishing import LeaseGuard
 from .report import RunReport, UnitResult
 from .runner import Runner, RunOptions
 from .unit import Workspace
-from .workers import make_executor
 
 
 def run_materialization(
@@ -38,13 +39,15 @@ def run_materialization(
     on_plan: Callable[[Plan], None] = lambda plan: None,
     on_unit_done: Callable[[UnitResult], None] = lambda result: None,
     sleep: Callable[[float], None] = time.sleep,
+    root: Path | None = None,
 ) -> RunReport:
     """Materialize the missing or stale units of the selection and record the run.
 
     `retry_failed` runs only the units whose last attempt failed; `overdue` adds units to
-    run with a reason (freshness catch-up). Ctrl-C stops cleanly: the units in progress
-    are recorded as interrupted (not materialized), the run as interrupted, and the
-    KeyboardInterrupt propagates.
+    run with a reason (freshness catch-up). `root` (the project folder) lets worker
+    processes load the project. Ctrl-C (or SIGTERM, see `execution.interrupts`) stops
+    cleanly: the units in progress are recorded as interrupted (not materialized), the
+    run as interrupted, the workers stopped, and the KeyboardInterrupt propagates.
     """
     options = replace(options or RunOptions(), catch_up=frozenset(overdue or ()))
     with open_catalog(warehouse) as catalog:
@@ -55,12 +58,12 @@ def run_materialization(
         plan = build_plan(graph, assets, requested, tables, now, options.force, overdue)
         if retry_failed:
             plan = plan.restricted_to({FAILED_LAST_TIME})
-        workspace = Workspace(graph, warehouse, sleep=sleep)
+        workspace = Workspace(graph, warehouse, sleep=sleep, root=root, guard=LeaseGuard(catalog))
         for asset in {unit.asset for unit in plan.to_run}:
             workspace.storage(asset).cleanup()
         executor = make_executor(workspace, workers if plan.to_run else 1)
         run_id = catalog.start_run(command, datetime.now(UTC))
-        runner = Runner(graph, catalog, run_id, options, on_unit_done)
+        runner = Runner(graph, catalog, run_id, options, on_unit_done, root)
         try:
             on_plan(plan)
             results = runner.run(plan, executor)

@@ -18,20 +18,22 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ..catalog.records import FAILED as ATTEMPT_FAILED
 from ..catalog.records import INTERRUPTED, MATERIALIZED, MaterializationRecord, PartitionState
 from ..definitions.partitions import TimePartitions
 from ..errors import CatalogError, unit_label
+from ..executors.base import Executor
 from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan, PlannedUnit
 from ..planning.staleness import Lineage, Unit, consumed_inputs, stale_reason
 from ..planning.watermarks import max_watermark
+from .interrupts import interrupt_cause
 from .report import FAILED, LOCKED, SKIPPED, UP_TO_DATE, UnitResult
 from .unit import UnitJob, UnitOutcome
-from .workers import Executor
 
 log = logging.getLogger("partita")
 
@@ -65,6 +67,7 @@ class Runner:
     run_id: str
     options: RunOptions = field(default_factory=RunOptions)
     on_unit_done: Callable[[UnitResult], None] = lambda result: None
+    root: Path | None = None  # the project folder, named in jobs for worker processes
     results: dict[Unit, UnitResult] = field(default_factory=dict)
     failures: int = 0
     states: dict[str, dict[str | None, PartitionState]] = field(default_factory=dict)
@@ -72,8 +75,9 @@ class Runner:
     _watermarks: dict[str, dict[str | None, str | None]] = field(default_factory=dict)
 
     def run(self, plan: Plan, executor: Executor) -> list[UnitResult]:
-        """Execute the plan; on KeyboardInterrupt the units in flight are recorded as
-        interrupted and the interrupt propagates."""
+        """Execute the plan; on KeyboardInterrupt (Ctrl-C, or SIGTERM as `Terminated`) no
+        unit starts any more, the units in flight are recorded as interrupted, the leases
+        released, and the interrupt propagates (the caller stops the executor)."""
         lineage = Lineage(self.graph, plan.now)
         schedule = _Schedule(plan, lineage, self.states, self._priority())
         for planned in plan.units:
@@ -99,9 +103,9 @@ class Runner:
                         )
                     elif not schedule.ready:
                         schedule.wait_for_deferred()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             for planned, _, _ in in_flight.values():
-                self._record_interrupted(planned)
+                self._record_interrupted(planned, interrupt_cause(interrupt))
             raise
         finally:
             self.catalog.release_leases(self.run_id)
@@ -210,6 +214,8 @@ class Runner:
             run_id=self.run_id,
             previous_watermark=self._previous_watermark(planned.asset),
             previous_data_version=state.data_version if state else None,
+            code_version=self.graph[planned.asset].code_version,
+            root=None if self.root is None else str(self.root),
         )
 
     def _previous_watermark(self, asset: str) -> str | None:
@@ -225,6 +231,12 @@ class Runner:
     def _record_outcome(
         self, planned: PlannedUnit, reason: str, job: UnitJob, outcome: UnitOutcome
     ) -> UnitResult:
+        if outcome.lease_lost:
+            # Another run took the unit over and records it; this attempt published nothing.
+            self._read_seq.pop(planned.unit, None)
+            return UnitResult(
+                planned.asset, planned.partition, LOCKED, outcome.error, outcome.attempts
+            )
         definition = self.graph[planned.asset]
         status = MATERIALIZED if outcome.succeeded else ATTEMPT_FAILED
         reads = job.reads if outcome.succeeded else ()
@@ -263,7 +275,7 @@ class Runner:
             outcome.checks,
         )
 
-    def _record_interrupted(self, planned: PlannedUnit) -> None:
+    def _record_interrupted(self, planned: PlannedUnit, cause: str) -> None:
         moment = datetime.now(UTC)
         self._record(
             MaterializationRecord(
@@ -275,7 +287,7 @@ class Runner:
                 finished=moment,
                 attempts=0,
                 code_version=self.graph[planned.asset].code_version,
-                error="interrupted (Ctrl-C)",
+                error=f"interrupted ({cause})",
             )
         )
 

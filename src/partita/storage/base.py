@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -26,9 +27,16 @@ class WriteResult:
 class Storage(Protocol):
     """Reads and writes one asset's data, partition by partition."""
 
-    def write(self, partition: str | None, table: pa.Table, evolve: bool = False) -> WriteResult:
+    def write(
+        self,
+        partition: str | None,
+        table: pa.Table,
+        evolve: bool = False,
+        before_publish: Callable[[], None] | None = None,
+    ) -> WriteResult:
         """Replace the data of `partition` (None: the unpartitioned asset) with `table`;
-        `evolve` lets new columns in."""
+        `evolve` lets new columns in. `before_publish()` runs just before the data becomes
+        visible; if it raises, nothing is published."""
         ...
 
     def published_schema(self, excluding: str | None = None) -> pa.Schema | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -66,10 +66,18 @@ class DuckDBStorage:
                 f"{_RESERVED_PREFIX!r}. Set DuckDB(table=...) to another name."
             )
 
-    def write(self, partition: str | None, table: pa.Table, evolve: bool = False) -> WriteResult:
+    def write(
+        self,
+        partition: str | None,
+        table: pa.Table,
+        evolve: bool = False,
+        before_publish: Callable[[], None] | None = None,
+    ) -> WriteResult:
         """Replace the partition's rows (or upsert on `merge_on`) in one transaction.
 
-        With `evolve`, columns new in `table` are added to the table in that transaction."""
+        With `evolve`, columns new in `table` are added to the table in that transaction.
+        `before_publish()` is called just before COMMIT; if it raises, the transaction
+        rolls back."""
         self._check_partition(partition)
         self._check_columns(partition, table)
         version = table_version(table)
@@ -81,6 +89,8 @@ class DuckDBStorage:
                 if evolve and stored:
                     stored = self._add_new_columns(connection, stored)
                 self._write_in_transaction(connection, partition, table, stored)
+                if before_publish is not None:
+                    before_publish()
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -48,10 +49,18 @@ class ParquetStorage:
         self.hive_key = hive_key
         self.root = ensure_inside(warehouse / asset, warehouse)
 
-    def write(self, partition: str | None, table: pa.Table, evolve: bool = False) -> WriteResult:
+    def write(
+        self,
+        partition: str | None,
+        table: pa.Table,
+        evolve: bool = False,
+        before_publish: Callable[[], None] | None = None,
+    ) -> WriteResult:
         """Replace the partition's file with `table`: readers see the old or the new file.
 
-        `evolve` needs nothing here: each partition file carries its own schema."""
+        `evolve` needs nothing here: each partition file carries its own schema.
+        `before_publish()` is called just before the rename; if it raises, nothing is
+        published."""
         self._check_no_hive_column(partition, table)
         path = self._file(partition)
         encoded = encode_parquet(table)
@@ -67,6 +76,8 @@ class ParquetStorage:
                 file.write(encoded[half:])
                 file.flush()
                 os.fsync(file.fileno())
+            if before_publish is not None:
+                before_publish()
             os.replace(temporary, path)
             _sync_directory(path.parent)
             for directory in created:
@@ -78,6 +89,9 @@ class ParquetStorage:
                 f"{error}. Check that the warehouse folder is writable and has free space, "
                 f"then run again."
             ) from error
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
         return WriteResult(
             rows=table.num_rows, bytes=len(encoded), data_version=data_version(encoded)
         )

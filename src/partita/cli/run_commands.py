@@ -9,6 +9,7 @@ from collections import defaultdict
 import click
 
 from ..errors import EXIT_FAILED, EXIT_OK
+from ..execution.interrupts import TERMINATED_EXIT, Terminated
 from ..planning.staleness import FAILED as FAILED_LAST_TIME
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .output import print_json, print_table
@@ -161,13 +162,15 @@ def _run(
                 on_plan=progress.start,
                 on_unit_done=progress.advance,
             )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        terminated = isinstance(interrupt, Terminated)
         click.echo(
-            "interrupted: the unit in progress was not recorded as materialized and the run "
-            "is recorded as interrupted. Run the same command again to do what remains.",
+            f"{'terminated (SIGTERM)' if terminated else 'interrupted'}: the unit in progress "
+            "was not recorded as materialized and the run is recorded as interrupted. Run the "
+            "same command again to do what remains.",
             err=True,
         )
-        sys.exit(INTERRUPTED_EXIT)
+        sys.exit(TERMINATED_EXIT if terminated else INTERRUPTED_EXIT)
     if as_json:
         print_json(report.to_json())
     elif overdue and not any(r.status != "up_to_date" for r in report.results):

@@ -85,3 +85,29 @@ def test_without_retry_attempts_left_a_worker_death_fails_the_unit(project) -> N
     [crashed] = [r for r in report.results if r.partition == "2024-01-03"]
     assert (crashed.status, crashed.attempts) == ("failed", 1)
     assert "died with SIGSEGV" in crashed.error
+
+
+SCRIPT = """
+from datetime import UTC, datetime
+
+from partita import load_project
+
+report = load_project({root!r}).materialize(now=datetime(2024, 1, 3, tzinfo=UTC), workers=2)
+print("finished", report.status, len(report.results))
+"""
+
+
+def test_a_script_without_a_main_guard_runs_once_with_workers(project, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    project.write("assets/flaky.py", CRASHING.format(crash=set(), retry="None", once=False))
+    script = tmp_path / "script.py"  # no `if __name__ == "__main__":`, as users write them
+    script.write_text(SCRIPT.format(root=str(project.root)))
+
+    completed = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines() == ["finished succeeded 2"]

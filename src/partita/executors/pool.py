@@ -22,7 +22,9 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection, wait
@@ -84,7 +86,8 @@ class ProcessExecutor:
             name="partita-worker",
             daemon=True,
         )
-        process.start()
+        with _main_module_hidden():
+            process.start()
         theirs.close()  # the worker's ends live in the worker only: EOF means it is gone
         alive_read.close()
         return _Worker(process, ours, alive_write)
@@ -214,6 +217,23 @@ class ProcessExecutor:
     def pids(self) -> list[int]:
         """The worker processes' ids (for tests and diagnostics)."""
         return [w.process.pid for w in self._pool if w.process.pid is not None]
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start a worker without it re-importing the coordinator's `__main__`: jobs carry all
+    a worker needs, and a script calling `materialize(workers=2)` without an
+    `if __name__ == "__main__":` guard would otherwise run itself again in each worker."""
+    main = sys.modules.get("__main__")
+    saved = {name: vars(main)[name] for name in ("__spec__", "__file__") if name in vars(main)}
+    main.__spec__ = None  # read by the spawn preparation; None: not run as a module
+    if "__file__" in saved:
+        del main.__file__
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(main, name, value)
 
 
 def _close(worker: _Worker) -> None:

@@ -68,6 +68,7 @@ class ProcessExecutor:
         if start_method not in START_METHODS:
             raise UsageError(f"start method must be one of {', '.join(START_METHODS)}")
         self.workers = workers
+        self._root = str(workspace.root)
         self._graph = workspace.graph
         self._context = multiprocessing.get_context(start_method)
         self._ids = itertools.count()
@@ -82,7 +83,7 @@ class ProcessExecutor:
         alive_read, alive_write = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=serve,
-            args=(theirs, alive_read, os.getpid(), self.workers),
+            args=(theirs, alive_read, os.getpid(), self.workers, self._root),
             name="partita-worker",
             daemon=True,
         )

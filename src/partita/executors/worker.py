@@ -32,14 +32,18 @@ STARTED = "started"
 DONE = "done"
 
 
-def serve(connection: Connection, liveness: Connection, coordinator: int, workers: int) -> None:
+def serve(
+    connection: Connection, liveness: Connection, coordinator: int, workers: int, root: str
+) -> None:
     """The worker's main loop: `(job_id, job)` in, `(STARTED, id)` then `(DONE, id, outcome)`
-    out, until the coordinator sends None or goes away."""
+    out, until the coordinator sends None or goes away. The project at `root` is loaded
+    before the first job arrives (jobs for other roots load theirs when they come)."""
     _die_with_coordinator(coordinator)
     # Ctrl-C goes to the whole process group; the coordinator handles it and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _share_cores(workers)
     jobs = _Jobs(liveness, coordinator)
+    jobs.warm_up(root)
     while True:
         try:
             message = connection.recv()
@@ -83,6 +87,16 @@ class _Jobs:
     def coordinator_gone(self) -> bool:
         # The liveness pipe is never written: readable means EOF, the coordinator's end closed.
         return os.getppid() != self.coordinator or self.liveness.poll()
+
+    def warm_up(self, root: str) -> None:
+        """Load the project and its storages' modules now, while the coordinator plans and
+        dispatches; a failure is reported with the first job instead."""
+        try:
+            workspace = self._workspace(root)
+        except PartitaError:
+            return
+        for asset in workspace.graph.order:
+            workspace.storage(asset)
 
     def run(self, job: UnitJob) -> UnitOutcome:
         try:

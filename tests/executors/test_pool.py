@@ -56,9 +56,8 @@ def test_a_segfaulting_unit_fails_alone_and_counts_once(project) -> None:
     }
     [failed] = [r for r in report.results if r.status == "failed"]
     assert failed.error.startswith(
-        "the worker process running asset 'flaky' partition '2024-01-02' (pid "
+        "the worker process running asset 'flaky' partition '2024-01-02' died with SIGSEGV"
     )
-    assert "died with SIGSEGV" in failed.error
     assert project.load().read("flaky", ("2024-01-01", "2024-01-06"))["day"].tolist() == [
         1,
         3,

@@ -31,7 +31,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
 from ..definitions.policies import NO_RETRY
-from ..errors import UsageError, unit_label
+from ..errors import UsageError, describe_unit
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
 from ..planning.staleness import Unit
 from .worker import DONE, STARTED, serve
@@ -160,7 +160,13 @@ class ProcessExecutor:
             if job_id == worker.running:
                 self._running_job_died(job_id, worker.process.pid, cause)
             elif self._startup_deaths >= MAX_STARTUP_DEATHS:
-                self._fail(job_id, f"worker processes keep dying before running a job ({cause})")
+                _, job = self._jobs[job_id]
+                self._fail(
+                    job_id,
+                    f"{describe_unit(job.asset, job.partition)}: not run: worker processes keep "
+                    f"dying before running any job (the last died with {cause}). Run it with "
+                    "--workers 1 to see the error.",
+                )
             else:
                 self._send(job_id)
 
@@ -171,7 +177,7 @@ class ProcessExecutor:
         label = f"asset '{job.asset}'" + (
             "" if job.partition is None else f" partition '{job.partition}'"
         )
-        message = f"the worker process running {label} (pid {pid}) died with {cause}"
+        message = f"the worker process running {label} died with {cause} (pid {pid})"
         if self._deaths[unit] < retry.max_attempts:
             log.warning(
                 "%s; attempt %d/%d, running it again",
@@ -188,10 +194,8 @@ class ProcessExecutor:
         )
 
     def _fail(self, job_id: int, message: str) -> None:
-        unit, job = self._jobs.pop(job_id)
+        unit, _ = self._jobs.pop(job_id)
         moment = datetime.now(UTC)
-        if not message.startswith("the worker"):
-            message = f"{unit_label(job.asset, job.partition)}: {message}"
         attempts = self._deaths.pop(unit, 0)
         self._done.append((unit, UnitOutcome(moment, moment, attempts, 0.0, error=message)))
 
@@ -213,11 +217,6 @@ class ProcessExecutor:
             _close(worker)
         self._pool.clear()
         self._jobs.clear()
-
-    @property
-    def pids(self) -> list[int]:
-        """The worker processes' ids (for tests and diagnostics)."""
-        return [w.process.pid for w in self._pool if w.process.pid is not None]
 
 
 @contextlib.contextmanager

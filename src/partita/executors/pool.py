@@ -148,7 +148,10 @@ class ProcessExecutor:
         self._done.append((unit, outcome))
 
     def _replace(self, worker: _Worker) -> None:
-        """A worker died: fail (or retry) the job it was running, hand on its queued ones."""
+        """A worker died (or its pipe broke, which makes it as good as dead): fail (or
+        retry) the job it was running, hand on its queued ones."""
+        if worker.process.is_alive():
+            worker.process.kill()
         worker.process.join()
         _close(worker)
         self._pool.remove(worker)

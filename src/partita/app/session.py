@@ -27,8 +27,8 @@ from .requests import PartitionArgument, PlanRequest, RunRequest, partition_rang
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from ..catalog.base import Catalog
     from ..catalog.records import RunRecord
-    from ..catalog.sqlite import SQLiteCatalog
     from ..execution.events import RunListener
     from ..execution.report import RunReport
     from ..planning.freshness import FreshnessResult
@@ -55,7 +55,7 @@ class Session:
         self.config = config
         self.graph = graph
         self._sleep = sleep  # between retries of a unit; tests pass a fake
-        self._catalog: SQLiteCatalog | None = None
+        self._catalog: Catalog | None = None
 
     @property
     def root(self) -> Path:
@@ -66,7 +66,7 @@ class Session:
         return self.config.warehouse
 
     @property
-    def catalog(self) -> SQLiteCatalog:
+    def catalog(self) -> Catalog:
         """The warehouse's catalog, opened (and created if needed) on first use."""
         if self._catalog is None:
             self._catalog = open_catalog(self.warehouse)
@@ -198,7 +198,8 @@ class Session:
     def run(self, request: RunRequest, listeners: Iterable[RunListener] = ()) -> RunReport:
         """Materialize the missing or stale units of the request and record the run;
         `listeners` hear the run's events. Ctrl-C records the run as interrupted and
-        propagates; an error after the run started raises `RunError` carrying the report."""
+        propagates; an error after the run started raises `MaterializationError` carrying
+        the report."""
         from ..execution.events import Listeners
         from ..execution.materialize import execute_plan, recover_dead_runs
         from ..execution.runner import ORDERS, RunOptions
@@ -226,6 +227,7 @@ class Session:
             workers=request.workers,
             listener=Listeners(listeners),
             sleep=self._sleep,
+            root=self.config.root,
         )
 
     # --- internals ---

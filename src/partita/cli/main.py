@@ -11,6 +11,7 @@ import click
 
 from .. import __version__
 from ..errors import PartitaError
+from ..execution.interrupts import sigterm_as_interrupt
 from .context import CliState
 
 # Commands are imported when used, so `partita --version` loads almost nothing.
@@ -79,4 +80,6 @@ def cli(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="partita")
+    # SIGTERM stops a run as Ctrl-C does (recorded interrupted, leases released), exit 143.
+    with sigterm_as_interrupt():
+        cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="partita")

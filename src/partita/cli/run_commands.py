@@ -9,6 +9,7 @@ import click
 
 from ..app.requests import RunRequest, partition_range
 from ..errors import EXIT_FAILED, EXIT_OK
+from ..execution.interrupts import TERMINATED_EXIT, Terminated
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .progress import RunProgress
 from .run_output import ReportPrinter, print_plan
@@ -151,13 +152,15 @@ def _run(
     try:
         with RunProgress(enabled=not as_json) as progress:
             report = session.run(request, [progress, printer])
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        terminated = isinstance(interrupt, Terminated)
         click.echo(
-            "interrupted: the unit in progress was not recorded as materialized and the run "
-            "is recorded as interrupted. Run the same command again to do what remains.",
+            f"{'terminated (SIGTERM)' if terminated else 'interrupted'}: the unit in progress "
+            "was not recorded as materialized and the run is recorded as interrupted. Run the "
+            "same command again to do what remains.",
             err=True,
         )
-        sys.exit(INTERRUPTED_EXIT)
+        sys.exit(TERMINATED_EXIT if terminated else INTERRUPTED_EXIT)
     sys.exit(EXIT_FAILED if report.failed else EXIT_OK)
 
 

@@ -12,21 +12,22 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+from ..catalog.base import Catalog
 from ..catalog.records import RunStatus
 from ..errors import MaterializationError, PartitaError
+from ..executors import make_executor
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan
 from .cleanup import cleanup_step
 from .events import RunListener
+from .publishing import LeaseGuard
 from .report import RunReport
 from .runner import Runner, RunOptions
 from .unit import Workspace
-from .workers import make_executor
 
 
-def recover_dead_runs(catalog: Any) -> None:
+def recover_dead_runs(catalog: Catalog) -> None:
     """Before planning a run: record runs whose process died as interrupted, and the units
     they were working on as interrupted (their data may not be what is recorded, so they
     are rebuilt)."""
@@ -37,7 +38,7 @@ def recover_dead_runs(catalog: Any) -> None:
 def execute_plan(
     graph: AssetGraph,
     warehouse: Path,
-    catalog: Any,
+    catalog: Catalog,
     plan: Plan,
     *,
     command: str,
@@ -45,21 +46,24 @@ def execute_plan(
     workers: int = 1,
     listener: RunListener | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    root: Path | None = None,
 ) -> RunReport:
     """Run the plan's units and record the run; `listener` hears the run's events.
 
-    Ctrl-C stops cleanly: the units in progress are recorded as interrupted (not
-    materialized), the run as interrupted, and the KeyboardInterrupt propagates. A
+    `root` (the project folder) lets worker processes load the project. Ctrl-C (or
+    SIGTERM, see `execution.interrupts`) stops cleanly: the units in progress are recorded
+    as interrupted (not materialized), the run as interrupted, the workers stopped, and the
+    KeyboardInterrupt propagates. A
     `PartitaError` after the run started (a full disk, a damaged catalog) records the run
     as failed and raises `MaterializationError` carrying the report.
     """
     listener = listener or RunListener()
-    workspace = Workspace(graph, warehouse, sleep=sleep)
+    workspace = Workspace(graph, warehouse, sleep=sleep, root=root, guard=LeaseGuard(catalog))
     for asset in {unit.asset for unit in plan.to_run}:
         workspace.storage(asset).cleanup()
     executor = make_executor(workspace, workers if plan.to_run else 1)
     run_id = catalog.start_run(command, datetime.now(UTC))
-    runner = Runner(graph, catalog, run_id, options, listener)
+    runner = Runner(graph, catalog, run_id, options, listener, root)
     try:
         listener.run_started(run_id, plan)
         results = runner.run(plan, executor)
@@ -88,7 +92,7 @@ def execute_plan(
     return report
 
 
-def _finish(catalog: Any, report: RunReport, listener: RunListener) -> None:
+def _finish(catalog: Catalog, report: RunReport, listener: RunListener) -> None:
     """Record the end of a run that stopped on an error (best effort: that error wins)
     and tell the listener."""
     with cleanup_step(f"record the end of run {report.run_id}"):

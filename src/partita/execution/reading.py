@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..catalog.base import Catalog
 from ..definitions.partitions import Partitions
 from ..errors import PartitionError, StorageError
 from ..graph.graph import AssetGraph
@@ -22,7 +23,7 @@ from ..storage.registry import open_asset_storage
 def read_asset(
     graph: AssetGraph,
     warehouse: Path,
-    catalog: Any,
+    catalog: Catalog,
     asset: str,
     requested: PartitionRange | None,
 ) -> pa.Table:

@@ -18,12 +18,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
 
+from ..catalog.base import Catalog
 from ..catalog.records import FAILED as ATTEMPT_FAILED
 from ..catalog.records import INTERRUPTED, MATERIALIZED, MaterializationRecord, PartitionState
 from ..definitions.partitions import TimePartitions
 from ..errors import CatalogError, unit_label
+from ..executors.base import Executor
 from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan, PlannedUnit, check_unit
@@ -31,9 +33,9 @@ from ..planning.staleness import Unit, consumed_inputs, upstream_reads
 from ..planning.watermarks import max_watermark
 from .cleanup import cleanup_step
 from .events import RunListener
+from .interrupts import interrupt_cause
 from .report import FAILED, LOCKED, SKIPPED, UP_TO_DATE, UnitResult
 from .unit import UnitJob, UnitOutcome
-from .workers import Executor
 
 log = logging.getLogger("partita")
 
@@ -63,10 +65,11 @@ class Runner:
     read afresh from the catalog into `states`."""
 
     graph: AssetGraph
-    catalog: Any
+    catalog: Catalog
     run_id: str
     options: RunOptions = field(default_factory=RunOptions)
     listener: RunListener = field(default_factory=RunListener)
+    root: Path | None = None  # the project folder, named in jobs for worker processes
     results: dict[Unit, UnitResult] = field(default_factory=dict)
     _records: dict[Unit, MaterializationRecord] = field(default_factory=dict)  # for listeners
     failures: int = 0
@@ -75,8 +78,9 @@ class Runner:
     _watermarks: dict[str, dict[str | None, str | None]] = field(default_factory=dict)
 
     def run(self, plan: Plan, executor: Executor) -> list[UnitResult]:
-        """Execute the plan; on KeyboardInterrupt the units in flight are recorded as
-        interrupted and the interrupt propagates."""
+        """Execute the plan; on KeyboardInterrupt (Ctrl-C, or SIGTERM as `Terminated`) no
+        unit starts any more, the units in flight are recorded as interrupted, the leases
+        released, and the interrupt propagates (the caller stops the executor)."""
         schedule = _Schedule(plan, self._priority())
         for planned in plan.units:
             if planned.reason is None:
@@ -102,9 +106,9 @@ class Runner:
                         )
                     elif not schedule.ready:
                         schedule.wait_for_deferred()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             for planned, _, _ in in_flight.values():
-                self._record_interrupted(planned)
+                self._record_interrupted(planned, interrupt_cause(interrupt))
             raise
         finally:
             with cleanup_step(f"release the leases of run {self.run_id}"):
@@ -210,6 +214,8 @@ class Runner:
             run_id=self.run_id,
             previous_watermark=self._previous_watermark(planned.asset),
             previous_data_version=state.data_version if state else None,
+            code_version=self.graph[planned.asset].code_version,
+            root=None if self.root is None else str(self.root),
         )
 
     def _previous_watermark(self, asset: str) -> str | None:
@@ -225,6 +231,12 @@ class Runner:
     def _record_outcome(
         self, planned: PlannedUnit, reason: str, job: UnitJob, outcome: UnitOutcome
     ) -> UnitResult:
+        if outcome.lease_lost:
+            # Another run took the unit over and records it; this attempt published nothing.
+            self._read_seq.pop(planned.unit, None)
+            return UnitResult(
+                planned.asset, planned.partition, LOCKED, outcome.error, outcome.attempts
+            )
         definition = self.graph[planned.asset]
         status = MATERIALIZED if outcome.succeeded else ATTEMPT_FAILED
         reads = job.reads if outcome.succeeded else ()
@@ -263,7 +275,7 @@ class Runner:
             outcome.checks,
         )
 
-    def _record_interrupted(self, planned: PlannedUnit) -> None:
+    def _record_interrupted(self, planned: PlannedUnit, cause: str) -> None:
         moment = datetime.now(UTC)
         self._record(
             MaterializationRecord(
@@ -275,7 +287,7 @@ class Runner:
                 finished=moment,
                 attempts=0,
                 code_version=self.graph[planned.asset].code_version,
-                error="interrupted (Ctrl-C)",
+                error=f"interrupted ({cause})",
             )
         )
 
@@ -347,7 +359,7 @@ class _Schedule:
 class _Heartbeat:
     """Refreshes the run's leases in the background, so other runs see it is alive."""
 
-    def __init__(self, catalog: Any, run_id: str) -> None:
+    def __init__(self, catalog: Catalog, run_id: str) -> None:
         self._catalog = catalog
         self._run_id = run_id
         self._stop = threading.Event()

@@ -26,16 +26,22 @@ from ..storage.registry import open_asset_storage
 from ..storage.schemas import unify_schemas
 from .cache import TableCache
 from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
+from .publishing import LeaseLostError
 from .quality import check_schema, run_checks
 from .retries import call_with_retry
 from .watermarks import watermark_of
 
 log = logging.getLogger("partita")
 
+PublishGuard = Callable[
+    [str, str | None, str], None
+]  # (asset, partition, run_id); raises to refuse
+
 
 @dataclass(frozen=True)
 class UnitJob:
-    """Everything a worker needs to materialize one unit (picklable)."""
+    """Everything a worker needs to materialize one unit (picklable): a worker that did not
+    fork from the coordinator loads the project at `root` and checks `code_version`."""
 
     asset: str
     partition: str | None
@@ -44,6 +50,8 @@ class UnitJob:
     run_id: str
     previous_watermark: str | None
     previous_data_version: str | None = None
+    code_version: str | None = None  # of the asset as planned; None: not checked
+    root: str | None = None  # the project folder; None: only this process can run it
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,7 @@ class UnitOutcome:
     watermark: str | None = None
     error: str | None = None
     checks: tuple[CheckResult, ...] = ()
+    lease_lost: bool = False  # not published: the run no longer held the unit's lease
 
     @property
     def succeeded(self) -> bool:
@@ -73,6 +82,8 @@ class Workspace:
     graph: AssetGraph
     warehouse: Path
     sleep: Callable[[float], None] = time.sleep
+    root: Path | None = None  # the project folder, for jobs other processes run
+    guard: PublishGuard | None = None  # called just before a write publishes
     cache: TableCache = field(default_factory=TableCache)
     shared: bool = False  # other processes of the run write the same storages (pool workers)
     _storages: dict[str, Storage] = field(default_factory=dict)
@@ -107,9 +118,12 @@ class Workspace:
     def execute(self, job: UnitJob) -> UnitOutcome:
         """Materialize the unit; failures become an outcome with an error message. A
         KeyboardInterrupt propagates."""
-        definition = self.graph[job.asset]
         started = datetime.now(UTC)
         clock = time.perf_counter()
+        refused = self._refuse(job)
+        if refused is not None:
+            return UnitOutcome(started, datetime.now(UTC), 0, 0.0, error=refused)
+        definition = self.graph[job.asset]
         attempts = 0
 
         def count_attempt(attempt: int) -> None:
@@ -124,6 +138,12 @@ class Workspace:
                 log=log,
                 sleep=self.sleep,
                 on_attempt=count_attempt,
+            )
+        except LeaseLostError as error:
+            moment = datetime.now(UTC)
+            duration = time.perf_counter() - clock
+            return UnitOutcome(
+                started, moment, attempts, duration, error=str(error), lease_lost=True
             )
         except Exception as error:
             message = _error_message(job, error)
@@ -146,6 +166,24 @@ class Workspace:
             data_version=written.data_version,
             watermark=watermark,
             checks=checks,
+        )
+
+    def _refuse(self, job: UnitJob) -> str | None:
+        """Why this process must not run the job: it loaded other code than was planned."""
+        if job.asset not in self.graph:
+            return (
+                f"{describe_unit(job.asset, job.partition)}: not run: the project loaded from "
+                f"{job.root or self.root} does not define asset '{job.asset}' (it was removed "
+                "while the run was going). Run the command again."
+            )
+        definition = self.graph[job.asset]
+        if job.code_version is None or job.code_version == definition.code_version:
+            return None
+        return (
+            f"{describe_unit(job.asset, job.partition)}: not run: it was planned with code "
+            f"version {job.code_version}, but the project loaded from {job.root or self.root} "
+            f"has code version {definition.code_version} (the asset's code changed while the "
+            "run was going). Run the command again to materialize it with the current code."
         )
 
     def _attempt(self, job: UnitJob) -> tuple[WriteResult, str | None, tuple[CheckResult, ...]]:
@@ -180,13 +218,21 @@ class Workspace:
         evolve = definition.schema == "evolve"
         if definition.partitions is not None or merging:
             check_schema(where, storage.location(), self._schema(job), table.schema, evolve)
-        written = storage.write(job.partition, table, evolve=evolve)
+        written = storage.write(
+            job.partition, table, evolve=evolve, before_publish=self._before_publish(job)
+        )
         self._schemas[job.asset] = unify_schemas([self._schemas.get(job.asset), table.schema])
         if merging:
             written = replace(written, data_version=_merged_version(job, written))
         if storage.reads_back_exactly:
             self.cache.put(job.asset, job.partition, written.data_version, table)
         return written, watermark, checks
+
+    def _before_publish(self, job: UnitJob) -> Callable[[], None] | None:
+        guard = self.guard
+        if guard is None:
+            return None
+        return lambda: guard(job.asset, job.partition, job.run_id)
 
     def _schema(self, job: UnitJob) -> Any:
         """The published schema of the asset, asked of the storage once per process."""

@@ -1,0 +1,30 @@
+"""Where unit jobs run: inline in the runner's process, or in a pool of worker processes.
+
+Each executor implements `executors.base.Executor` and passes the contract suite in
+`tests/executors/contract/`.
+"""
+
+from __future__ import annotations
+
+from ..execution.unit import Workspace
+from .base import Executor
+from .inline import InlineExecutor
+from .pool import DEFAULT_START_METHOD, START_METHODS, ProcessExecutor
+
+__all__ = [
+    "DEFAULT_START_METHOD",
+    "START_METHODS",
+    "Executor",
+    "InlineExecutor",
+    "ProcessExecutor",
+    "make_executor",
+]
+
+
+def make_executor(
+    workspace: Workspace, workers: int, start_method: str = DEFAULT_START_METHOD
+) -> Executor:
+    """Inline for one worker; a process pool for more."""
+    if workers <= 1:
+        return InlineExecutor(workspace)
+    return ProcessExecutor(workspace, workers, start_method)

@@ -56,7 +56,7 @@ def test_a_segfaulting_unit_fails_alone_and_counts_once(project) -> None:
     }
     [failed] = [r for r in report.results if r.status == "failed"]
     assert failed.error.startswith(
-        "the worker process running asset 'flaky' partition '2024-01-02' died with SIGSEGV"
+        "the worker process running asset 'flaky' partition 2024-01-02 died with SIGSEGV"
     )
     assert project.load().read("flaky", ("2024-01-01", "2024-01-06"))["day"].tolist() == [
         1,

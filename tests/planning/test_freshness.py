@@ -10,7 +10,7 @@ import pytest
 
 from partita import DailyPartitions, FreshnessPolicy, asset
 from partita.graph.graph import build_graph
-from partita.planning.freshness import FRESH, NO_POLICY, OVERDUE, PENDING, assess
+from partita.planning.freshness import Verdict, assess
 from partita.planning.plan import build_plan
 from partita.planning.targets import PartitionRange
 
@@ -91,7 +91,7 @@ def assess_with(graph, assets, states: dict, name: str, now: datetime):
 
 def test_an_up_to_date_latest_partition_is_fresh() -> None:
     result = verdict(full_states(), "events", NOW + timedelta(hours=10))
-    assert result.verdict == FRESH
+    assert result.verdict == Verdict.FRESH
     assert result.expected_partition == "2024-02-09"
     assert result.latest_partition == "2024-02-09"
     assert result.deadline == DEADLINE
@@ -102,7 +102,7 @@ def test_an_up_to_date_latest_partition_is_fresh() -> None:
 def test_a_missing_latest_partition_is_pending_before_the_deadline_and_overdue_after() -> None:
     states = full_states(last_day=38)  # 2024-02-09 not yet materialized
     before = verdict(states, "events", DEADLINE - SECOND)
-    assert before.verdict == PENDING
+    assert before.verdict == Verdict.PENDING
     assert before.expected_partition == "2024-02-09"
     assert before.latest_partition == "2024-02-08"
     assert before.deadline == DEADLINE
@@ -111,7 +111,7 @@ def test_a_missing_latest_partition_is_pending_before_the_deadline_and_overdue_a
     assert before.lag_s == pytest.approx((DEADLINE - SECOND - NOW).total_seconds() + 86400)
 
     after = verdict(states, "events", DEADLINE + SECOND)
-    assert after.verdict == OVERDUE
+    assert after.verdict == Verdict.OVERDUE
     assert after.expected_partition == "2024-02-09"
     assert after.latest_partition == "2024-02-08"
     assert after.deadline == DEADLINE
@@ -130,7 +130,7 @@ def test_a_missing_latest_partition_is_pending_before_the_deadline_and_overdue_a
 def test_a_new_day_moves_the_expectation_and_the_deadline() -> None:
     # Everything through 2024-02-09 is there: at 2024-02-11 01:00 the 10th is expected.
     result = verdict(full_states(), "events", datetime(2024, 2, 11, 1, tzinfo=UTC))
-    assert result.verdict == PENDING
+    assert result.verdict == Verdict.PENDING
     assert result.expected_partition == "2024-02-10"
     assert result.deadline == datetime(2024, 2, 11, 6, tzinfo=UTC)
 
@@ -140,7 +140,7 @@ def test_a_failed_latest_partition_is_overdue_with_the_failure_as_reason() -> No
     latest = states["events"]["2024-02-09"]
     states["events"]["2024-02-09"] = replace(latest, last_status="failed", error="boom")
     result = verdict(states, "events", DEADLINE + SECOND)
-    assert result.verdict == OVERDUE
+    assert result.verdict == Verdict.OVERDUE
     assert result.reason == "failed last time"
     # It still holds the data of its last success.
     assert result.latest_partition == "2024-02-09"
@@ -150,7 +150,7 @@ def test_a_partition_that_never_succeeded_says_failed_not_missing() -> None:
     states = full_states(last_day=38)
     states["events"]["2024-02-09"] = state("2024-02-09", None, None, last_status="failed")
     result = verdict(states, "events", DEADLINE + SECOND)
-    assert result.verdict == OVERDUE
+    assert result.verdict == Verdict.OVERDUE
     assert result.reason == "failed last time"
     assert result.latest_partition == "2024-02-08"
 
@@ -160,18 +160,18 @@ def test_a_latest_partition_whose_upstream_changed_is_stale() -> None:
     changed = republished(states["events"]["2024-02-09"], "events@new")
     states["events"]["2024-02-09"] = changed
     result = verdict(states, "daily_totals", DEADLINE + SECOND)
-    assert result.verdict == OVERDUE
+    assert result.verdict == Verdict.OVERDUE
     assert result.expected_partition == "2024-02-09"
     assert result.latest_partition == "2024-02-09"
     assert result.reason == "upstream changed: events 2024-02-09"
-    assert verdict(states, "events", DEADLINE + SECOND).verdict == FRESH
-    assert verdict(states, "daily_totals", DEADLINE - SECOND).verdict == PENDING
+    assert verdict(states, "events", DEADLINE + SECOND).verdict == Verdict.FRESH
+    assert verdict(states, "daily_totals", DEADLINE - SECOND).verdict == Verdict.PENDING
 
 
 def test_an_older_stale_partition_does_not_spoil_a_fresh_latest_one() -> None:
     states = full_states()
     states["events"]["2024-01-15"] = republished(states["events"]["2024-01-15"], "x")
-    assert verdict(states, "daily_totals", DEADLINE + SECOND).verdict == FRESH
+    assert verdict(states, "daily_totals", DEADLINE + SECOND).verdict == Verdict.FRESH
 
 
 def test_a_partition_whose_deadline_passed_makes_the_asset_overdue_while_the_next_is_pending() -> (
@@ -180,7 +180,7 @@ def test_a_partition_whose_deadline_passed_makes_the_asset_overdue_while_the_nex
     # Nothing since 2024-02-07: the 8th was due at 2024-02-09 06:00, long before now.
     states = full_states(last_day=37)
     result = verdict(states, "events", DEADLINE - SECOND)
-    assert result.verdict == OVERDUE
+    assert result.verdict == Verdict.OVERDUE
     assert result.latest_partition == "2024-02-07"
     assert "missing" in result.reason
     assert "2024-02-08" in result.reason
@@ -189,7 +189,7 @@ def test_a_partition_whose_deadline_passed_makes_the_asset_overdue_while_the_nex
 
 def test_no_partition_due_yet_is_fresh() -> None:
     result = verdict({}, "future", NOW)
-    assert result.verdict == FRESH
+    assert result.verdict == Verdict.FRESH
     assert result.expected_partition is None
     assert result.reason == "no partition due"
 
@@ -209,10 +209,10 @@ def test_a_deadline_across_a_dst_change_is_max_lag_in_absolute_time() -> None:
     result = assess_with(graph, ["local"], states, "local", now)
     assert result.expected_partition == "2024-03-10"
     assert result.latest_partition == "2024-03-09"
-    assert result.verdict == PENDING
+    assert result.verdict == Verdict.PENDING
     assert result.deadline == datetime(2024, 3, 11, 10, tzinfo=UTC)
     late = datetime(2024, 3, 11, 10, 0, 1, tzinfo=UTC)
-    assert assess_with(graph, ["local"], states, "local", late).verdict == OVERDUE
+    assert assess_with(graph, ["local"], states, "local", late).verdict == Verdict.OVERDUE
 
 
 def unpartitioned_states(materialized_at: datetime) -> dict:
@@ -230,14 +230,14 @@ def test_an_unpartitioned_asset_is_fresh_while_younger_than_max_lag() -> None:
     built = datetime(2024, 2, 10, 8, tzinfo=UTC)
     states = unpartitioned_states(built)
     young = verdict(states, "snapshot", built + timedelta(hours=2) - SECOND)
-    assert young.verdict == FRESH
+    assert young.verdict == Verdict.FRESH
     assert young.deadline == built + timedelta(hours=2)
     assert young.lag_s == 7199
     assert young.expected_partition is None and young.latest_partition is None
     assert young.reason is None
 
     old = verdict(states, "snapshot", built + timedelta(hours=2) + SECOND)
-    assert old.verdict == OVERDUE
+    assert old.verdict == Verdict.OVERDUE
     assert old.reason == "older than max_lag"
     assert old.lag_s == 7201
 
@@ -247,35 +247,35 @@ def test_an_unpartitioned_asset_whose_upstream_changed_is_overdue_even_when_youn
     states = unpartitioned_states(built)
     states["snapshot"][None] = republished(states["snapshot"][None], "snap-v2")
     result = verdict(states, "summary", built + timedelta(minutes=5))
-    assert result.verdict == OVERDUE
+    assert result.verdict == Verdict.OVERDUE
     assert result.reason == "upstream changed: snapshot"
-    assert verdict(states, "snapshot", built + timedelta(minutes=5)).verdict == FRESH
+    assert verdict(states, "snapshot", built + timedelta(minutes=5)).verdict == Verdict.FRESH
 
 
 def test_an_unpartitioned_asset_never_materialized_is_overdue_as_missing() -> None:
     result = verdict({}, "snapshot", NOW)
-    assert result.verdict == OVERDUE
+    assert result.verdict == Verdict.OVERDUE
     assert result.reason == "missing"
 
 
 def test_an_unpartitioned_asset_that_only_failed_says_failed() -> None:
     states = {"snapshot": {None: state(None, None, None, last_status="failed")}}
     result = verdict(states, "snapshot", NOW)
-    assert result.verdict == OVERDUE
+    assert result.verdict == Verdict.OVERDUE
     assert result.reason == "failed last time"
 
 
 def test_assets_without_a_policy_are_no_policy() -> None:
     states = {"untracked": published("untracked", ["2024-01-01", "2024-01-02"])}
     result = verdict(states, "untracked", NOW)
-    assert result.verdict == NO_POLICY
+    assert result.verdict == Verdict.NO_POLICY
     assert result.latest_partition == "2024-01-02"
     assert result.deadline is None and result.reason is None
 
 
 def test_the_first_partition_is_pending_before_anything_was_due() -> None:
     result = verdict({}, "events", datetime(2024, 1, 2, 5, 59, 59, tzinfo=UTC))
-    assert result.verdict == PENDING
+    assert result.verdict == Verdict.PENDING
     assert result.expected_partition == "2024-01-01"
     assert result.latest_partition is None and result.lag_s is None
     assert result.reason == "missing"

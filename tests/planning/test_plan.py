@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from partita.planning.plan import build_plan
+from partita.planning.reasons import ReasonKind
 from partita.planning.status import build_status
 from partita.planning.targets import PartitionRange
 
@@ -203,11 +204,11 @@ def test_a_plan_restricted_to_reasons_keeps_only_those_units() -> None:
     states["flights"]["2024-01-05"] = replace(states["flights"]["2024-01-05"], last_status="failed")
     del states["weather"]["2024-01-07"]
     plan = build_plan(GRAPH, ALL, PartitionRange(), tables(GRAPH, states), NOW)
-    failed = plan.restricted_to({"failed last time"})
+    failed = plan.restricted_to({ReasonKind.FAILED})
     assert planned(failed) == {("flights", "2024-01-05"): "failed last time"}
     assert failed.unit_count == 1
-    by_text = plan.restricted_to({"missing", "upstream stale: monthly 2024-01"})
-    assert planned(by_text) == {
+    by_kind = plan.restricted_to({ReasonKind.MISSING, ReasonKind.FAILED})
+    assert planned(by_kind) == {
         ("weather", "2024-01-07"): "missing",
-        ("report", None): "upstream stale: monthly 2024-01",
+        ("flights", "2024-01-05"): "failed last time",
     }

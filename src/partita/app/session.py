@@ -21,6 +21,7 @@ from ..discovery import ProjectConfig, find_project_root, import_definitions, lo
 from ..errors import UsageError
 from ..graph.graph import AssetGraph, build_graph
 from ..graph.selection import select
+from ..planning.reasons import ReasonKind
 from ..planning.targets import PartitionRange
 from .requests import PartitionArgument, PlanRequest, RunRequest, partition_range, selection_tuple
 
@@ -240,7 +241,6 @@ class Session:
 
     def _plan(self, request: PlanRequest, moment: datetime, overdue: Mapping[Unit, str]) -> Plan:
         from ..planning.plan import build_plan, tables_needed
-        from ..planning.staleness import FAILED as FAILED_LAST_TIME
 
         selected = self.select(request.selection)
         tables = self._state_tables(tables_needed(self.graph, selected))
@@ -253,7 +253,7 @@ class Session:
             request.force,
             overdue or None,
         )
-        return plan.restricted_to({FAILED_LAST_TIME}) if request.retry_failed else plan
+        return plan.restricted_to({ReasonKind.FAILED}) if request.retry_failed else plan
 
     def _state_tables(self, assets: Iterable[str]) -> dict[str, StateTable]:
         """The state tables of `assets`, with the units of dead runs counted interrupted."""

@@ -28,16 +28,6 @@ class RunStatus(StrEnum):
     INTERRUPTED = "interrupted"
 
 
-# The attempt statuses by their short names, as the runner and the catalog import them.
-MATERIALIZED = AttemptStatus.MATERIALIZED
-FAILED = AttemptStatus.FAILED
-INTERRUPTED = AttemptStatus.INTERRUPTED
-ATTEMPT_STATUSES = tuple(AttemptStatus)
-RUNNING = RunStatus.RUNNING
-SUCCEEDED = RunStatus.SUCCEEDED
-RUN_STATUSES = tuple(RunStatus)
-
-
 @dataclass(frozen=True, slots=True)
 class ConsumedInput:
     """An upstream partition that a materialization read, at the data version it read."""

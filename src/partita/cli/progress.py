@@ -6,7 +6,7 @@ import sys
 from typing import Any
 
 from ..execution.events import RunListener
-from ..execution.report import FAILED
+from ..execution.report import UnitStatus
 
 
 class RunProgress(RunListener):
@@ -61,6 +61,6 @@ class RunProgress(RunListener):
     def unit_finished(self, run_id: str, result: Any, record: Any) -> None:
         if self._progress is None:
             return
-        if result.status == FAILED:
+        if result.status == UnitStatus.FAILED:
             self.failures += 1
         self._progress.update(self._task, advance=1, failures=self.failures)

@@ -10,7 +10,7 @@ import click
 
 from ..catalog.records import RunStatus
 from ..execution.events import RunListener
-from ..execution.report import FAILED, MATERIALIZED, SKIPPED, UP_TO_DATE, RunReport
+from ..execution.report import RunReport, UnitStatus
 from .output import print_json, print_table
 
 FULL_REPORT_LIMIT = 40
@@ -32,7 +32,7 @@ class ReportPrinter(RunListener):
             return
         if self.as_json:
             print_json(report.to_json())
-        elif self.catch_up and all(r.status == UP_TO_DATE for r in report.results):
+        elif self.catch_up and all(r.status == UnitStatus.UP_TO_DATE for r in report.results):
             click.echo(
                 f"Nothing to do at {self.now.isoformat()}: all {len(report.results)} units "
                 f"are up to date and nothing is overdue (run {report.run_id})."
@@ -80,7 +80,7 @@ def print_plan(plan, as_json: bool) -> None:
 def print_report(report) -> None:
     results = report.results
     counts = report.counts()
-    interesting = [r for r in results if r.status != UP_TO_DATE]
+    interesting = [r for r in results if r.status != UnitStatus.UP_TO_DATE]
     if len(interesting) <= FULL_REPORT_LIMIT:
         rows = [
             (
@@ -102,7 +102,7 @@ def print_report(report) -> None:
             )
     else:
         _print_asset_summary(results)
-        failures = [r for r in results if r.status in (FAILED, SKIPPED)]
+        failures = [r for r in results if r.status in (UnitStatus.FAILED, UnitStatus.SKIPPED)]
         if failures:
             print_table(
                 "failed and skipped units",
@@ -135,7 +135,15 @@ def _print_asset_summary(results) -> None:
         [
             (
                 asset,
-                *(int(t[status]) for status in (MATERIALIZED, UP_TO_DATE, FAILED, SKIPPED)),
+                *(
+                    int(t[status])
+                    for status in (
+                        UnitStatus.MATERIALIZED,
+                        UnitStatus.UP_TO_DATE,
+                        UnitStatus.FAILED,
+                        UnitStatus.SKIPPED,
+                    )
+                ),
                 int(t["rows"]),
                 f"{t['duration']:.2f}s",
             )

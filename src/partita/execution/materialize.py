@@ -17,6 +17,7 @@ from ..catalog.base import Catalog
 from ..catalog.records import RunStatus
 from ..errors import MaterializationError, PartitaError
 from ..executors import make_executor
+from ..executors.base import Executor
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan
 from .cleanup import cleanup_step
@@ -53,21 +54,24 @@ def execute_plan(
     `root` (the project folder) lets worker processes load the project. Ctrl-C (or
     SIGTERM, see `execution.interrupts`) stops cleanly: the units in progress are recorded
     as interrupted (not materialized), the run as interrupted, the workers stopped, and the
-    KeyboardInterrupt propagates. A
-    `PartitaError` after the run started (a full disk, a damaged catalog) records the run
-    as failed and raises `MaterializationError` carrying the report.
+    KeyboardInterrupt propagates. A `PartitaError` after the run started (a full disk, a
+    damaged catalog) records the run as failed and raises `MaterializationError` carrying
+    the report.
     """
     listener = listener or RunListener()
     workspace = Workspace(graph, warehouse, sleep=sleep, root=root, guard=LeaseGuard(catalog))
-    for asset in {unit.asset for unit in plan.to_run}:
-        workspace.storage(asset).cleanup()
-    executor = make_executor(workspace, workers if plan.to_run else 1)
     run_id = catalog.start_run(command, datetime.now(UTC))
     runner = Runner(graph, catalog, run_id, options, listener, root)
+    executor = None
     try:
+        for asset in {unit.asset for unit in plan.to_run}:
+            workspace.storage(asset).cleanup()
+        executor = make_executor(workspace, workers if plan.to_run else 1)
         listener.run_started(run_id, plan)
         results = runner.run(plan, executor)
+        _stop(run_id, executor, workspace)  # on success, an error here is the first one
     except BaseException as error:
+        _stop(run_id, executor, workspace)
         interrupted = isinstance(error, KeyboardInterrupt)
         status = RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED
         report = RunReport(run_id, tuple(runner.results.values()), status)
@@ -75,11 +79,6 @@ def execute_plan(
         if isinstance(error, PartitaError):
             raise MaterializationError(run_id, error, report) from error
         raise
-    finally:
-        with cleanup_step(f"stop the workers of run {run_id}"):
-            executor.close()
-        with cleanup_step(f"close the storages of run {run_id}"):
-            workspace.close()
     report = RunReport(run_id, tuple(results), RunStatus.SUCCEEDED)
     if report.failed:
         report = replace(report, status=RunStatus.FAILED)
@@ -90,6 +89,15 @@ def execute_plan(
         raise MaterializationError(run_id, error, report) from error
     listener.run_finished(report)
     return report
+
+
+def _stop(run_id: str, executor: Executor | None, workspace: Workspace) -> None:
+    """Stop the workers, then close the storages (both may be called twice)."""
+    if executor is not None:
+        with cleanup_step(f"stop the workers of run {run_id}"):
+            executor.close()
+    with cleanup_step(f"close the storages of run {run_id}"):
+        workspace.close()
 
 
 def _finish(catalog: Catalog, report: RunReport, listener: RunListener) -> None:

@@ -20,14 +20,6 @@ class UnitStatus(StrEnum):
     LOCKED = "locked"  # another run held it (--no-wait)
 
 
-MATERIALIZED = UnitStatus.MATERIALIZED
-UP_TO_DATE = UnitStatus.UP_TO_DATE
-FAILED = UnitStatus.FAILED
-SKIPPED = UnitStatus.SKIPPED
-LOCKED = UnitStatus.LOCKED
-UNIT_STATUSES = tuple(UnitStatus)
-
-
 @dataclass(frozen=True)
 class UnitResult:
     """How one asset partition ended in a run."""
@@ -53,14 +45,14 @@ class RunReport:
 
     @property
     def failed(self) -> bool:
-        return any(result.status == FAILED for result in self.results)
+        return any(result.status == UnitStatus.FAILED for result in self.results)
 
     def counts(self) -> dict[str, int]:
         """Units per status; `locked` appears only when a unit was locked."""
         counter = Counter(result.status for result in self.results)
-        counts = {status: counter.get(status, 0) for status in UNIT_STATUSES}
-        if not counts[LOCKED]:
-            del counts[LOCKED]
+        counts = {status: counter.get(status, 0) for status in UnitStatus}
+        if not counts[UnitStatus.LOCKED]:
+            del counts[UnitStatus.LOCKED]
         return counts
 
     def to_json(self) -> dict[str, Any]:

@@ -21,8 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..catalog.base import Catalog
-from ..catalog.records import FAILED as ATTEMPT_FAILED
-from ..catalog.records import INTERRUPTED, MATERIALIZED, MaterializationRecord, PartitionState
+from ..catalog.records import AttemptStatus, MaterializationRecord, PartitionState
 from ..definitions.partitions import TimePartitions
 from ..errors import CatalogError, unit_label
 from ..executors.base import Executor
@@ -34,7 +33,7 @@ from ..planning.watermarks import max_watermark
 from .cleanup import cleanup_step
 from .events import RunListener
 from .interrupts import interrupt_cause
-from .report import FAILED, LOCKED, SKIPPED, UP_TO_DATE, UnitResult
+from .report import UnitResult, UnitStatus
 from .unit import UnitJob, UnitOutcome
 
 log = logging.getLogger("partita")
@@ -84,7 +83,7 @@ class Runner:
         schedule = _Schedule(plan, self._priority())
         for planned in plan.units:
             if planned.reason is None:
-                result = UnitResult(planned.asset, planned.partition, UP_TO_DATE, None)
+                result = UnitResult(planned.asset, planned.partition, UnitStatus.UP_TO_DATE, None)
                 self._finish(schedule, planned, result)
         in_flight: dict[Unit, tuple[PlannedUnit, str, UnitJob]] = {}
         try:
@@ -96,8 +95,8 @@ class Runner:
                         if isinstance(decided, str):
                             job = self._job(planned)
                             in_flight[planned.unit] = (planned, decided, job)
-                            executor.submit(planned.unit, job)
                             self.listener.unit_started(self.run_id, planned, decided)
+                            executor.submit(planned.unit, job)
                     if in_flight:
                         unit, outcome = executor.next_done()
                         planned, reason, job = in_flight.pop(unit)
@@ -107,6 +106,7 @@ class Runner:
                     elif not schedule.ready:
                         schedule.wait_for_deferred()
         except KeyboardInterrupt as interrupt:
+            executor.close()  # no worker may publish once the leases are released
             for planned, _, _ in in_flight.values():
                 self._record_interrupted(planned, interrupt_cause(interrupt))
             raise
@@ -134,7 +134,9 @@ class Runner:
             else:
                 reason = f"locked by run {holder.run_id} (pid {holder.pid})"
                 self._finish(
-                    schedule, planned, UnitResult(planned.asset, planned.partition, LOCKED, reason)
+                    schedule,
+                    planned,
+                    UnitResult(planned.asset, planned.partition, UnitStatus.LOCKED, reason),
                 )
             return None
         # Another run may have materialized it (or what it reads) since the plan was made:
@@ -147,7 +149,9 @@ class Runner:
             self.catalog.release_lease(planned.asset, planned.partition, self.run_id)
             text = None if planned.reason is None else str(planned.reason)
             self._finish(
-                schedule, planned, UnitResult(planned.asset, planned.partition, UP_TO_DATE, text)
+                schedule,
+                planned,
+                UnitResult(planned.asset, planned.partition, UnitStatus.UP_TO_DATE, text),
             )
             return None
         return str(reason)
@@ -176,7 +180,7 @@ class Runner:
         return UnitResult(
             planned.asset,
             planned.partition,
-            SKIPPED,
+            UnitStatus.SKIPPED,
             f"not started: {self.failures} units failed "
             f"(--max-failures {self.options.max_failures})",
         )
@@ -185,11 +189,18 @@ class Runner:
         """Skipped when an upstream unit of this run failed, was skipped or is locked."""
         for read in planned.reads:
             upstream = self.results.get((read.asset, read.partition))
-            if upstream is not None and upstream.status in (FAILED, SKIPPED, LOCKED):
+            if upstream is not None and upstream.status in (
+                UnitStatus.FAILED,
+                UnitStatus.SKIPPED,
+                UnitStatus.LOCKED,
+            ):
                 label = unit_label(read.asset, read.partition)
-                verb = "is locked" if upstream.status == LOCKED else "failed"
+                verb = "is locked" if upstream.status == UnitStatus.LOCKED else "failed"
                 return UnitResult(
-                    planned.asset, planned.partition, SKIPPED, f"upstream {verb}: {label}"
+                    planned.asset,
+                    planned.partition,
+                    UnitStatus.SKIPPED,
+                    f"upstream {verb}: {label}",
                 )
         return None
 
@@ -235,10 +246,10 @@ class Runner:
             # Another run took the unit over and records it; this attempt published nothing.
             self._read_seq.pop(planned.unit, None)
             return UnitResult(
-                planned.asset, planned.partition, LOCKED, outcome.error, outcome.attempts
+                planned.asset, planned.partition, UnitStatus.LOCKED, outcome.error, outcome.attempts
             )
         definition = self.graph[planned.asset]
-        status = MATERIALIZED if outcome.succeeded else ATTEMPT_FAILED
+        status = AttemptStatus.MATERIALIZED if outcome.succeeded else AttemptStatus.FAILED
         reads = job.reads if outcome.succeeded else ()
         if outcome.succeeded:
             fault_point("before-catalog-commit")
@@ -266,7 +277,7 @@ class Runner:
         return UnitResult(
             planned.asset,
             planned.partition,
-            MATERIALIZED if outcome.succeeded else FAILED,
+            UnitStatus.MATERIALIZED if outcome.succeeded else UnitStatus.FAILED,
             reason,
             outcome.attempts,
             outcome.rows,
@@ -282,7 +293,7 @@ class Runner:
                 asset=planned.asset,
                 partition=planned.partition,
                 run_id=self.run_id,
-                status=INTERRUPTED,
+                status=AttemptStatus.INTERRUPTED,
                 started=moment,
                 finished=moment,
                 attempts=0,
@@ -294,12 +305,12 @@ class Runner:
     def _record(self, record: MaterializationRecord) -> None:
         self.catalog.record(record)
         self._records[(record.asset, record.partition)] = record
-        if record.status == MATERIALIZED and record.asset in self._watermarks:
+        if record.status == AttemptStatus.MATERIALIZED and record.asset in self._watermarks:
             self._watermarks[record.asset][record.partition] = record.watermark
 
     def _finish(self, schedule: _Schedule, planned: PlannedUnit, result: UnitResult) -> None:
         self.results[planned.unit] = result
-        self.failures += result.status == FAILED
+        self.failures += result.status == UnitStatus.FAILED
         schedule.release(planned.unit)
         self.listener.unit_finished(self.run_id, result, self._records.pop(planned.unit, None))
 

@@ -177,9 +177,7 @@ class ProcessExecutor:
         unit, job = self._jobs[job_id]
         self._deaths[unit] += 1
         retry = self._graph[job.asset].retry or NO_RETRY
-        label = f"asset '{job.asset}'" + (
-            "" if job.partition is None else f" partition '{job.partition}'"
-        )
+        label = describe_unit(job.asset, job.partition)
         message = f"the worker process running {label} died with {cause} (pid {pid})"
         if self._deaths[unit] < retry.max_attempts:
             log.warning(
@@ -228,15 +226,22 @@ def _main_module_hidden() -> Iterator[None]:
     a worker needs, and a script calling `materialize(workers=2)` without an
     `if __name__ == "__main__":` guard would otherwise run itself again in each worker."""
     main = sys.modules.get("__main__")
-    saved = {name: vars(main)[name] for name in ("__spec__", "__file__") if name in vars(main)}
+    if main is None:
+        yield
+        return
+    names = ("__spec__", "__file__")
+    saved = {name: vars(main)[name] for name in names if name in vars(main)}
     main.__spec__ = None  # read by the spawn preparation; None: not run as a module
     if "__file__" in saved:
         del main.__file__
     try:
         yield
     finally:
-        for name, value in saved.items():
-            setattr(main, name, value)
+        for name in names:
+            if name in saved:
+                setattr(main, name, saved[name])
+            else:
+                vars(main).pop(name, None)
 
 
 def _close(worker: _Worker) -> None:

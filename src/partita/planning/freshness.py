@@ -30,12 +30,6 @@ class Verdict(StrEnum):
     NO_POLICY = "no policy"
 
 
-FRESH = Verdict.FRESH
-PENDING = Verdict.PENDING
-OVERDUE = Verdict.OVERDUE
-NO_POLICY = Verdict.NO_POLICY
-
-
 @dataclass(frozen=True)
 class FreshnessResult:
     """The verdict on one asset at `now`, with what was expected and what is there."""
@@ -81,42 +75,58 @@ def assess(
         return None if reason is None else str(reason)
 
     if policy is None:
-        return FreshnessResult(asset, NO_POLICY, latest_partition=latest)
+        return FreshnessResult(asset, Verdict.NO_POLICY, latest_partition=latest)
     if partitions is None:
         materialized_at = table.materialized_at(0)
         if materialized_at is None:
             # A first attempt that failed says so (as planning does), not just "missing".
-            return FreshnessResult(asset, OVERDUE, reason=reason_of(None) or MISSING)
+            return FreshnessResult(asset, Verdict.OVERDUE, reason=reason_of(None) or MISSING)
         deadline = materialized_at + policy.max_lag
         lag = (now - materialized_at).total_seconds()
         reason = reason_of(None)
         if reason is None and now <= deadline:
-            return FreshnessResult(asset, FRESH, deadline=deadline, lag_s=lag)
+            return FreshnessResult(asset, Verdict.FRESH, deadline=deadline, lag_s=lag)
         return FreshnessResult(
-            asset, OVERDUE, deadline=deadline, lag_s=lag, reason=reason or "older than max_lag"
+            asset,
+            Verdict.OVERDUE,
+            deadline=deadline,
+            lag_s=lag,
+            reason=reason or "older than max_lag",
         )
     if not isinstance(partitions, TimePartitions):
-        return FreshnessResult(asset, NO_POLICY, latest_partition=latest)
+        return FreshnessResult(asset, Verdict.NO_POLICY, latest_partition=latest)
     expected_index = partitions.last_complete_index(now)
     if expected_index < 0:
-        return FreshnessResult(asset, FRESH, latest_partition=latest, reason="no partition due")
+        return FreshnessResult(
+            asset, Verdict.FRESH, latest_partition=latest, reason="no partition due"
+        )
     expected = partitions.key(expected_index)
     deadline = _deadline(partitions, expected_index, policy.max_lag)
     lag = _lag(partitions, latest_index, now)
     reason = reason_of(expected_index)
-    verdict = FRESH if reason is None else (PENDING if now < deadline else OVERDUE)
-    if verdict == PENDING:
+    verdict = (
+        Verdict.FRESH
+        if reason is None
+        else (Verdict.PENDING if now < deadline else Verdict.OVERDUE)
+    )
+    if verdict == Verdict.PENDING:
         # The latest partition is not due yet, but an earlier one whose deadline has passed
         # (the latest complete at now - max_lag) still not up to date makes it overdue now.
         due_index = partitions.last_complete_index(now.astimezone(UTC) - policy.max_lag)
         due_key = partitions.key(due_index) if 0 <= due_index < expected_index else None
         due_reason = reason_of(due_index) if due_key else None
         if due_reason is not None:
-            verdict = OVERDUE
+            verdict = Verdict.OVERDUE
             deadline = _deadline(partitions, due_index, policy.max_lag)
             reason = f"{due_reason}: {due_key}"
     return FreshnessResult(
-        asset, verdict, expected, latest, deadline, lag, None if verdict == FRESH else reason
+        asset,
+        verdict,
+        expected,
+        latest,
+        deadline,
+        lag,
+        None if verdict == Verdict.FRESH else reason,
     )
 
 

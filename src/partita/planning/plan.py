@@ -20,7 +20,7 @@ from ..definitions.mappings import PartitionMapping
 from ..definitions.partitions import Partitions
 from ..graph.graph import AssetGraph
 from .decide import own_kinds, upstream_kinds
-from .reasons import FIXED_KINDS, Reason, ReasonKind, fixed_reason_text
+from .reasons import FIXED_KINDS, Reason, ReasonKind
 from .staleness import PlannedRead, States, Unit
 from .state_table import StateTable, table_from_states
 from .targets import PartitionRange, partition_count, target_indices
@@ -243,18 +243,13 @@ class Plan:
     def asset_plan(self, asset: str) -> AssetPlan | None:
         return next((plan for plan in self.assets if plan.asset == asset), None)
 
-    def restricted_to(self, reasons: set[str]) -> Plan:
-        """Only the units that would run for one of `reasons` (e.g. `failed last time`)."""
-        kinds = [kind for kind in FIXED_KINDS if fixed_reason_text(kind) in reasons]
-        restricted = []
-        for plan in self.assets:
-            if len(kinds) == len(reasons):  # fixed reasons only: compare kinds, not text
-                keep = np.isin(plan.kinds, kinds)
-            else:
-                texts = [str(plan.reason(p)) for p in range(len(plan))]
-                keep = np.array([text in reasons for text in texts], bool)
-            restricted.append(plan.subset(keep))
-        return Plan(tuple(restricted), self.now)
+    def restricted_to(self, kinds: Iterable[ReasonKind]) -> Plan:
+        """Only the units that would run for one of the reason `kinds` (e.g. `--retry-failed`
+        keeps `ReasonKind.FAILED`)."""
+        wanted = [int(kind) for kind in kinds]
+        return Plan(
+            tuple(plan.subset(np.isin(plan.kinds, wanted)) for plan in self.assets), self.now
+        )
 
 
 def tables_needed(graph: AssetGraph, assets: Iterable[str]) -> set[str]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..catalog.base import Snapshots
-from ..catalog.records import FAILED, INTERRUPTED, MATERIALIZED, PartitionState, StateRow
+from ..catalog.records import AttemptStatus, PartitionState, StateRow
 from ..definitions.partitions import Partitions
 from ..errors import CatalogError, PartitionError
 
@@ -31,9 +31,9 @@ log = logging.getLogger("partita")
 
 NONE, MATERIALIZED_CODE, FAILED_CODE, INTERRUPTED_CODE = 0, 1, 2, 3
 _STATUS_CODES = {
-    MATERIALIZED: MATERIALIZED_CODE,
-    FAILED: FAILED_CODE,
-    INTERRUPTED: INTERRUPTED_CODE,
+    AttemptStatus.MATERIALIZED: MATERIALIZED_CODE,
+    AttemptStatus.FAILED: FAILED_CODE,
+    AttemptStatus.INTERRUPTED: INTERRUPTED_CODE,
 }
 
 ROW = np.dtype(

@@ -28,17 +28,13 @@ class PartitionHealth(StrEnum):
     FAILED = "failed"  # its last attempt failed or was interrupted
 
 
-FRESH = PartitionHealth.FRESH
-STALE = PartitionHealth.STALE
-MISSING = PartitionHealth.MISSING
-FAILED = PartitionHealth.FAILED
 STATES = tuple(PartitionHealth)
 
 # The state (a position in STATES) of each reason kind: anything else to run is stale.
-_STATE_OF_KIND = np.full(256, STATES.index(STALE), dtype=np.int8)
-_STATE_OF_KIND[ReasonKind.UP_TO_DATE] = STATES.index(FRESH)
-_STATE_OF_KIND[ReasonKind.MISSING] = STATES.index(MISSING)
-_STATE_OF_KIND[ReasonKind.FAILED] = STATES.index(FAILED)
+_STATE_OF_KIND = np.full(256, STATES.index(PartitionHealth.STALE), dtype=np.int8)
+_STATE_OF_KIND[ReasonKind.UP_TO_DATE] = STATES.index(PartitionHealth.FRESH)
+_STATE_OF_KIND[ReasonKind.MISSING] = STATES.index(PartitionHealth.MISSING)
+_STATE_OF_KIND[ReasonKind.FAILED] = STATES.index(PartitionHealth.FAILED)
 
 
 @dataclass(frozen=True)

@@ -251,4 +251,10 @@ def _close(connection: duckdb.DuckDBPyConnection, path: Path, *, holder: bool) -
     if holder:  # removed while the lock is still ours; only advice, so never fatal
         with suppress(OSError):
             holder_path(path).unlink(missing_ok=True)
-    connection.close()
+    try:
+        connection.close()  # checkpoints the write-ahead log into the file
+    except duckdb.Error as error:
+        raise StorageError(
+            f"Could not close {str(path)!r}: {error}. The committed partitions are safe in "
+            "its write-ahead log; free space or fix the file system, then run again."
+        ) from error

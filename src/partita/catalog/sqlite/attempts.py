@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
-from partita.catalog.records import MATERIALIZED, MaterializationRecord
+from partita.catalog.records import AttemptStatus, MaterializationRecord
 from partita.catalog.sqlite.rows import inputs_to_json, partition_to_text
 
 _INSERT_HISTORY = """
@@ -90,7 +90,7 @@ def write_attempt(
     `record_parameters`, `seq` its sequence."""
     values["seq"] = seq
     cursor = connection.execute(_INSERT_HISTORY, values)
-    upsert = _UPSERT_SUCCESS if record.status == MATERIALIZED else _UPSERT_FAILURE
+    upsert = _UPSERT_SUCCESS if record.status == AttemptStatus.MATERIALIZED else _UPSERT_FAILURE
     connection.execute(upsert, values)
     if record.checks:
         connection.executemany(

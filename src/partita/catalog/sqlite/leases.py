@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from partita.catalog.records import INTERRUPTED, DeadLease, LeaseHolder, MaterializationRecord
+from partita.catalog.records import AttemptStatus, DeadLease, LeaseHolder, MaterializationRecord
 from partita.catalog.sqlite.attempts import draw_sequences, record_parameters, write_attempt
 from partita.catalog.sqlite.connection import SQLiteConnection
 from partita.catalog.sqlite.rows import partition_from_text, partition_to_text
@@ -165,7 +165,7 @@ class SQLiteLeases(SQLiteConnection):
             asset=asset,
             partition=partition_from_text(key),
             run_id=lease.run_id,
-            status=INTERRUPTED,
+            status=AttemptStatus.INTERRUPTED,
             started=now,
             finished=now,
             attempts=0,

@@ -30,7 +30,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from partita.catalog.records import MATERIALIZED
+from partita.catalog.records import AttemptStatus
 
 SCHEMA_VERSION = 5
 UNPARTITIONED = ""
@@ -71,7 +71,8 @@ UPDATE partition_states SET
 
 def _backfill_sequences(connection: sqlite3.Connection) -> None:
     connection.execute(
-        _BACKFILL_SEQUENCES, {"materialized": MATERIALIZED, "unpartitioned": UNPARTITIONED}
+        _BACKFILL_SEQUENCES,
+        {"materialized": AttemptStatus.MATERIALIZED, "unpartitioned": UNPARTITIONED},
     )
 
 

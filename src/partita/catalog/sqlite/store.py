@@ -13,13 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from partita.catalog.records import (
-    INTERRUPTED,
-    RUNNING,
     CheckResult,
     FailedCheck,
     MaterializationRecord,
     PartitionState,
     RunRecord,
+    RunStatus,
     StateRow,
 )
 from partita.catalog.sqlite.attempts import (
@@ -85,7 +84,7 @@ class SQLiteCatalog(SQLiteLeases):
                 cursor = connection.execute(
                     f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, NULL, ?, ?, ?)"
                     " ON CONFLICT (run_id) DO NOTHING",
-                    (run_id, command, started_text, RUNNING, "{}", os.getpid()),
+                    (run_id, command, started_text, RunStatus.RUNNING, "{}", os.getpid()),
                 )
                 if cursor.rowcount == 1:
                     return run_id
@@ -132,7 +131,7 @@ class SQLiteCatalog(SQLiteLeases):
         with self._reading("look for interrupted runs") as connection:
             running = connection.execute(
                 "SELECT run_id, pid FROM runs WHERE status = ? ORDER BY started, run_id",
-                (RUNNING,),
+                (RunStatus.RUNNING,),
             ).fetchall()
         gone = [run_id for run_id, pid in running if not process_is_alive(pid)]
         if not gone:
@@ -143,7 +142,7 @@ class SQLiteCatalog(SQLiteLeases):
                 # The status guard skips a run that finished since we looked.
                 cursor = connection.execute(
                     "UPDATE runs SET status = ?, finished = ? WHERE run_id = ? AND status = ?",
-                    (INTERRUPTED, finished_text, run_id, RUNNING),
+                    (RunStatus.INTERRUPTED, finished_text, run_id, RunStatus.RUNNING),
                 )
                 if cursor.rowcount == 1:
                     marked.append(run_id)

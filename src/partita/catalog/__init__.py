@@ -1,6 +1,7 @@
 """The catalog of runs, materialization attempts and current partition states."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from partita.catalog.base import Catalog
 from partita.catalog.records import (
@@ -12,7 +13,9 @@ from partita.catalog.records import (
     RunRecord,
     StateRow,
 )
-from partita.catalog.sqlite import SQLiteCatalog
+
+if TYPE_CHECKING:
+    from partita.catalog.sqlite import SQLiteCatalog
 
 __all__ = [
     "Catalog",
@@ -36,4 +39,15 @@ def catalog_path(warehouse: Path) -> Path:
 
 def open_catalog(warehouse: Path) -> Catalog:
     """The warehouse's catalog (SQLite, the one backend today), created on first use."""
+    from partita.catalog.sqlite import SQLiteCatalog
+
     return SQLiteCatalog(catalog_path(warehouse))
+
+
+def __getattr__(name: str) -> Any:
+    # The SQLite backend loads when a catalog is opened, not with the records `list` uses.
+    if name == "SQLiteCatalog":
+        from partita.catalog.sqlite import SQLiteCatalog
+
+        return SQLiteCatalog
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

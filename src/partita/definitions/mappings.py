@@ -17,12 +17,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .partitions import Partitions, StaticPartitions, TimePartitions
 
-_TICK = np.timedelta64(1, "us")  # the last moment of a half-open interval is end - tick
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class MappedWindows:
     @classmethod
     def clip(cls, first: np.ndarray, stop: np.ndarray, upstream_count: int) -> MappedWindows:
         """The windows [first, stop) clipped to [0, upstream_count)."""
+        import numpy as np
+
         low = np.clip(first, 0, upstream_count)
         high = np.maximum(np.clip(stop, 0, upstream_count), low)
         return cls(low, high, (low != first) | (high != stop))
@@ -75,6 +77,8 @@ class PartitionMapping(ABC):
         """The upstream windows read by the downstream partitions `indices` (int64 array;
         [0] for an unpartitioned downstream), given that `upstream_count` upstream
         partitions exist (1 for an unpartitioned upstream)."""
+        import numpy as np
+
         indices = np.asarray(indices, dtype=np.int64)
         first, stop = self._bounds(downstream, indices, upstream, upstream_count)
         return MappedWindows.clip(first, stop, upstream_count)
@@ -140,6 +144,8 @@ class AllPartitions(PartitionMapping):
         return None
 
     def _bounds(self, downstream, indices, upstream, upstream_count):
+        import numpy as np
+
         return np.zeros(len(indices), np.int64), np.full(len(indices), upstream_count, np.int64)
 
 
@@ -155,6 +161,8 @@ class LastPartition(PartitionMapping):
         return None
 
     def _bounds(self, downstream, indices, upstream, upstream_count):
+        import numpy as np
+
         stop = np.full(len(indices), upstream_count, np.int64)
         return stop - 1, stop
 
@@ -202,6 +210,8 @@ class StaticKeys(PartitionMapping):
         return None
 
     def _bounds(self, downstream, indices, upstream, upstream_count):
+        import numpy as np
+
         renamed = dict(self.keys)
         positions = np.array(
             [upstream.position_of(renamed.get(key, key)) for key in downstream.partition_keys],
@@ -232,13 +242,16 @@ def _overlap(
     downstream: TimePartitions, indices: np.ndarray, upstream: TimePartitions
 ) -> tuple[np.ndarray, np.ndarray]:
     """The first and last upstream index (unclipped) overlapping each downstream partition."""
+    import numpy as np
+
     if downstream == upstream:
         return indices, indices
     if downstream.timezone == upstream.timezone:
         # In one timezone, boundaries compare on the naive wall clock: exact, and vectorized.
         starts = downstream.wall_starts(indices)
         ends = downstream.wall_starts(indices + 1)
-        return upstream.wall_indices(starts), upstream.wall_indices(ends - _TICK)
+        last_moments = ends - np.timedelta64(1, "us")  # of each half-open interval
+        return upstream.wall_indices(starts), upstream.wall_indices(last_moments)
     tick = timedelta(microseconds=1)
     first = [upstream.index_containing(downstream.partition_start(int(i))) for i in indices]
     last = [upstream.index_containing(downstream.partition_end(int(i)) - tick) for i in indices]

@@ -235,8 +235,9 @@ class Workspace:
         return lambda: guard(job.asset, job.partition, job.run_id)
 
     def _schema(self, job: UnitJob) -> Any:
-        """The published schema of the asset, asked of the storage once per process."""
-        if job.asset not in self._schemas:
+        """The published schema of the asset, asked of the storage once per process (and,
+        while nothing was published, again for each unit when other workers may publish)."""
+        if self._schemas.get(job.asset) is None and (self.shared or job.asset not in self._schemas):
             storage = self.storage(job.asset)
             self._schemas[job.asset] = storage.published_schema(excluding=job.partition)
         return self._schemas[job.asset]

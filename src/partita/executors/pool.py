@@ -39,7 +39,7 @@ from .worker import DONE, STARTED, serve
 log = logging.getLogger("partita")
 
 DEFAULT_START_METHOD = "spawn"
-START_METHODS = ("spawn", "forkserver", "fork")
+START_METHODS = ("spawn", "fork")  # forkserver: the getppid check would refuse its workers
 STOP_TIMEOUT_S = 10.0  # how long a stopping worker may take before it is killed
 MAX_STARTUP_DEATHS = 3  # workers dying before starting any job: the queued jobs fail
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from partita.errors import DefinitionError, PartitionError
 
 from .base import Partitions, clip_range
 from .keys import load_zone, parse_bound, wall_clock_interval
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class TimePartitions(Partitions):
@@ -238,16 +239,22 @@ class TimePartitions(Partitions):
     def wall_starts(self, indices: np.ndarray) -> np.ndarray:
         """The naive wall-clock starts of partitions `indices` (datetime64[us]), vectorized;
         no bounds check. Partition i covers [wall_starts(i), wall_starts(i + 1))."""
+        import numpy as np
+
         steps = np.asarray(indices, dtype=np.int64) * self._numpy_step
         return (self._numpy_start() + steps).astype("datetime64[us]")
 
     def wall_indices(self, wall_clocks: np.ndarray) -> np.ndarray:
         """The index of the partition whose wall-clock interval contains each naive
         datetime64 in `wall_clocks`, vectorized; no bounds check."""
+        import numpy as np
+
         units = np.asarray(wall_clocks).astype(f"datetime64[{self._numpy_unit}]")
         return (units - self._numpy_start()).astype(np.int64) // self._numpy_step
 
     def _numpy_start(self) -> np.datetime64:
+        import numpy as np
+
         return np.datetime64(self._wall_start(0), self._numpy_unit)
 
     # Wall-clock and UTC views of boundaries.

@@ -154,14 +154,14 @@ class Session:
         """Up-to-date unpartitioned assets whose freshness policy says they are overdue
         (materialized longer than max_lag ago), with the reason to rebuild them. Overdue
         time partitions are already missing or stale, so planning finds them anyway."""
-        from ..planning.freshness import Verdict
+        from ..planning.freshness import OLDER_THAN_MAX_LAG, Verdict
 
         return {
             (r.asset, None): f"overdue: {r.reason}"
             for r in self.freshness(selection, now=now)
             if r.verdict == Verdict.OVERDUE
             and self.graph[r.asset].partitions is None
-            and r.reason == "older than max_lag"
+            and r.reason == OLDER_THAN_MAX_LAG
         }
 
     def watermarks(

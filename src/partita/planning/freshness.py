@@ -54,6 +54,9 @@ class FreshnessResult:
         }
 
 
+OLDER_THAN_MAX_LAG = "older than max_lag"  # an unpartitioned asset's reason to catch up
+
+
 def assess(
     graph: AssetGraph, asset: str, table: StateTable, plan: AssetPlan | None, now: datetime
 ) -> FreshnessResult:
@@ -66,68 +69,76 @@ def assess(
     latest = None
     if partitions is not None and latest_index is not None:
         latest = partitions.key(latest_index)
-
-    def reason_of(index: int | None) -> str | None:
-        position = None if plan is None else plan.position_of(index)
-        if position is None:
-            return MISSING
-        reason = plan.reason(position)
-        return None if reason is None else str(reason)
-
     if policy is None:
         return FreshnessResult(asset, Verdict.NO_POLICY, latest_partition=latest)
     if partitions is None:
-        materialized_at = table.materialized_at(0)
-        if materialized_at is None:
-            # A first attempt that failed says so (as planning does), not just "missing".
-            return FreshnessResult(asset, Verdict.OVERDUE, reason=reason_of(None) or MISSING)
-        deadline = materialized_at + policy.max_lag
-        lag = (now - materialized_at).total_seconds()
-        reason = reason_of(None)
-        if reason is None and now <= deadline:
-            return FreshnessResult(asset, Verdict.FRESH, deadline=deadline, lag_s=lag)
-        return FreshnessResult(
-            asset,
-            Verdict.OVERDUE,
-            deadline=deadline,
-            lag_s=lag,
-            reason=reason or "older than max_lag",
-        )
+        return _assess_unpartitioned(asset, table, plan, policy.max_lag, now)
     if not isinstance(partitions, TimePartitions):
         return FreshnessResult(asset, Verdict.NO_POLICY, latest_partition=latest)
+    return _assess_time_partitioned(
+        asset, partitions, latest_index, latest, plan, policy.max_lag, now
+    )
+
+
+def _reason_of(plan: AssetPlan | None, index: int | None) -> str | None:
+    """Why the partition would run (missing when the plan does not target it)."""
+    position = None if plan is None else plan.position_of(index)
+    if position is None:
+        return MISSING
+    reason = plan.reason(position)
+    return None if reason is None else str(reason)
+
+
+def _assess_unpartitioned(
+    asset: str, table: StateTable, plan: AssetPlan | None, max_lag: timedelta, now: datetime
+) -> FreshnessResult:
+    materialized_at = table.materialized_at(0)
+    reason = _reason_of(plan, None)
+    if materialized_at is None:
+        # A first attempt that failed says so (as planning does), not just "missing".
+        return FreshnessResult(asset, Verdict.OVERDUE, reason=reason or MISSING)
+    deadline = materialized_at + max_lag
+    lag = (now - materialized_at).total_seconds()
+    if reason is None and now <= deadline:
+        return FreshnessResult(asset, Verdict.FRESH, deadline=deadline, lag_s=lag)
+    return FreshnessResult(
+        asset, Verdict.OVERDUE, deadline=deadline, lag_s=lag, reason=reason or OLDER_THAN_MAX_LAG
+    )
+
+
+def _assess_time_partitioned(
+    asset: str,
+    partitions: TimePartitions,
+    latest_index: int | None,
+    latest: str | None,
+    plan: AssetPlan | None,
+    max_lag: timedelta,
+    now: datetime,
+) -> FreshnessResult:
     expected_index = partitions.last_complete_index(now)
     if expected_index < 0:
         return FreshnessResult(
             asset, Verdict.FRESH, latest_partition=latest, reason="no partition due"
         )
-    expected = partitions.key(expected_index)
-    deadline = _deadline(partitions, expected_index, policy.max_lag)
+    deadline = _deadline(partitions, expected_index, max_lag)
     lag = _lag(partitions, latest_index, now)
-    reason = reason_of(expected_index)
-    verdict = (
-        Verdict.FRESH
-        if reason is None
-        else (Verdict.PENDING if now < deadline else Verdict.OVERDUE)
-    )
+    reason = _reason_of(plan, expected_index)
+    verdict = Verdict.FRESH if reason is None else Verdict.PENDING
+    if verdict == Verdict.PENDING and now >= deadline:
+        verdict = Verdict.OVERDUE
     if verdict == Verdict.PENDING:
         # The latest partition is not due yet, but an earlier one whose deadline has passed
         # (the latest complete at now - max_lag) still not up to date makes it overdue now.
-        due_index = partitions.last_complete_index(now.astimezone(UTC) - policy.max_lag)
+        due_index = partitions.last_complete_index(now.astimezone(UTC) - max_lag)
         due_key = partitions.key(due_index) if 0 <= due_index < expected_index else None
-        due_reason = reason_of(due_index) if due_key else None
+        due_reason = _reason_of(plan, due_index) if due_key else None
         if due_reason is not None:
             verdict = Verdict.OVERDUE
-            deadline = _deadline(partitions, due_index, policy.max_lag)
+            deadline = _deadline(partitions, due_index, max_lag)
             reason = f"{due_reason}: {due_key}"
-    return FreshnessResult(
-        asset,
-        verdict,
-        expected,
-        latest,
-        deadline,
-        lag,
-        None if verdict == Verdict.FRESH else reason,
-    )
+    expected = partitions.key(expected_index)
+    shown = None if verdict == Verdict.FRESH else reason
+    return FreshnessResult(asset, verdict, expected, latest, deadline, lag, shown)
 
 
 def _deadline(partitions: TimePartitions, index: int, max_lag: timedelta) -> datetime:

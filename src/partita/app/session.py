@@ -275,27 +275,28 @@ class Session:
         states, _ = self.catalog.read_units((lease.asset, lease.partition) for lease in dead)
         units = []
         for lease in dead:
-            asset, partition = lease.asset, lease.partition
-            error = f"interrupted: run {lease.run_id} (pid {lease.pid}) died while working on it"
-            state = states.get(asset, {}).get(partition)
-            if state is None:
+            state = states.get(lease.asset, {}).get(lease.partition)
+            if state is None:  # nothing recorded yet: an interrupted first attempt
                 state = PartitionState(
-                    partition,
-                    AttemptStatus.INTERRUPTED,
-                    None,
-                    None,
-                    (),
-                    None,
-                    now,
-                    None,
-                    None,
-                    error,
+                    partition=lease.partition,
+                    last_status=AttemptStatus.INTERRUPTED,
+                    data_version=None,
+                    code_version=None,
+                    inputs=(),
+                    materialized_at=None,
+                    last_attempt_at=now,
+                    watermark=None,
+                    rows=None,
+                    error=lease.error,
                 )
             else:
                 state = replace(
-                    state, last_status=AttemptStatus.INTERRUPTED, last_attempt_at=now, error=error
+                    state,
+                    last_status=AttemptStatus.INTERRUPTED,
+                    last_attempt_at=now,
+                    error=lease.error,
                 )
-            units.append((asset, partition, state))
+            units.append((lease.asset, lease.partition, state))
         return units
 
 

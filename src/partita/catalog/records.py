@@ -72,6 +72,11 @@ class DeadLease:
     run_id: str
     pid: int
 
+    @property
+    def error(self) -> str:
+        """What the unit's interrupted attempt records."""
+        return f"interrupted: run {self.run_id} (pid {self.pid}) died while working on it"
+
 
 @dataclass(frozen=True, slots=True)
 class MaterializationRecord:

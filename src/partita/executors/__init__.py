@@ -21,10 +21,8 @@ __all__ = [
 ]
 
 
-def make_executor(
-    workspace: Workspace, workers: int, start_method: str = DEFAULT_START_METHOD
-) -> Executor:
-    """Inline for one worker; a process pool for more."""
+def make_executor(workspace: Workspace, workers: int) -> Executor:
+    """Inline for one worker; a process pool (started with `spawn`) for more."""
     if workers <= 1:
         return InlineExecutor(workspace)
-    return ProcessExecutor(workspace, workers, start_method)
+    return ProcessExecutor(workspace, workers)

@@ -161,15 +161,16 @@ class SQLiteLeases(SQLiteConnection):
         )
         if cursor.rowcount == 0:
             return False
+        dead = DeadLease(asset, partition_from_text(key), lease.run_id, lease.pid)
         record = MaterializationRecord(
             asset=asset,
-            partition=partition_from_text(key),
+            partition=dead.partition,
             run_id=lease.run_id,
             status=AttemptStatus.INTERRUPTED,
             started=now,
             finished=now,
             attempts=0,
-            error=f"interrupted: run {lease.run_id} (pid {lease.pid}) died while working on it",
+            error=dead.error,
         )
         values = record_parameters(record, self._timestamp)
         write_attempt(connection, record, values, draw_sequences(connection, 1))

@@ -52,6 +52,18 @@ class UnitJob:
     previous_data_version: str | None = None
     code_version: str | None = None  # of the asset as planned; None: not checked
     root: str | None = None  # the project folder; None: only this process can run it
+    # Upstream tables the coordinator read for a worker, by asset: those in storages only
+    # one process may open (see `Storage.single_process`).
+    inputs: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """Data a worker computed and checked for a storage only the coordinator writes."""
+
+    table: Any  # pa.Table, canonical
+    watermark: str | None
+    checks: tuple[CheckResult, ...]
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class UnitOutcome:
     error: str | None = None
     checks: tuple[CheckResult, ...] = ()
     lease_lost: bool = False  # not published: the run no longer held the unit's lease
+    pending: PendingWrite | None = None  # computed by a worker, for the coordinator to write
 
     @property
     def succeeded(self) -> bool:
@@ -85,7 +98,9 @@ class Workspace:
     root: Path | None = None  # the project folder, for jobs other processes run
     guard: PublishGuard | None = None  # called just before a write publishes
     cache: TableCache = field(default_factory=TableCache)
-    shared: bool = False  # other processes of the run write the same storages (pool workers)
+    # Runs jobs for a coordinator in another process (a pool worker): other processes of
+    # the run publish too, and single-process storages are left to the coordinator.
+    remote: bool = False
     _storages: dict[str, Storage] = field(default_factory=dict)
     _opened: set[str] = field(default_factory=set)
     _schemas: dict[str, Any] = field(default_factory=dict)
@@ -99,7 +114,7 @@ class Workspace:
         """The asset's storage, opened for run `run_id` on first use (see `close`)."""
         storage = self.storage(asset)
         if asset not in self._opened:
-            storage.open(run_id, shared=self.shared)
+            storage.open(run_id, shared=self.remote)
             self._opened.add(asset)
         return storage
 
@@ -114,6 +129,41 @@ class Workspace:
         storage wrote reads back exactly."""
         storage = self.storage(reads[0].asset)
         return read_upstream(reads, storage, self.cache if storage.reads_back_exactly else None)
+
+    def with_inputs(self, job: UnitJob) -> UnitJob:
+        """`job` carrying the upstream data a worker may not read itself: what it reads
+        from storages only one process may open, read here by the coordinator."""
+        by_asset: dict[str, list[UpstreamRead]] = {}
+        for read in job.reads:
+            if self.storage(read.asset).single_process:
+                by_asset.setdefault(read.asset, []).append(read)
+        if not by_asset:
+            return job
+        inputs = tuple((asset, self.read_upstream(reads)) for asset, reads in by_asset.items())
+        return replace(job, inputs=inputs)
+
+    def finish(self, job: UnitJob, outcome: UnitOutcome) -> UnitOutcome:
+        """In the coordinator: publish what a worker left pending (see `PendingWrite`)."""
+        pending = outcome.pending
+        if pending is None:
+            return outcome
+        clock = time.perf_counter()
+        try:
+            written = self._publish(job, pending.table)
+        except LeaseLostError as error:
+            return replace(outcome, pending=None, error=str(error), lease_lost=True)
+        except Exception as error:
+            failed = failed_outcome(job, error)
+            return replace(failed, started=outcome.started, attempts=outcome.attempts)
+        return replace(
+            outcome,
+            pending=None,
+            finished=datetime.now(UTC),
+            duration_s=outcome.duration_s + time.perf_counter() - clock,
+            rows=written.rows,
+            bytes=written.bytes,
+            data_version=written.data_version,
+        )
 
     def execute(self, job: UnitJob) -> UnitOutcome:
         """Materialize the unit; failures become an outcome with an error message. A
@@ -131,7 +181,7 @@ class Workspace:
             attempts = attempt
 
         try:
-            written, watermark, checks = call_with_retry(
+            computed, written = call_with_retry(
                 lambda: self._attempt(job),
                 definition.retry,
                 describe=unit_label(job.asset, job.partition),
@@ -146,26 +196,22 @@ class Workspace:
                 started, moment, attempts, duration, error=str(error), lease_lost=True
             )
         except Exception as error:
-            message = _error_message(job, error)
-            log.debug("%s", message, exc_info=error)
-            return UnitOutcome(
-                started,
-                datetime.now(UTC),
-                attempts,
-                time.perf_counter() - clock,
-                error=message,
-                checks=getattr(error, "results", ()),
+            failed = failed_outcome(job, error)
+            return replace(
+                failed, started=started, attempts=attempts, duration_s=time.perf_counter() - clock
             )
-        return UnitOutcome(
+        outcome = UnitOutcome(
             started,
             datetime.now(UTC),
             attempts,
             time.perf_counter() - clock,
-            rows=written.rows,
-            bytes=written.bytes,
-            data_version=written.data_version,
-            watermark=watermark,
-            checks=checks,
+            watermark=computed.watermark,
+            checks=computed.checks,
+        )
+        if written is None:
+            return replace(outcome, pending=computed)
+        return replace(
+            outcome, rows=written.rows, bytes=written.bytes, data_version=written.data_version
         )
 
     def _refuse(self, job: UnitJob) -> str | None:
@@ -186,9 +232,16 @@ class Workspace:
             "run was going). Run the command again to materialize it with the current code."
         )
 
-    def _attempt(self, job: UnitJob) -> tuple[WriteResult, str | None, tuple[CheckResult, ...]]:
-        """Compute, audit (checks, schema), then publish; nothing is written unless the new
-        data passes."""
+    def _attempt(self, job: UnitJob) -> tuple[PendingWrite, WriteResult | None]:
+        """Compute and audit, then publish: nothing is written unless the new data passes.
+        In a worker, data for a storage only the coordinator opens is left pending."""
+        computed = self._compute(job)
+        if self.remote and self.storage(job.asset).single_process:
+            return computed, None
+        return computed, self._publish(job, computed.table)
+
+    def _compute(self, job: UnitJob) -> PendingWrite:
+        """Call the asset on its inputs; its output in canonical form, watermark, checks."""
         definition = self.graph[job.asset]
         reads = list(job.reads)
         check_upstream_published(job.asset, job.partition, reads)
@@ -196,7 +249,7 @@ class Workspace:
             arguments = load_inputs(
                 definition,
                 reads,
-                self.read_upstream,
+                self._reader(job),
                 relations.connection,
                 [d.parameter for d in self.graph.dependencies[job.asset] if d.parameter],
             )
@@ -208,15 +261,31 @@ class Workspace:
         storage = self.run_storage(job.asset, job.run_id)
         # What a later read returns: what is checked, hashed, cached and written.
         table = storage.canonical(table, job.partition)
-        merging = storage.merges
         watermark = watermark_of(table, definition.watermark)
-        if merging:
+        if storage.merges:
             # Upserted rows join the rows already stored: the mark can only move forward.
             watermark = max_watermark([job.previous_watermark, watermark])
-        where = describe_unit(job.asset, job.partition)
-        checks = run_checks(where, definition.checks, table)
+        checks = run_checks(describe_unit(job.asset, job.partition), definition.checks, table)
+        return PendingWrite(table, watermark, checks)
+
+    def _reader(self, job: UnitJob) -> Callable[[list[UpstreamRead]], Any]:
+        """Reads one upstream asset for `job`: from what the coordinator sent, or storage."""
+        sent = dict(job.inputs)
+
+        def read(reads: list[UpstreamRead]) -> Any:
+            asset = reads[0].asset
+            return sent[asset] if asset in sent else self.read_upstream(reads)
+
+        return read
+
+    def _publish(self, job: UnitJob, table: Any) -> WriteResult:
+        """Check the schema against what is published, then write (fenced by the guard)."""
+        definition = self.graph[job.asset]
+        storage = self.run_storage(job.asset, job.run_id)
+        merging = storage.merges
         evolve = definition.schema == "evolve"
         if definition.partitions is not None or merging:
+            where = describe_unit(job.asset, job.partition)
             check_schema(where, storage.location(), self._schema(job), table.schema, evolve)
         written = storage.write(
             job.partition, table, evolve=evolve, before_publish=self._before_publish(job)
@@ -226,7 +295,7 @@ class Workspace:
             written = replace(written, data_version=_merged_version(job, written))
         if storage.reads_back_exactly:
             self.cache.put(job.asset, job.partition, written.data_version, table)
-        return written, watermark, checks
+        return written
 
     def _before_publish(self, job: UnitJob) -> Callable[[], None] | None:
         guard = self.guard
@@ -237,7 +306,7 @@ class Workspace:
     def _schema(self, job: UnitJob) -> Any:
         """The published schema of the asset, asked of the storage once per process (and,
         while nothing was published, again for each unit when other workers may publish)."""
-        if self._schemas.get(job.asset) is None and (self.shared or job.asset not in self._schemas):
+        if self._schemas.get(job.asset) is None and (self.remote or job.asset not in self._schemas):
             storage = self.storage(job.asset)
             self._schemas[job.asset] = storage.published_schema(excluding=job.partition)
         return self._schemas[job.asset]
@@ -268,6 +337,14 @@ def _merged_version(job: UnitJob, written: WriteResult) -> str:
     if written.rows == 0:
         return previous
     return hashlib.sha256(f"{previous}:{written.data_version}".encode()).hexdigest()[:16]
+
+
+def failed_outcome(job: UnitJob, error: Exception) -> UnitOutcome:
+    """The outcome of a job that failed with `error` (logged with its traceback for --debug)."""
+    message = _error_message(job, error)
+    log.debug("%s", message, exc_info=error)
+    moment = datetime.now(UTC)
+    return UnitOutcome(moment, moment, 0, 0.0, error=message, checks=getattr(error, "results", ()))
 
 
 def _error_message(job: UnitJob, error: BaseException) -> str:

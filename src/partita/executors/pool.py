@@ -32,7 +32,7 @@ from multiprocessing.process import BaseProcess
 
 from ..definitions.policies import NO_RETRY
 from ..errors import UsageError, describe_unit
-from ..execution.unit import UnitJob, UnitOutcome, Workspace
+from ..execution.unit import UnitJob, UnitOutcome, Workspace, failed_outcome
 from ..planning.staleness import Unit
 from .worker import DONE, STARTED, serve
 
@@ -68,6 +68,7 @@ class ProcessExecutor:
         if start_method not in START_METHODS:
             raise UsageError(f"start method must be one of {', '.join(START_METHODS)}")
         self.workers = workers
+        self._workspace = workspace
         self._root = str(workspace.root)
         self._graph = workspace.graph
         self._context = multiprocessing.get_context(start_method)
@@ -98,6 +99,11 @@ class ProcessExecutor:
         return in_flight < 2 * self.workers
 
     def submit(self, unit: Unit, job: UnitJob) -> None:
+        try:
+            job = self._workspace.with_inputs(job)
+        except Exception as error:  # the coordinator could not read what the worker needs
+            self._done.append((unit, failed_outcome(job, error)))
+            return
         job_id = next(self._ids)
         self._jobs[job_id] = (unit, job)
         self._send(job_id)
@@ -141,7 +147,8 @@ class ProcessExecutor:
         job_id, outcome = message[1], message[2]
         worker.jobs.remove(job_id)
         worker.running = None
-        unit, _ = self._jobs.pop(job_id)
+        unit, job = self._jobs.pop(job_id)
+        outcome = self._workspace.finish(job, outcome)
         deaths = self._deaths.pop(unit, 0)
         if deaths:
             outcome = replace(outcome, attempts=outcome.attempts + deaths)

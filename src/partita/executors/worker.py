@@ -118,9 +118,8 @@ class _Jobs:
             definitions, import_errors = import_definitions(config)
             graph = build_graph(definitions, root=root, import_errors=import_errors)
             guard = _WorkerGuard(self, config.warehouse)
-            # shared: the other workers of the run write the same storages (DuckDB files).
             self._workspaces[root] = Workspace(
-                graph, config.warehouse, root=Path(root), guard=guard, shared=True
+                graph, config.warehouse, root=Path(root), guard=guard, remote=True
             )
         return self._workspaces[root]
 

@@ -33,6 +33,10 @@ class Storage(Protocol):
     """True when `read` returns exactly the canonical table that was written (types,
     values, order), so a run may serve its own writes from memory."""
 
+    single_process: bool
+    """True when only one process may open the data at a time (a DuckDB file): in a run
+    with worker processes the coordinator reads and writes it for them."""
+
     @property
     def merges(self) -> bool:
         """Whether a write upserts on keys instead of replacing the partition."""

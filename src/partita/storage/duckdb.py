@@ -61,6 +61,7 @@ class DuckDBStorage:
     between writes (`partita.storage.duckdb_files`).
     """
 
+    single_process = True
     reads_back_exactly = False
 
     def __init__(

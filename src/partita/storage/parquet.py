@@ -53,6 +53,7 @@ class ParquetStorage:
     exactly; duplicate column names are refused.
     """
 
+    single_process = False
     reads_back_exactly = True
     merges = False
 

@@ -244,10 +244,11 @@ class Workspace:
 
     def _context(self, job: UnitJob) -> AssetContext:
         partitions = self.graph[job.asset].partitions
-        start = end = None
+        start = end = duration = None
         if job.index is not None and isinstance(partitions, TimePartitions):
             start = partitions.partition_start(job.index)
             end = partitions.partition_end(job.index)
+            duration = partitions.partition_duration(job.index)
         return AssetContext(
             asset_name=job.asset,
             partition_key=job.partition,
@@ -256,6 +257,7 @@ class Workspace:
             run_id=job.run_id,
             log=logging.getLogger(f"partita.assets.{job.asset}"),
             watermark=parse_watermark(job.previous_watermark),
+            partition_duration=duration,
         )
 
 

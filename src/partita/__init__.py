@@ -37,6 +37,8 @@ _PUBLIC = {
     "PlanRequest": "partita.app.requests",
     "RunRequest": "partita.app.requests",
     "RunListener": "partita.execution.events",
+    "MinutePartitions": "partita.definitions.partitions",
+    "CronPartitions": "partita.definitions.partitions",
 }
 
 __all__ = [*sorted(_PUBLIC), "__version__"]
@@ -69,8 +71,10 @@ if TYPE_CHECKING:
     from .definitions.mappings import PartitionMapping as PartitionMapping
     from .definitions.mappings import StaticKeys as StaticKeys
     from .definitions.mappings import TimeWindow as TimeWindow
+    from .definitions.partitions import CronPartitions as CronPartitions
     from .definitions.partitions import DailyPartitions as DailyPartitions
     from .definitions.partitions import HourlyPartitions as HourlyPartitions
+    from .definitions.partitions import MinutePartitions as MinutePartitions
     from .definitions.partitions import MonthlyPartitions as MonthlyPartitions
     from .definitions.partitions import StaticPartitions as StaticPartitions
     from .definitions.partitions import WeeklyPartitions as WeeklyPartitions

@@ -14,6 +14,7 @@ from partita.definitions.mappings import TimeWindow
 from partita.definitions.partitions import (
     DailyPartitions,
     HourlyPartitions,
+    MinutePartitions,
     MonthlyPartitions,
     TimePartitions,
     WeeklyPartitions,
@@ -102,8 +103,9 @@ def test_elapsed_duration_of_a_23_hour_day() -> None:
 _ZONES = sorted(
     zone for zone in available_timezones() if "/" in zone and not zone.startswith("posix")
 )
-_KINDS = (HourlyPartitions, DailyPartitions, WeeklyPartitions, MonthlyPartitions)
+_KINDS = (MinutePartitions, HourlyPartitions, DailyPartitions, WeeklyPartitions, MonthlyPartitions)
 _STARTS = {
+    MinutePartitions: "%Y-%m-%dT%H:00",
     HourlyPartitions: "%Y-%m-%dT%H",
     DailyPartitions: "%Y-%m-%d",
     WeeklyPartitions: "%Y-%m-%d",
@@ -119,7 +121,10 @@ def _spans(draw: st.DrawFn) -> tuple[TimePartitions, int]:
     if kind is WeeklyPartitions:
         moment -= timedelta(days=moment.weekday())
     start = moment.strftime(_STARTS[kind])
-    length = draw(st.integers(1, 60 if kind is HourlyPartitions else 12))
+    length = draw(st.integers(1, 60 if kind in (MinutePartitions, HourlyPartitions) else 12))
+    if kind is MinutePartitions:
+        every = draw(st.sampled_from([5, 10, 15, 30]))
+        return MinutePartitions(every, start=start, timezone=zone), length
     return kind(start=start, timezone=zone), length
 
 

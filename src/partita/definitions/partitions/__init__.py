@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from .base import Partitions, clip_range
 from .cadences import DailyPartitions, HourlyPartitions, MonthlyPartitions, WeeklyPartitions
+from .cron import CronPartitions
+from .minutes import MinutePartitions
 from .static import StaticPartitions
 from .time import TimePartitions
 
 __all__ = [
+    "CronPartitions",
     "DailyPartitions",
     "HourlyPartitions",
+    "MinutePartitions",
     "MonthlyPartitions",
     "Partitions",
     "StaticPartitions",

@@ -11,6 +11,7 @@ from .base import Partitions, clip_range
 from .cadences import DailyPartitions, HourlyPartitions, MonthlyPartitions, WeeklyPartitions
 from .cron import CronPartitions
 from .minutes import MinutePartitions
+from .multi import MultiPartitions
 from .static import StaticPartitions
 from .time import TimePartitions
 
@@ -20,6 +21,7 @@ __all__ = [
     "HourlyPartitions",
     "MinutePartitions",
     "MonthlyPartitions",
+    "MultiPartitions",
     "Partitions",
     "StaticPartitions",
     "TimePartitions",

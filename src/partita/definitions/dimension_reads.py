@@ -123,7 +123,7 @@ def _value_problem(
     renamed = renames.get(name, {})
     missing = [
         renamed.get(key, key)
-        for key in downstream.keys()
+        for key in downstream.keys(0)
         if upstream.position_of(renamed.get(key, key)) is None
     ]
     if missing:

@@ -198,7 +198,7 @@ class Dimensions:
         if not self.inner:
             return [{}]
         ((name, inner),) = self.inner.items()
-        return [{name: key} for key in inner.keys()]
+        return [{name: key} for key in inner.keys(0)]
 
 
 def _check_dimension(name: str, partitions: object) -> None:

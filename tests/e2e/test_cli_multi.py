@@ -64,3 +64,86 @@ def test_a_three_dimensional_asset_materializes_and_reads_per_dimension(project)
         ("2024-01-01", "us", "p1", "p1"),
         ("2024-01-02", "us", "p1", "p1"),
     ]
+
+
+def _planned(result) -> list[tuple[str, str]]:
+    return [(unit["asset"], unit["partition"]) for unit in result.json()["units"]]
+
+
+def test_backfill_by_time_range_and_where(project) -> None:
+    project.write("assets/sales.py", ASSETS)
+    now = "2024-01-05T00:00:00+00:00"
+    plan = project.cli(
+        "materialize",
+        "sales",
+        "--from",
+        "2024-01-02",
+        "--to",
+        "2024-01-03",
+        "--where",
+        "region=us",
+        "--where",
+        "product=p1,p2",
+        "--plan",
+        "--json",
+        "--now",
+        now,
+        check=0,
+    )
+    assert _planned(plan) == [
+        ("sales", "2024-01-02|us|p1"),
+        ("sales", "2024-01-02|us|p2"),
+        ("sales", "2024-01-03|us|p1"),
+        ("sales", "2024-01-03|us|p2"),
+    ]
+    project.cli(
+        "backfill",
+        "sales",
+        "--from",
+        "2024-01-02",
+        "--to",
+        "2024-01-03",
+        "--where",
+        "region=us,eu",
+        "--where",
+        "product=p2",
+        "--now",
+        now,
+        check=0,
+    )
+    stored = sorted(
+        "/".join(path.relative_to(project.warehouse / "sales").parts[:-1])
+        for path in (project.warehouse / "sales").rglob("*.parquet")
+    )
+    assert stored == [
+        "date=2024-01-02/region=eu/product=p2",
+        "date=2024-01-02/region=us/product=p2",
+        "date=2024-01-03/region=eu/product=p2",
+        "date=2024-01-03/region=us/product=p2",
+    ]
+    one = project.cli(
+        "materialize",
+        "sales",
+        "--partition",
+        "2024-01-04|eu|p1",
+        "--plan",
+        "--json",
+        "--now",
+        now,
+        check=0,
+    )
+    assert _planned(one) == [("sales", "2024-01-04|eu|p1")]
+
+
+def test_where_errors_name_the_dimension(project) -> None:
+    project.write("assets/sales.py", ASSETS)
+    now = "2024-01-05T00:00:00+00:00"
+    wrong = project.cli("materialize", "--where", "planet=mars", "--plan", "--now", now)
+    assert wrong.exit_code == 2
+    assert "no selected asset has a dimension 'planet'" in wrong.stderr
+    value = project.cli("materialize", "sales", "--where", "region=mars", "--plan", "--now", now)
+    assert value.exit_code == 2
+    assert "--where region=mars names a value its dimension 'region' lacks" in value.stderr
+    syntax = project.cli("materialize", "--where", "region", "--plan", "--now", now)
+    assert syntax.exit_code == 2
+    assert "is not DIMENSION=VALUE" in syntax.stderr

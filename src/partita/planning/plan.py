@@ -23,7 +23,7 @@ from .decide import own_kinds, upstream_kinds
 from .reasons import FIXED_KINDS, Reason, ReasonKind
 from .staleness import PlannedRead, States, Unit
 from .state_table import StateTable, table_from_states
-from .targets import PartitionRange, partition_count, target_indices
+from .targets import PartitionRange, check_where, partition_count, target_indices, where_mask
 from .windows import Windows, windows
 
 _KINDS = tuple(ReasonKind)  # by value: faster than calling the enum
@@ -277,12 +277,16 @@ def build_plan(
     date (a freshness catch-up), with the reason to give."""
     for name in tables_needed(graph, assets):  # fail fast on a `now` out of range
         partition_count(graph[name], now)
+    check_where([graph[name] for name in assets], requested.where)
     planned: dict[str, np.ndarray] = {}  # per asset, a flag per partition index
     plans = []
     for asset in graph.sorted(assets):
         target = target_indices(graph[asset], requested, now)
         span = range(0, 1) if target is None else target
         plan = _plan_asset(graph, asset, span, tables, now, force, planned)
+        kept = where_mask(graph[asset], plan.indices, requested.where)
+        if kept is not None:
+            plan = plan.subset(kept)
         if overdue:
             plan = _with_overdue(plan, overdue)
         flags = np.zeros(_count(graph, asset, now), dtype=bool)

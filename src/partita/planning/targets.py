@@ -8,9 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+
 from ..definitions.asset import AssetDefinition
-from ..definitions.partitions import Partitions, TimePartitions
+from ..definitions.partitions import MultiPartitions, Partitions, TimePartitions
+from ..definitions.partitions.multi import SEPARATOR, Dimensions
 from ..errors import PartitionError
+
+# `--where region=eu,us`: per dimension name, the values to keep.
+Where = tuple[tuple[str, tuple[str, ...]], ...]
 
 # Planning holds a few arrays per partition: more than this per asset is a mistaken `now`
 # (a hundred years of hourly partitions is under 900,000).
@@ -19,10 +25,14 @@ MAX_PARTITIONS = 10_000_000
 
 @dataclass(frozen=True)
 class PartitionRange:
-    """Inclusive first and last keys given on the command line; None means everything."""
+    """Inclusive first and last keys given on the command line; None means everything.
+
+    `where` keeps only the partitions whose non-time dimensions have the given values
+    (`--where region=eu,us`), in the assets that have those dimensions."""
 
     first: str | None = None
     last: str | None = None
+    where: Where = ()
 
     @classmethod
     def single(cls, key: str) -> PartitionRange:
@@ -96,6 +106,11 @@ def _key_bounds(
     """
     if key is None:
         return 0, available
+    if isinstance(partitions, MultiPartitions) and partitions.time and SEPARATOR not in key:
+        # A key of the time dimension stands for every combination of its time partitions.
+        size = partitions.combinations
+        first, stop = _key_bounds(definition, partitions.time, key, available // size, now)
+        return first * size, stop * size
     try:
         index = partitions.index(key)
         bounds = (index, index + 1)
@@ -118,3 +133,38 @@ def _key_bounds(
             "Pass a later --now or an earlier key."
         )
     return bounds[0], min(bounds[1], available)
+
+
+def where_mask(definition: AssetDefinition, indices: np.ndarray, where: Where) -> np.ndarray | None:
+    """Which of the asset's partition `indices` the `where` filter keeps; None when the
+    asset has none of its dimensions. PartitionError for a value its dimension lacks."""
+    dimensions = Dimensions.of(definition.partitions)
+    applicable = [(name, values) for name, values in where if name in dimensions.inner]
+    if not applicable:
+        return None
+    for name, values in applicable:
+        known = set(dimensions.inner[name].keys(0))
+        unknown = [value for value in values if value not in known]
+        if unknown:
+            raise PartitionError(
+                f"asset '{definition.name}': --where {name}={unknown[0]} names a value its "
+                f"dimension {name!r} lacks ({dimensions.inner[name].describe()})."
+            )
+    combinations = dimensions.combination_values(definition.partitions)
+    kept = np.array(
+        [all(values[name] in allowed for name, allowed in applicable) for values in combinations],
+        dtype=bool,
+    )
+    return kept[np.asarray(indices, dtype=np.int64) % dimensions.combinations]
+
+
+def check_where(definitions: list[AssetDefinition], where: Where) -> None:
+    """PartitionError when a `--where` dimension is a dimension of none of `definitions`."""
+    names = {name for d in definitions for name in Dimensions.of(d.partitions).inner}
+    for name, _ in where:
+        if name not in names:
+            known = ", ".join(sorted(names)) or "none"
+            raise PartitionError(
+                f"--where {name}=...: no selected asset has a dimension {name!r} (their "
+                f"non-time dimensions: {known}). Check the name, or the selection."
+            )

@@ -147,3 +147,22 @@ def test_where_errors_name_the_dimension(project) -> None:
     syntax = project.cli("materialize", "--where", "region", "--plan", "--now", now)
     assert syntax.exit_code == 2
     assert "is not DIMENSION=VALUE" in syntax.stderr
+
+
+def test_status_and_plan_group_per_combination(project) -> None:
+    project.write("assets/sales.py", ASSETS)
+    now = "2024-01-04T00:00:00+00:00"
+    project.cli("materialize", "sales", "--where", "region=eu", "--now", now, check=0)
+    status = project.cli("status", "sales", "--json", "--now", now, check=0).json()
+    (sales,) = status["assets"]
+    assert (sales["fresh"], sales["missing"]) == (6, 6)
+    ranges = [(r["group"], r["first"], r["last"], r["count"], r["state"]) for r in sales["ranges"]]
+    assert ranges == [
+        ("region=eu, product=p1", "2024-01-01|eu|p1", "2024-01-03|eu|p1", 3, "fresh"),
+        ("region=eu, product=p2", "2024-01-01|eu|p2", "2024-01-03|eu|p2", 3, "fresh"),
+        ("region=us, product=p1", "2024-01-01|us|p1", "2024-01-03|us|p1", 3, "missing"),
+        ("region=us, product=p2", "2024-01-01|us|p2", "2024-01-03|us|p2", 3, "missing"),
+    ]
+    plan = project.cli("materialize", "sales", "--plan", "--now", now, check=0).stdout
+    assert "2024-01-01|us|p1 .. 2024-01-03|us|p1 (3 partitions)" in plan
+    assert "2024-01-01|us|p2 .. 2024-01-03|us|p2 (3 partitions)" in plan

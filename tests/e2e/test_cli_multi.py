@@ -166,3 +166,58 @@ def test_status_and_plan_group_per_combination(project) -> None:
     plan = project.cli("materialize", "sales", "--plan", "--now", now, check=0).stdout
     assert "2024-01-01|us|p1 .. 2024-01-03|us|p1 (3 partitions)" in plan
     assert "2024-01-01|us|p2 .. 2024-01-03|us|p2 (3 partitions)" in plan
+
+
+FRESH_ASSETS = """
+import pandas as pd
+from partita import DailyPartitions, FreshnessPolicy, MultiPartitions, StaticPartitions, asset
+
+SALES = MultiPartitions(
+    date=DailyPartitions(start="2024-01-01"), region=StaticPartitions(["eu", "us"])
+)
+
+
+@asset(partitions=SALES, freshness=FreshnessPolicy(max_lag="6h"))
+def sales(context):
+    return pd.DataFrame({"place": [context.partition_keys["region"]]})
+"""
+
+
+def test_freshness_judges_the_latest_day_of_every_combination(project) -> None:
+    project.write("assets/sales.py", FRESH_ASSETS)
+    project.cli("materialize", "--now", "2024-01-03T00:00:00+00:00", check=0)
+    fresh = project.cli("freshness", "--now", "2024-01-03T01:00:00+00:00", "--json", check=0)
+    (verdict,) = fresh.json()["assets"]
+    assert (verdict["verdict"], verdict["expected_partition"]) == ("fresh", "2024-01-02")
+    # the next day: only eu is built, so us is behind, pending until the 6h deadline
+    project.cli(
+        "materialize",
+        "--partition",
+        "2024-01-03|eu",
+        "--now",
+        "2024-01-04T00:00:00+00:00",
+        check=0,
+    )
+    pending = project.cli("freshness", "--now", "2024-01-04T05:00:00+00:00", "--json", check=0)
+    (verdict,) = pending.json()["assets"]
+    assert (verdict["verdict"], verdict["reason"]) == ("pending", "missing: 2024-01-03|us")
+    overdue = project.cli("freshness", "--now", "2024-01-04T07:00:00+00:00", "--json", check=1)
+    (verdict,) = overdue.json()["assets"]
+    assert (verdict["verdict"], verdict["expected_partition"]) == ("overdue", "2024-01-03")
+
+
+def test_watermarks_per_combination(project) -> None:
+    project.write("assets/sales.py", FRESH_ASSETS)
+    now = "2024-01-04T00:00:00+00:00"
+    project.cli("materialize", "--where", "region=eu", "--now", now, check=0)
+    project.cli("materialize", "--partition", "2024-01-01|us", "--now", now, check=0)
+    (sales,) = project.cli("watermarks", "--now", now, "--json", check=0).json()["assets"]
+    assert sales["complete_through"] == "2024-01-01"
+    assert [
+        (c["group"], c["latest_partition"], c["complete_through"]) for c in sales["combinations"]
+    ] == [
+        ("region=eu", "2024-01-03", "2024-01-03"),
+        ("region=us", "2024-01-01", "2024-01-01"),
+    ]
+    table = project.cli("watermarks", "--now", now, check=0).stdout
+    assert "region=us" in table

@@ -221,3 +221,20 @@ def test_watermarks_per_combination(project) -> None:
     ]
     table = project.cli("watermarks", "--now", now, check=0).stdout
     assert "region=us" in table
+
+
+def test_list_and_lineage_show_the_dimensions(project) -> None:
+    project.write("assets/sales.py", ASSETS)
+    now = "2024-01-03T00:00:00+00:00"
+    listed = project.cli("list", "--json", "--now", now, check=0).json()
+    sales = next(a for a in listed["assets"] if a["name"] == "sales")
+    assert sales["partitions"]["dimensions"] == [
+        {"name": "date", "kind": "daily"},
+        {"name": "region", "kind": "static"},
+        {"name": "product", "kind": "static"},
+    ]
+    assert (sales["partitions"]["count"], sales["partitions"]["last"]) == (8, "2024-01-02|us|p2")
+    table = project.cli("list", "--now", now, check=0).stdout
+    assert "multi (date: daily x region: static x product: static) x8" in table
+    mermaid = project.cli("lineage", "--format", "mermaid", "--now", now, check=0).stdout
+    assert "date: daily x region: static, parquet" in mermaid

@@ -41,6 +41,7 @@ _PUBLIC = {
     "CronPartitions": "partita.definitions.partitions",
     "MultiPartitions": "partita.definitions.partitions",
     "PerDimension": "partita.definitions.mappings",
+    "DynamicPartitions": "partita.definitions.partitions",
 }
 
 __all__ = [*sorted(_PUBLIC), "__version__"]
@@ -76,6 +77,7 @@ if TYPE_CHECKING:
     from .definitions.mappings import TimeWindow as TimeWindow
     from .definitions.partitions import CronPartitions as CronPartitions
     from .definitions.partitions import DailyPartitions as DailyPartitions
+    from .definitions.partitions import DynamicPartitions as DynamicPartitions
     from .definitions.partitions import HourlyPartitions as HourlyPartitions
     from .definitions.partitions import MinutePartitions as MinutePartitions
     from .definitions.partitions import MonthlyPartitions as MonthlyPartitions

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .partitions import Partitions, StaticPartitions
+from .partitions import DynamicPartitions, Partitions, StaticPartitions
 from .partitions.multi import Dimensions
 
 if TYPE_CHECKING:
@@ -115,6 +115,8 @@ class Reads:
 def _value_problem(
     name: str, downstream: Partitions, upstream: Partitions, renames: dict[str, dict[str, str]]
 ) -> str | None:
+    if isinstance(upstream, DynamicPartitions) and downstream == upstream:
+        return None  # the same set on both sides: every value is there
     if not isinstance(upstream, StaticPartitions):
         return (
             f"dimension {name!r} is not time on the downstream but {upstream.describe()} on "

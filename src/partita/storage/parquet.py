@@ -165,6 +165,16 @@ class ParquetStorage:
         """Whether the partition's file exists."""
         return self._file(partition).is_file()
 
+    def delete(self, partition: str | None) -> None:
+        """Delete the partition's file and the folders it leaves empty (no-op if absent)."""
+        path = self._file(partition)
+        path.unlink(missing_ok=True)
+        directory = path.parent
+        while directory != self.root and directory.is_relative_to(self.root):
+            with suppress(OSError):  # not empty: other partitions or the user's files
+                directory.rmdir()
+            directory = directory.parent
+
     def cleanup(self) -> list[Path]:
         """Remove temporary files left under `warehouse/<asset>/` by writes whose process
         has died; files of writes still running (another run) are left alone."""

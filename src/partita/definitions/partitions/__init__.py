@@ -10,6 +10,7 @@ from __future__ import annotations
 from .base import Partitions, clip_range
 from .cadences import DailyPartitions, HourlyPartitions, MonthlyPartitions, WeeklyPartitions
 from .cron import CronPartitions
+from .dynamic import DynamicPartitions
 from .minutes import MinutePartitions
 from .multi import MultiPartitions
 from .static import StaticPartitions
@@ -18,6 +19,7 @@ from .time import TimePartitions
 __all__ = [
     "CronPartitions",
     "DailyPartitions",
+    "DynamicPartitions",
     "HourlyPartitions",
     "MinutePartitions",
     "MonthlyPartitions",

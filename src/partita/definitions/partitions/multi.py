@@ -56,12 +56,21 @@ class MultiPartitions(Partitions):
         self.time_name: str | None = times[0] if times else None
         self.hive_key = SEPARATOR.join(dimensions)  # one hive folder level per dimension
         self._inner = [name for name in dimensions if name != self.time_name]
+        self._time_position = list(dimensions).index(self.time_name) if times else None
+        self._signature: tuple[Any, ...] | None = None
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """(Re)number the combinations when a dynamic dimension's keys changed."""
+        signature = tuple(getattr(self.dimensions[name], "signature", None) for name in self._inner)
+        if signature == self._signature:
+            return
         self._combinations = [
             tuple(values)
-            for values in product(*(self.dimensions[name].keys() for name in self._inner))
+            for values in product(*(self.dimensions[name].keys(0) for name in self._inner))
         ]
         self._combination_index = {values: i for i, values in enumerate(self._combinations)}
-        self._time_position = list(dimensions).index(self.time_name) if times else None
+        self._signature = signature
 
     @property
     def time(self) -> TimePartitions | None:
@@ -72,6 +81,7 @@ class MultiPartitions(Partitions):
     @property
     def combinations(self) -> int:
         """How many combinations of the non-time dimensions there are (per time partition)."""
+        self._refresh()
         return len(self._combinations)
 
     def count(self, now: datetime | None = None) -> int:
@@ -91,6 +101,7 @@ class MultiPartitions(Partitions):
                 f"partition key {key!r} is not a key of {self.describe()}: expected "
                 f"{len(self.dimensions)} values joined by '|' ({self._example()})"
             )
+        self._refresh()
         time_index = 0
         inner = []
         for (name, partitions), value in zip(self.dimensions.items(), values, strict=True):
@@ -115,6 +126,7 @@ class MultiPartitions(Partitions):
 
     def combination_values(self, combination: int) -> dict[str, str]:
         """The values of the non-time dimensions of combination number `combination`."""
+        self._refresh()
         return dict(zip(self._inner, self._combinations[combination], strict=True))
 
     def combination_label(self, combination: int) -> str:
@@ -133,7 +145,16 @@ class MultiPartitions(Partitions):
         return f"MultiPartitions({shown})"
 
     def _identity(self) -> tuple[Any, ...]:
-        return tuple((name, value.layout()) for name, value in self.dimensions.items())
+        return tuple((name, value) for name, value in self.dimensions.items())
+
+    def layout(self) -> str:
+        # Indices number combinations per time partition: a dynamic dimension's key count
+        # is part of the layout (adding keys renumbers; state by index is rebuilt once).
+        dimensions = [
+            (name, value.layout(), getattr(value, "signature", None))
+            for name, value in self.dimensions.items()
+        ]
+        return f"MultiPartitions{tuple(dimensions)!r}"
 
     def _index_bound(self) -> int | None:
         time = self.time
@@ -143,6 +164,7 @@ class MultiPartitions(Partitions):
         return None if bound is None else bound * self.combinations
 
     def _keys_between(self, start: int, stop: int) -> list[str]:
+        self._refresh()
         time = self.time
         if time is None:
             return [SEPARATOR.join(values) for values in self._combinations[start:stop]]
@@ -154,6 +176,7 @@ class MultiPartitions(Partitions):
         return keys[start - offset : stop - offset]
 
     def _key_of(self, index: int) -> str:
+        self._refresh()
         time_index, combination = self.split(index)
         if self.time is None:
             return SEPARATOR.join(self._combinations[combination])

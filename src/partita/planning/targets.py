@@ -60,14 +60,25 @@ def partition_count(definition: AssetDefinition, now: datetime) -> int:
             f"({partitions.describe()}) can represent ({error}). Pass an earlier --now."
         ) from None
     if count > MAX_PARTITIONS:
-        latest = partitions.partition_end(MAX_PARTITIONS - 1)
+        latest = _latest_allowed(partitions)
         raise PartitionError(
             f"asset '{definition.name}': at now={now.isoformat()} it would have {count:,} "
             f"partitions ({partitions.describe()}), more than the {MAX_PARTITIONS:,} partita "
-            f"plans per asset; --now must be at most {latest.isoformat()} for it. Check --now, "
+            f"plans per asset; --now must be at most {latest} for it. Check --now, "
             "or give the partitions an end."
         )
     return count
+
+
+def _latest_allowed(partitions: Partitions) -> str:
+    """The latest `now` at which the partitions number at most MAX_PARTITIONS."""
+    if isinstance(partitions, MultiPartitions) and partitions.time is not None:
+        partitions, last = partitions.time, (MAX_PARTITIONS - 1) // partitions.combinations
+    else:
+        last = MAX_PARTITIONS - 1
+    if not isinstance(partitions, TimePartitions):
+        return "(no time: declare fewer keys)"
+    return partitions.partition_end(last).isoformat()
 
 
 def target_indices(

@@ -238,3 +238,19 @@ def test_list_and_lineage_show_the_dimensions(project) -> None:
     assert "multi (date: daily x region: static x product: static) x8" in table
     mermaid = project.cli("lineage", "--format", "mermaid", "--now", now, check=0).stdout
     assert "date: daily x region: static, parquet" in mermaid
+
+
+def test_status_ranges_with_mixed_states_per_combination(project) -> None:
+    project.write("assets/sales.py", FRESH_ASSETS)
+    now = "2024-01-05T00:00:00+00:00"
+    project.cli("materialize", "--from", "2024-01-03", "--to", "2024-01-04", "--now", now, check=0)
+    project.cli("materialize", "--partition", "2024-01-01|us", "--now", now, check=0)
+    (sales,) = project.cli("status", "--json", "--now", now, check=0).json()["assets"]
+    ranges = [(r["group"], r["first"], r["last"], r["state"]) for r in sales["ranges"]]
+    assert ranges == [
+        ("region=eu", "2024-01-01|eu", "2024-01-02|eu", "missing"),
+        ("region=eu", "2024-01-03|eu", "2024-01-04|eu", "fresh"),
+        ("region=us", "2024-01-01|us", "2024-01-01|us", "fresh"),
+        ("region=us", "2024-01-02|us", "2024-01-02|us", "missing"),
+        ("region=us", "2024-01-03|us", "2024-01-04|us", "fresh"),
+    ]

@@ -151,8 +151,8 @@ def _ranges(plan: AssetPlan, states: np.ndarray) -> tuple[StateRange, ...]:
     broken = (np.diff(ordered) != 0) | (np.diff(group) != 0) | (np.diff(step) != 1)
     starts = np.concatenate([[0], np.flatnonzero(broken) + 1])
     ends = np.append(starts[1:], len(states)) - 1
-    firsts = plan.keys(order[starts])
-    lasts = plan.keys(order[ends])
+    firsts = _keys_at(plan, order[starts])
+    lasts = _keys_at(plan, order[ends])
     multi = plan.partitions if isinstance(plan.partitions, MultiPartitions) else None
     return tuple(
         StateRange(
@@ -164,6 +164,15 @@ def _ranges(plan: AssetPlan, states: np.ndarray) -> tuple[StateRange, ...]:
         )
         for start, end, first, last in zip(starts, ends, firsts, lasts, strict=True)
     )
+
+
+def _keys_at(plan: AssetPlan, positions: np.ndarray) -> list[str | None]:
+    """The keys at `positions`, in any order (the plan formats ascending positions)."""
+    ascending = np.argsort(positions, kind="stable")
+    keys: list[str | None] = [None] * len(positions)
+    for at, key in zip(ascending.tolist(), plan.keys(positions[ascending]), strict=True):
+        keys[at] = key
+    return keys
 
 
 def _text(reason: Reason | None) -> str | None:

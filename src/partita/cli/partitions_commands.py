@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import click
 
 from ..app.dynamic_partitions import add_partitions, remove_partitions
-from ..planning.targets import Where
 from .context import CliState, json_option
 from .output import print_json
+
+if TYPE_CHECKING:
+    from ..planning.targets import Where  # loads numpy: not for the partitions commands
 
 
 def parse_where(texts: Iterable[str]) -> Where:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..definitions.asset import AssetDefinition
 from ..definitions.partitions import MultiPartitions, Partitions, TimePartitions
 from ..definitions.partitions.multi import SEPARATOR, Dimensions
 from ..errors import PartitionError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # `--where region=eu,us`: per dimension name, the values to keep.
 Where = tuple[tuple[str, tuple[str, ...]], ...]
@@ -149,6 +151,8 @@ def _key_bounds(
 def where_mask(definition: AssetDefinition, indices: np.ndarray, where: Where) -> np.ndarray | None:
     """Which of the asset's partition `indices` the `where` filter keeps; None when the
     asset has none of its dimensions. PartitionError for a value its dimension lacks."""
+    import numpy as np  # loads only when planning: session start-up stays light
+
     dimensions = Dimensions.of(definition.partitions)
     applicable = [(name, values) for name, values in where if name in dimensions.inner]
     if not applicable:

@@ -128,3 +128,14 @@ def test_python_api_adds_and_removes_keys(project) -> None:
     assert loaded.add_partitions("products", ["b"], after="a") == ("a", "b", "c")
     assert loaded.remove_partitions("products", ["c"]) == ("a", "b")
     assert loaded.partition_keys("products") == ("a", "b")
+
+
+def test_worker_processes_bind_the_dynamic_keys(project) -> None:
+    project.write("assets/sales.py", ASSETS)
+    project.cli("partitions", "add", "products", "p1", "p2", check=0)
+    result = project.cli("materialize", "--workers", "2", "--json", "--now", NOW, check=0)
+    statuses = {
+        (unit["asset"], unit["partition"]): unit["status"] for unit in result.json()["results"]
+    }
+    assert statuses[("sales", "2024-01-02|us|p2")] == "materialized"
+    assert set(statuses.values()) == {"materialized"} and len(statuses) == 2 + 8

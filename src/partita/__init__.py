@@ -37,6 +37,11 @@ _PUBLIC = {
     "PlanRequest": "partita.app.requests",
     "RunRequest": "partita.app.requests",
     "RunListener": "partita.execution.events",
+    "MinutePartitions": "partita.definitions.partitions",
+    "CronPartitions": "partita.definitions.partitions",
+    "MultiPartitions": "partita.definitions.partitions",
+    "PerDimension": "partita.definitions.mappings",
+    "DynamicPartitions": "partita.definitions.partitions",
 }
 
 __all__ = [*sorted(_PUBLIC), "__version__"]
@@ -67,11 +72,16 @@ if TYPE_CHECKING:
     from .definitions.mappings import Identity as Identity
     from .definitions.mappings import LastPartition as LastPartition
     from .definitions.mappings import PartitionMapping as PartitionMapping
+    from .definitions.mappings import PerDimension as PerDimension
     from .definitions.mappings import StaticKeys as StaticKeys
     from .definitions.mappings import TimeWindow as TimeWindow
+    from .definitions.partitions import CronPartitions as CronPartitions
     from .definitions.partitions import DailyPartitions as DailyPartitions
+    from .definitions.partitions import DynamicPartitions as DynamicPartitions
     from .definitions.partitions import HourlyPartitions as HourlyPartitions
+    from .definitions.partitions import MinutePartitions as MinutePartitions
     from .definitions.partitions import MonthlyPartitions as MonthlyPartitions
+    from .definitions.partitions import MultiPartitions as MultiPartitions
     from .definitions.partitions import StaticPartitions as StaticPartitions
     from .definitions.partitions import WeeklyPartitions as WeeklyPartitions
     from .definitions.policies import FreshnessPolicy as FreshnessPolicy

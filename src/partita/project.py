@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .app.dynamic_partitions import add_partitions, remove_partitions
 from .app.requests import PartitionArgument, PlanRequest, RunRequest, partition_range
 from .app.requests import selection_tuple as _selection
 from .app.session import Session, open_session
@@ -55,7 +56,35 @@ class Project:
 
     def select(self, selections: Sequence[str] | str | None = None) -> list[str]:
         """Asset names matching the selection syntax, in topological order."""
-        return self.session().select(selections)  # touches no catalog: nothing to close
+        with self.session() as session:  # (opens the catalog only for dynamic partitions)
+            return session.select(selections)
+
+    def add_partitions(
+        self,
+        name: str,
+        keys: Sequence[str],
+        *,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> tuple[str, ...]:
+        """Add `keys` to the dynamic partitions `name`, at the end or right after/before
+        an existing key; returns every key of the set, in order. Known keys are skipped."""
+        with self.session() as session:
+            return add_partitions(session, name, keys, after=after, before=before).keys
+
+    def remove_partitions(
+        self, name: str, keys: Sequence[str], *, delete_data: bool = False
+    ) -> tuple[str, ...]:
+        """Remove `keys` from the dynamic partitions `name`; returns the remaining keys.
+        A PartitionError, changing nothing, when their partitions hold data, unless
+        `delete_data`: then the data and its catalog entries go too."""
+        with self.session() as session:
+            return remove_partitions(session, name, keys, delete_data=delete_data).keys
+
+    def partition_keys(self, name: str) -> tuple[str, ...]:
+        """The keys of the dynamic partitions `name`, in order."""
+        with self.session() as session:
+            return session.catalog.dynamic_keys(name).keys
 
     def plan(
         self,

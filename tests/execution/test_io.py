@@ -125,6 +125,7 @@ def test_the_context_describes_the_partition_in_its_timezone(project) -> None:
                     "key": [context.partition_key],
                     "start": [context.partition_start.isoformat()],
                     "end": [context.partition_end.isoformat()],
+                    "hours": [context.partition_duration.total_seconds() / 3600],
                     "run_id": [context.run_id],
                 }
             )
@@ -132,7 +133,11 @@ def test_the_context_describes_the_partition_in_its_timezone(project) -> None:
         @asset
         def whole(context):
             return pd.DataFrame(
-                {"key": [repr(context.partition_key)], "start": [repr(context.partition_start)]}
+                {
+                    "key": [repr(context.partition_key)],
+                    "start": [repr(context.partition_start)],
+                    "duration": [repr(context.partition_duration)],
+                }
             )
         """,
     )
@@ -150,10 +155,15 @@ def test_the_context_describes_the_partition_in_its_timezone(project) -> None:
     assert row["key"] == "2024-03-10"
     assert row["start"] == "2024-03-10T00:00:00-05:00"
     assert row["end"] == "2024-03-11T00:00:00-04:00"
+    assert row["hours"] == 23  # partition_end - partition_start would say 24 (wall clock)
     assert row["run_id"] == report.run_id
     start = datetime.fromisoformat(row["start"])
     assert start == datetime(2024, 3, 10, tzinfo=ZoneInfo("America/New_York"))
-    assert loaded.read("whole").iloc[0].to_dict() == {"key": "None", "start": "None"}
+    assert loaded.read("whole").iloc[0].to_dict() == {
+        "key": "None",
+        "start": "None",
+        "duration": "None",
+    }
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from ..graph.graph import AssetGraph, build_graph
 from ..graph.selection import select
 from ..planning.reasons import ReasonKind
 from ..planning.targets import PartitionRange
+from .dynamic_partitions import bind_all
 from .requests import PartitionArgument, PlanRequest, RunRequest, partition_range, selection_tuple
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class Session:
         self.graph = graph
         self._sleep = sleep  # between retries of a unit; tests pass a fake
         self._catalog: Catalog | None = None
+        bind_all(self)  # dynamic partitions take their keys from the catalog
 
     @property
     def root(self) -> Path:

@@ -25,6 +25,7 @@ from typing import Protocol, Self
 
 from partita.catalog.records import (
     DeadLease,
+    DynamicKeySet,
     FailedCheck,
     LeaseHolder,
     MaterializationRecord,
@@ -167,7 +168,36 @@ class History(Protocol):
         ...
 
 
-class Catalog(RunLog, PartitionStates, Snapshots, Leases, History, Protocol):
+class DynamicKeys(Protocol):
+    """The keys of dynamic partitions, by set name, in an order users control."""
+
+    def dynamic_keys(self, name: str) -> DynamicKeySet:
+        """The set's keys in order (none, generation 0, for a set never written)."""
+        ...
+
+    def add_dynamic_keys(
+        self,
+        name: str,
+        keys: Sequence[str],
+        *,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> DynamicKeySet:
+        """Add the keys not in the set yet, in the given order: at the end, or right after
+        or before an existing key (which bumps the generation). CatalogError when `after`
+        or `before` is not a key of the set. One transaction."""
+        ...
+
+    def remove_dynamic_keys(
+        self, name: str, keys: Sequence[str], *, forget: Sequence[tuple[str, str]] = ()
+    ) -> DynamicKeySet:
+        """Remove the keys (those present; bumps the generation when any was) and, in the
+        same transaction, the states and history of the units in `forget` (asset,
+        partition)."""
+        ...
+
+
+class Catalog(RunLog, PartitionStates, Snapshots, Leases, History, DynamicKeys, Protocol):
     """A whole catalog backend: every role, and closing."""
 
     def close(self) -> None:

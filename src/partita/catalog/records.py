@@ -159,3 +159,16 @@ class RunRecord:
     status: str  # a RunStatus
     counts: dict[str, int]
     pid: int | None
+
+
+@dataclass(frozen=True)
+class DynamicKeySet:
+    """The keys of one set of dynamic partitions, in their order (index i is `keys[i]`).
+
+    `generation` grows whenever a key is removed or placed before existing keys (which
+    moves the indices of later keys); appending keys leaves it, so state kept by index
+    stays valid."""
+
+    name: str
+    keys: tuple[str, ...]
+    generation: int

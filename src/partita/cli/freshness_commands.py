@@ -74,7 +74,8 @@ def watermarks_command(state: CliState, selection, now, as_json: bool) -> None:
         None,
         ["asset", "high water", "latest partition", "complete through"],
         [
-            (r.asset, r.high_water or "-", r.latest_partition or "-", r.complete_through or "-")
+            (name, row.high_water or "-", row.latest_partition or "-", row.complete_through or "-")
             for r in reports
+            for name, row in [(r.asset, r), *((f"  {c.group}", c) for c in r.combinations)]
         ],
     )

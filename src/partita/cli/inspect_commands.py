@@ -39,9 +39,12 @@ def list_command(state: CliState, selection: tuple[str, ...], now: str | None, a
 def _partitions_text(summary: dict | None) -> str:
     if summary is None:
         return "-"
+    kind = summary["kind"]
+    if "dimensions" in summary:  # multi-dimensional: (date: daily x region: static)
+        kind += " (" + " x ".join(f"{d['name']}: {d['kind']}" for d in summary["dimensions"]) + ")"
     if not summary["count"]:
-        return f"{summary['kind']} (none yet)"
-    return f"{summary['kind']} x{summary['count']} {summary['first']} .. {summary['last']}"
+        return f"{kind} (none yet)"
+    return f"{kind} x{summary['count']} {summary['first']} .. {summary['last']}"
 
 
 @click.command("lineage")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import replace
 
 import click
 
@@ -11,6 +12,7 @@ from ..app.requests import RunRequest, partition_range
 from ..errors import EXIT_FAILED, EXIT_OK
 from ..execution.interrupts import TERMINATED_EXIT, Terminated
 from .context import CliState, json_option, now_option, parse_now, selection_argument
+from .partitions_commands import parse_where
 from .progress import RunProgress
 from .run_output import ReportPrinter, print_plan
 
@@ -71,6 +73,13 @@ def run_options(function):
         metavar="N",
         help="Stop starting new units after N failures; the rest are reported skipped.",
     )(function)
+    function = click.option(
+        "--where",
+        "where",
+        multiple=True,
+        metavar="DIMENSION=VALUE[,VALUE...]",
+        help="Only partitions with these values of a dimension (repeatable).",
+    )(function)
     return json_option(now_option(function))
 
 
@@ -128,12 +137,14 @@ def _run(
     max_failures: int | None,
     no_wait: bool = False,
     overdue: bool = False,
+    where: tuple[str, ...] = (),
 ) -> None:
     session = state.session
     moment = parse_now(now)
+    partitions = partition_range((first, last) if first or last else None)
     request = RunRequest(
         selection=selection,
-        partitions=partition_range((first, last) if first or last else None),
+        partitions=replace(partitions, where=parse_where(where)),
         force=force,
         now=moment,
         retry_failed=retry_failed,

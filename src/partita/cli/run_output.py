@@ -60,9 +60,8 @@ def print_plan(plan, as_json: bool) -> None:
     # Consecutive partitions of an asset that run for the same reason share a row.
     rows = []
     for asset_plan in plan.assets:
-        for first, last in asset_plan.runs_to_run():
+        for first, last, count in asset_plan.runs_to_run():
             first_key, last_key = asset_plan.key(first), asset_plan.key(last)
-            count = last - first + 1
             partition = first_key or "-"
             if count > 1:
                 partition = f"{first_key} .. {last_key} ({count} partitions)"

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from .partitions import Partitions, StaticPartitions, TimePartitions
+from .dimension_reads import Reads
+from .partitions import MultiPartitions, Partitions, StaticPartitions, TimePartitions
+from .partitions.multi import Dimensions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -227,6 +229,14 @@ def default_mapping(
     offset: tuple[int, int] | None = None,
 ) -> PartitionMapping:
     """The mapping a dependency declared without one uses (an offset is a TimeWindow)."""
+    multi = isinstance(downstream, MultiPartitions) or isinstance(upstream, MultiPartitions)
+    if multi and downstream != upstream:
+        time_name = Dimensions.of(downstream).time_name
+        if offset is None:
+            return PerDimension()
+        if time_name is None:
+            return TimeWindow(offset)  # which says why an offset needs time on both sides
+        return PerDimension(**{time_name: TimeWindow(offset)})
     if offset is not None:
         return TimeWindow(offset)
     if downstream is None or upstream is None:
@@ -279,3 +289,55 @@ def _check_offset(offset: object) -> str | None:
 
 def _describe(partitions: Partitions | None) -> str:
     return "unpartitioned" if partitions is None else partitions.describe()
+
+
+@dataclass(frozen=True)
+class PerDimension(PartitionMapping):
+    """Multi-dimensional partitions read dimension by dimension: the time dimensions map as
+    single time partitions do (identity, TimeWindow offsets, other grains, AllPartitions,
+    LastPartition); a non-time dimension both sides have reads the same value (or the one
+    StaticKeys names); a dimension only the upstream has is read whole; one only the
+    downstream has is ignored. The default when either side is MultiPartitions.
+
+    `AssetDep("sales", mapping=PerDimension(date=TimeWindow(offset=(-6, 0))))`, named by
+    the downstream's dimensions. Each downstream partition must read one contiguous run of
+    upstream indices (time outermost): several time partitions of one combination at once
+    (a 7-day window per region) are refused as a definition error for now."""
+
+    mappings: tuple[tuple[str, PartitionMapping], ...] = field(default=())
+
+    def __init__(self, **mappings: PartitionMapping) -> None:
+        object.__setattr__(self, "mappings", tuple(sorted(mappings.items())))
+
+    def validate(self, downstream: Partitions | None, upstream: Partitions | None) -> str | None:
+        reads = self._reads(downstream, upstream)
+        return reads if isinstance(reads, str) else reads.problem(downstream, upstream)
+
+    def _bounds(self, downstream, indices, upstream, upstream_count):
+        reads = self._reads(downstream, upstream)
+        assert not isinstance(reads, str), reads  # validated when the graph was built
+        return reads.bounds(downstream, indices, upstream, upstream_count)
+
+    def _reads(self, downstream: Partitions | None, upstream: Partitions | None) -> Reads | str:
+        """The per-dimension reads, or why the named mappings don't fit the dimensions."""
+        down, up = Dimensions.of(downstream), Dimensions.of(upstream)
+        renames: dict[str, dict[str, str]] = {}
+        time_mapping: PartitionMapping | None = None
+        for name, mapping in self.mappings:
+            if name == down.time_name:
+                time_mapping = mapping
+            elif name not in down.inner:
+                return (
+                    f"PerDimension names the dimension {name!r}, which the downstream "
+                    f"partitions ({_describe(downstream)}) lack"
+                )
+            elif isinstance(mapping, StaticKeys):
+                renames[name] = dict(mapping.keys)
+            elif not isinstance(mapping, Identity):
+                return (
+                    f"dimension {name!r} is not time, so it maps with Identity() or "
+                    f"StaticKeys(...), not {mapping!r}"
+                )
+        if down.time is not None and up.time is not None and time_mapping is None:
+            time_mapping = default_mapping(down.time, up.time)
+        return Reads(time_mapping, renames)

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..catalog.records import CheckResult
 from ..definitions.context import AssetContext
-from ..definitions.partitions import TimePartitions
+from ..definitions.partitions.multi import dimension_values, time_interval
 from ..errors import describe_unit, unit_label
 from ..faults import fault_point
 from ..graph.graph import AssetGraph
@@ -313,10 +313,8 @@ class Workspace:
 
     def _context(self, job: UnitJob) -> AssetContext:
         partitions = self.graph[job.asset].partitions
-        start = end = None
-        if job.index is not None and isinstance(partitions, TimePartitions):
-            start = partitions.partition_start(job.index)
-            end = partitions.partition_end(job.index)
+        interval = None if job.index is None else time_interval(partitions, job.index)
+        start, end, duration = interval or (None, None, None)
         return AssetContext(
             asset_name=job.asset,
             partition_key=job.partition,
@@ -325,6 +323,8 @@ class Workspace:
             run_id=job.run_id,
             log=logging.getLogger(f"partita.assets.{job.asset}"),
             watermark=parse_watermark(job.previous_watermark),
+            partition_duration=duration,
+            partition_keys=dimension_values(partitions, job.partition),
         )
 
 

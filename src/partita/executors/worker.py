@@ -21,11 +21,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ..catalog import Catalog, open_catalog
+from ..definitions.partitions.dynamic import bind_dynamic_keys, dynamic_sets
 from ..discovery import import_definitions, load_config
 from ..errors import PartitaError, describe_unit
 from ..execution.publishing import LeaseGuard, LeaseLostError
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
-from ..graph.graph import build_graph
+from ..graph.graph import AssetGraph, build_graph
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 STARTED = "started"
@@ -118,6 +119,7 @@ class _Jobs:
             definitions, import_errors = import_definitions(config)
             graph = build_graph(definitions, root=root, import_errors=import_errors)
             guard = _WorkerGuard(self, config.warehouse)
+            _bind_dynamic_keys(graph, guard)
             self._workspaces[root] = Workspace(
                 graph, config.warehouse, root=Path(root), guard=guard, remote=True
             )
@@ -138,6 +140,16 @@ class _WorkerGuard:
                 f"{describe_unit(asset, partition)}: not published: the process that leased "
                 f"it for run {run_id} (pid {self.jobs.coordinator}) is gone."
             )
+        LeaseGuard(self.catalog())(asset, partition, run_id)
+
+    def catalog(self) -> Catalog:
         if self._catalog is None:
             self._catalog = open_catalog(self.warehouse)  # read only: workers never write it
-        LeaseGuard(self._catalog)(asset, partition, run_id)
+        return self._catalog
+
+
+def _bind_dynamic_keys(graph: AssetGraph, guard: _WorkerGuard) -> None:
+    """Dynamic partitions read their keys from the catalog, as the coordinator's did."""
+    partitionings = [graph[asset].partitions for asset in graph.order]
+    if any(dynamic_sets(partitions) for partitions in partitionings):
+        bind_dynamic_keys(partitionings, lambda name: guard.catalog().dynamic_keys(name))

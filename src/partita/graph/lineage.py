@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ..definitions.partitions import Partitions
+from ..definitions.partitions import MultiPartitions, Partitions
 from .graph import AssetGraph
 
 LINEAGE_FORMATS = ("text", "mermaid", "dot", "json")
@@ -18,13 +18,29 @@ def partitions_summary(partitions: Partitions | None, now: datetime) -> dict[str
     if partitions is None:
         return None
     count = partitions.count(now)
-    return {
+    summary = {
         "kind": partitions.kind,
         "count": count,
         "first": partitions.key(0) if count else None,
         "last": partitions.key(count - 1) if count else None,
         "timezone": getattr(partitions, "timezone", None),
     }
+    if isinstance(partitions, MultiPartitions):
+        summary["timezone"] = None if partitions.time is None else partitions.time.timezone
+        summary["dimensions"] = [
+            {"name": name, "kind": dimension.kind}
+            for name, dimension in partitions.dimensions.items()
+        ]
+    return summary
+
+
+def partitions_label(partitions: Partitions | None) -> str:
+    """`daily`, or per dimension `date: daily x region: static`."""
+    if partitions is None:
+        return "unpartitioned"
+    if isinstance(partitions, MultiPartitions):
+        return " x ".join(f"{name}: {p.kind}" for name, p in partitions.dimensions.items())
+    return partitions.kind
 
 
 def asset_summary(graph: AssetGraph, name: str, now: datetime) -> dict[str, Any]:
@@ -70,8 +86,7 @@ def render_lineage(graph: AssetGraph, names: Sequence[str], fmt: str, now: datet
 
 def _label(graph: AssetGraph, name: str) -> str:
     definition = graph[name]
-    kind = definition.partitions.kind if definition.partitions else "unpartitioned"
-    return f"{kind}, {definition.storage.kind}"
+    return f"{partitions_label(definition.partitions)}, {definition.storage.kind}"
 
 
 def _text_tree(graph: AssetGraph, names: Sequence[str], edges: list[tuple[str, str]]) -> str:

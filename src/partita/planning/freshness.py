@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from ..definitions.partitions import TimePartitions
+from ..definitions.partitions import MultiPartitions, TimePartitions
 from ..graph.graph import AssetGraph
 from .plan import AssetPlan
 from .reasons import MISSING
@@ -73,6 +73,8 @@ def assess(
         return FreshnessResult(asset, Verdict.NO_POLICY, latest_partition=latest)
     if partitions is None:
         return _assess_unpartitioned(asset, table, plan, policy.max_lag, now)
+    if isinstance(partitions, MultiPartitions) and partitions.time is not None:
+        return _assess_combinations(asset, partitions, latest, plan, policy.max_lag, now)
     if not isinstance(partitions, TimePartitions):
         return FreshnessResult(asset, Verdict.NO_POLICY, latest_partition=latest)
     return _assess_time_partitioned(
@@ -154,3 +156,49 @@ def _lag(partitions: TimePartitions, latest: int | None, now: datetime) -> float
         return None
     end = partitions.partition_end(latest)
     return max(0.0, (now - end).total_seconds())
+
+
+def _assess_combinations(
+    asset: str,
+    partitions: MultiPartitions,
+    latest: str | None,
+    plan: AssetPlan | None,
+    max_lag: timedelta,
+    now: datetime,
+) -> FreshnessResult:
+    """Multi-dimensional: the latest complete time partition of every combination of the
+    other dimensions must be up to date; the verdict is the worst of them, and the reason
+    names the first combination that is behind."""
+    time = partitions.time
+    assert time is not None
+    expected_index = time.last_complete_index(now)
+    if expected_index < 0:
+        return FreshnessResult(
+            asset, Verdict.FRESH, latest_partition=latest, reason="no partition due"
+        )
+    size = partitions.combinations
+    behind = _first_behind(plan, partitions, expected_index * size, size)
+    expected = time.key(expected_index)
+    deadline = _deadline(time, expected_index, max_lag)
+    if behind is None:
+        return FreshnessResult(asset, Verdict.FRESH, expected, latest, deadline)
+    verdict = Verdict.OVERDUE if now >= deadline else Verdict.PENDING
+    due_index = time.last_complete_index(now.astimezone(UTC) - max_lag)
+    if verdict == Verdict.PENDING and 0 <= due_index < expected_index:
+        due_behind = _first_behind(plan, partitions, due_index * size, size)
+        if due_behind is not None:
+            verdict, behind = Verdict.OVERDUE, due_behind
+            deadline = _deadline(time, due_index, max_lag)
+    return FreshnessResult(asset, verdict, expected, latest, deadline, None, behind)
+
+
+def _first_behind(
+    plan: AssetPlan | None, partitions: MultiPartitions, first: int, size: int
+) -> str | None:
+    """`reason: key` of the first of the partitions [first, first + size) that is not up
+    to date (one time partition, every combination); None when all are."""
+    for index in range(first, first + size):
+        reason = _reason_of(plan, index)
+        if reason is not None:
+            return f"{reason}: {partitions.key(index)}"
+    return None

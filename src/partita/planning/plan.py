@@ -17,13 +17,13 @@ import numpy as np
 
 from ..catalog.records import PartitionState
 from ..definitions.mappings import PartitionMapping
-from ..definitions.partitions import Partitions
+from ..definitions.partitions import MultiPartitions, Partitions
 from ..graph.graph import AssetGraph
 from .decide import own_kinds, upstream_kinds
 from .reasons import FIXED_KINDS, Reason, ReasonKind
 from .staleness import PlannedRead, States, Unit
 from .state_table import StateTable, table_from_states
-from .targets import PartitionRange, partition_count, target_indices
+from .targets import PartitionRange, check_where, partition_count, target_indices, where_mask
 from .windows import Windows, windows
 
 _KINDS = tuple(ReasonKind)  # by value: faster than calling the enum
@@ -165,15 +165,20 @@ class AssetPlan:
                 )
         return [tuple(reads) for reads in found]
 
-    def runs_to_run(self) -> list[tuple[int, int]]:
+    def runs_to_run(self) -> list[tuple[int, int, int]]:
         """The units to run grouped into runs of consecutive partitions with the same
-        reason, as (first, last) positions."""
+        reason, as (first position, last position, count); for multi-dimensional
+        partitions, consecutive time partitions of one combination of the other dimensions."""
         positions = np.flatnonzero(self.kinds != ReasonKind.UP_TO_DATE)
         if not len(positions):
             return []
+        group, step = self.groups(positions)
+        order = np.lexsort((step, group))
+        positions, group, step = positions[order], group[order], step[order]
         following = positions[1:]
         same_run = (
-            (np.diff(self.indices[positions]) == 1)
+            (np.diff(step) == 1)
+            & (np.diff(group) == 0)
             & (np.diff(self.kinds[positions]) == 0)
             & (np.diff(self.via[positions]) == 0)
             & (np.diff(self.via_index[positions]) == 0)
@@ -181,7 +186,19 @@ class AssetPlan:
         )
         starts = np.concatenate([[0], np.flatnonzero(~same_run) + 1])
         ends = np.append(starts[1:], len(positions)) - 1
-        return [(int(positions[a]), int(positions[b])) for a, b in zip(starts, ends, strict=True)]
+        return [
+            (int(positions[a]), int(positions[b]), int(b - a + 1))
+            for a, b in zip(starts, ends, strict=True)
+        ]
+
+    def groups(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per position, its combination of the non-time dimensions (0 unless multi-
+        dimensional) and its step along time (its index otherwise)."""
+        indices = self.indices[positions]
+        if isinstance(self.partitions, MultiPartitions):
+            step, group = np.divmod(indices, self.partitions.combinations)
+            return group, step
+        return np.zeros_like(indices), indices
 
     def position_of(self, index: int | None) -> int | None:
         """The position of partition `index` in this plan, None when it is not targeted."""
@@ -277,12 +294,16 @@ def build_plan(
     date (a freshness catch-up), with the reason to give."""
     for name in tables_needed(graph, assets):  # fail fast on a `now` out of range
         partition_count(graph[name], now)
+    check_where([graph[name] for name in assets], requested.where)
     planned: dict[str, np.ndarray] = {}  # per asset, a flag per partition index
     plans = []
     for asset in graph.sorted(assets):
         target = target_indices(graph[asset], requested, now)
         span = range(0, 1) if target is None else target
         plan = _plan_asset(graph, asset, span, tables, now, force, planned)
+        kept = where_mask(graph[asset], plan.indices, requested.where)
+        if kept is not None:
+            plan = plan.subset(kept)
         if overdue:
             plan = _with_overdue(plan, overdue)
         flags = np.zeros(_count(graph, asset, now), dtype=bool)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..catalog.records import CheckResult, FailedCheck
+from ..definitions.partitions import MultiPartitions
 from .plan import AssetPlan, Plan
 from .reasons import Reason, ReasonKind
 
@@ -46,12 +47,15 @@ class PartitionStatus:
 
 @dataclass(frozen=True)
 class StateRange:
-    """Consecutive targeted partitions, from `first` to `last` inclusive, in one state."""
+    """Consecutive targeted partitions, from `first` to `last` inclusive, in one state;
+    for multi-dimensional partitions, consecutive time partitions of one combination of the
+    other dimensions, which `group` names (`region=eu, product=p1`; None otherwise)."""
 
     first: str | None
     last: str | None
     count: int
     state: PartitionHealth
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,13 @@ class AssetStatus:
                 for p in self.partitions
             ],
             "ranges": [
-                {"first": r.first, "last": r.last, "count": r.count, "state": r.state}
+                {
+                    "first": r.first,
+                    "last": r.last,
+                    "count": r.count,
+                    "state": r.state,
+                    **({"group": r.group} if r.group is not None else {}),
+                }
                 for r in self.ranges
             ],
             "failed_checks": [
@@ -131,16 +141,38 @@ def _asset_status(
 
 
 def _ranges(plan: AssetPlan, states: np.ndarray) -> tuple[StateRange, ...]:
+    """Runs of one state, per combination of the non-time dimensions (in combination
+    order), consecutive in time inside each."""
     if not len(states):
         return ()
-    starts = np.flatnonzero(np.diff(states, prepend=-1))
+    group, step = plan.groups(np.arange(len(states)))
+    order = np.lexsort((step, group))
+    group, step, ordered = group[order], step[order], states[order]
+    broken = (np.diff(ordered) != 0) | (np.diff(group) != 0) | (np.diff(step) != 1)
+    starts = np.concatenate([[0], np.flatnonzero(broken) + 1])
     ends = np.append(starts[1:], len(states)) - 1
-    firsts = plan.keys(starts)
-    lasts = plan.keys(ends)
+    firsts = _keys_at(plan, order[starts])
+    lasts = _keys_at(plan, order[ends])
+    multi = plan.partitions if isinstance(plan.partitions, MultiPartitions) else None
     return tuple(
-        StateRange(first, last, int(end - start + 1), STATES[states[start]])
+        StateRange(
+            first,
+            last,
+            int(end - start + 1),
+            STATES[ordered[start]],
+            None if multi is None else multi.combination_label(int(group[start])),
+        )
         for start, end, first, last in zip(starts, ends, firsts, lasts, strict=True)
     )
+
+
+def _keys_at(plan: AssetPlan, positions: np.ndarray) -> list[str | None]:
+    """The keys at `positions`, in any order (the plan formats ascending positions)."""
+    ascending = np.argsort(positions, kind="stable")
+    keys: list[str | None] = [None] * len(positions)
+    for at, key in zip(ascending.tolist(), plan.keys(positions[ascending]), strict=True):
+        keys[at] = key
+    return keys
 
 
 def _text(reason: Reason | None) -> str | None:

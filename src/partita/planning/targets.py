@@ -7,10 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..definitions.asset import AssetDefinition
-from ..definitions.partitions import Partitions, TimePartitions
+from ..definitions.partitions import MultiPartitions, Partitions, TimePartitions
+from ..definitions.partitions.multi import SEPARATOR, Dimensions
 from ..errors import PartitionError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# `--where region=eu,us`: per dimension name, the values to keep.
+Where = tuple[tuple[str, tuple[str, ...]], ...]
 
 # Planning holds a few arrays per partition: more than this per asset is a mistaken `now`
 # (a hundred years of hourly partitions is under 900,000).
@@ -19,10 +27,14 @@ MAX_PARTITIONS = 10_000_000
 
 @dataclass(frozen=True)
 class PartitionRange:
-    """Inclusive first and last keys given on the command line; None means everything."""
+    """Inclusive first and last keys given on the command line; None means everything.
+
+    `where` keeps only the partitions whose non-time dimensions have the given values
+    (`--where region=eu,us`), in the assets that have those dimensions."""
 
     first: str | None = None
     last: str | None = None
+    where: Where = ()
 
     @classmethod
     def single(cls, key: str) -> PartitionRange:
@@ -50,14 +62,25 @@ def partition_count(definition: AssetDefinition, now: datetime) -> int:
             f"({partitions.describe()}) can represent ({error}). Pass an earlier --now."
         ) from None
     if count > MAX_PARTITIONS:
-        latest = partitions.partition_end(MAX_PARTITIONS - 1)
+        latest = _latest_allowed(partitions)
         raise PartitionError(
             f"asset '{definition.name}': at now={now.isoformat()} it would have {count:,} "
             f"partitions ({partitions.describe()}), more than the {MAX_PARTITIONS:,} partita "
-            f"plans per asset; --now must be at most {latest.isoformat()} for it. Check --now, "
+            f"plans per asset; --now must be at most {latest} for it. Check --now, "
             "or give the partitions an end."
         )
     return count
+
+
+def _latest_allowed(partitions: Partitions) -> str:
+    """The latest `now` at which the partitions number at most MAX_PARTITIONS."""
+    if isinstance(partitions, MultiPartitions) and partitions.time is not None:
+        partitions, last = partitions.time, (MAX_PARTITIONS - 1) // partitions.combinations
+    else:
+        last = MAX_PARTITIONS - 1
+    if not isinstance(partitions, TimePartitions):
+        return "(no time: declare fewer keys)"
+    return partitions.partition_end(last).isoformat()
 
 
 def target_indices(
@@ -96,6 +119,11 @@ def _key_bounds(
     """
     if key is None:
         return 0, available
+    if isinstance(partitions, MultiPartitions) and partitions.time and SEPARATOR not in key:
+        # A key of the time dimension stands for every combination of its time partitions.
+        size = partitions.combinations
+        first, stop = _key_bounds(definition, partitions.time, key, available // size, now)
+        return first * size, stop * size
     try:
         index = partitions.index(key)
         bounds = (index, index + 1)
@@ -118,3 +146,40 @@ def _key_bounds(
             "Pass a later --now or an earlier key."
         )
     return bounds[0], min(bounds[1], available)
+
+
+def where_mask(definition: AssetDefinition, indices: np.ndarray, where: Where) -> np.ndarray | None:
+    """Which of the asset's partition `indices` the `where` filter keeps; None when the
+    asset has none of its dimensions. PartitionError for a value its dimension lacks."""
+    import numpy as np  # loads only when planning: session start-up stays light
+
+    dimensions = Dimensions.of(definition.partitions)
+    applicable = [(name, values) for name, values in where if name in dimensions.inner]
+    if not applicable:
+        return None
+    for name, values in applicable:
+        known = set(dimensions.inner[name].keys(0))
+        unknown = [value for value in values if value not in known]
+        if unknown:
+            raise PartitionError(
+                f"asset '{definition.name}': --where {name}={unknown[0]} names a value its "
+                f"dimension {name!r} lacks ({dimensions.inner[name].describe()})."
+            )
+    combinations = dimensions.combination_values(definition.partitions)
+    kept = np.array(
+        [all(values[name] in allowed for name, allowed in applicable) for values in combinations],
+        dtype=bool,
+    )
+    return kept[np.asarray(indices, dtype=np.int64) % dimensions.combinations]
+
+
+def check_where(definitions: list[AssetDefinition], where: Where) -> None:
+    """PartitionError when a `--where` dimension is a dimension of none of `definitions`."""
+    names = {name for d in definitions for name in Dimensions.of(d.partitions).inner}
+    for name, _ in where:
+        if name not in names:
+            known = ", ".join(sorted(names)) or "none"
+            raise PartitionError(
+                f"--where {name}=...: no selected asset has a dimension {name!r} (their "
+                f"non-time dimensions: {known}). Check the name, or the selection."
+            )

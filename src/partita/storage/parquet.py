@@ -21,9 +21,10 @@ from partita.storage.canonical import canonical_table, check_unique_names
 from partita.storage.encoding import data_version, encode_parquet
 from partita.storage.paths import (
     check_path_segment,
-    decode_partition_value,
-    encode_partition_value,
     ensure_inside,
+    hive_columns,
+    hive_folder,
+    stored_partitions,
 )
 from partita.storage.schemas import unify_schemas
 
@@ -42,6 +43,8 @@ def open_declared(
 ) -> ParquetStorage:
     """The registry's entry point (`partita.storage.registry`)."""
     key = (declaration.partition_column or hive_key) if hive_key is not None else None
+    if hive_key is not None and len(hive_columns(hive_key)) > 1:
+        key = hive_key  # multi-dimensional: a column per dimension
     return ParquetStorage(warehouse, asset, key)
 
 
@@ -163,6 +166,16 @@ class ParquetStorage:
         """Whether the partition's file exists."""
         return self._file(partition).is_file()
 
+    def delete(self, partition: str | None) -> None:
+        """Delete the partition's file and the folders it leaves empty (no-op if absent)."""
+        path = self._file(partition)
+        path.unlink(missing_ok=True)
+        directory = path.parent
+        while directory != self.root and directory.is_relative_to(self.root):
+            with suppress(OSError):  # not empty: other partitions or the user's files
+                directory.rmdir()
+            directory = directory.parent
+
     def cleanup(self) -> list[Path]:
         """Remove temporary files left under `warehouse/<asset>/` by writes whose process
         has died; files of writes still running (another run) are left alone."""
@@ -191,8 +204,8 @@ class ParquetStorage:
                 f"Asset {self.asset!r} is partitioned by {self.hive_key!r}, but no partition "
                 f"was given. Pass the partition key."
             )
-        name = f"{self.hive_key}={encode_partition_value(partition)}"
-        if len(name.encode("utf-8")) > NAME_MAX:
+        name = hive_folder(self.hive_key, partition)
+        if max(len(part.encode("utf-8")) for part in name.split("/")) > NAME_MAX:
             raise StorageError(
                 f"The partition key of {describe_location(self.asset, partition[:40] + '...')} "
                 f"is too long for the file system: its folder name {name[:40]!r}... would be "
@@ -206,11 +219,10 @@ class ParquetStorage:
         there is none, or for an unpartitioned asset, which is replaced whole)."""
         if self.hive_key is None or not self.root.is_dir():
             return None
-        skip = f"{self.hive_key}={encode_partition_value(excluding)}" if excluding else None
         schemas = []
-        for directory in sorted(self.root.iterdir()):
-            path = directory / FILE_NAME
-            if directory.name != skip and not directory.name.startswith(".") and path.is_file():
+        for partition in stored_partitions(self.root, self.hive_key, FILE_NAME):
+            path = self.root / hive_folder(self.hive_key, partition) / FILE_NAME
+            if partition != excluding:
                 try:
                     schemas.append(pq.read_schema(path).remove_metadata())
                 except (OSError, pa.ArrowException):
@@ -218,22 +230,7 @@ class ParquetStorage:
         return unify_schemas(schemas)
 
     def _stored_partitions(self) -> list[str]:
-        if not self.root.is_dir():
-            return []
-        prefix = f"{self.hive_key}="
-        partitions = []
-        for directory in self.root.iterdir():
-            if not directory.name.startswith(prefix) or not (directory / FILE_NAME).is_file():
-                continue
-            encoded = directory.name.removeprefix(prefix)
-            try:
-                partition = decode_partition_value(encoded)
-            except UnicodeDecodeError:
-                continue
-            # Skip directories this storage did not write (not in the canonical encoding).
-            if encode_partition_value(partition) == encoded:
-                partitions.append(partition)
-        return sorted(partitions)
+        return stored_partitions(self.root, self.hive_key, FILE_NAME)
 
     def _read_file(self, partition: str | None, path: Path) -> pa.Table:
         location = describe_location(self.asset, partition)
@@ -259,9 +256,8 @@ class ParquetStorage:
     def _check_no_hive_column(self, partition: str | None, table: pa.Table) -> None:
         if self.hive_key is None:
             return
-        clashing = [
-            name for name in table.column_names if name.casefold() == self.hive_key.casefold()
-        ]
+        hive = {column.casefold() for column in hive_columns(self.hive_key)}
+        clashing = [name for name in table.column_names if name.casefold() in hive]
         if clashing:
             raise InvalidDataError(
                 f"The data of {describe_location(self.asset, partition)} has a column "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from glob import escape
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
@@ -87,3 +88,51 @@ def ensure_inside(path: Path, warehouse: Path) -> Path:
             f"names (and any symbolic links in the warehouse)."
         )
     return path
+
+
+# Multi-dimensional partitions: the hive key names every dimension, joined by `|` as the
+# key joins their values; each dimension is one folder level (`date=.../region=.../`).
+DIMENSION_SEPARATOR = "|"
+
+
+def hive_columns(hive_key: str) -> list[str]:
+    """The hive column of each dimension a hive key names (one for single partitions)."""
+    return hive_key.split(DIMENSION_SEPARATOR)
+
+
+def hive_folder(hive_key: str, partition: str) -> str:
+    """The relative folder of a partition: `date=2024-01-01` or, one level per dimension,
+    `date=2024-01-01/region=eu`. Values are encoded with `encode_partition_value`."""
+    columns = hive_columns(hive_key)
+    if len(columns) == 1:
+        return f"{hive_key}={encode_partition_value(partition)}"
+    values = partition.split(DIMENSION_SEPARATOR)
+    if len(values) != len(columns):
+        raise StorageError(
+            f"The partition key {partition!r} has {len(values)} values joined by '|', but the "
+            f"asset is partitioned by {len(columns)} dimensions ({', '.join(columns)})."
+        )
+    return "/".join(
+        f"{column}={encode_partition_value(value)}"
+        for column, value in zip(columns, values, strict=True)
+    )
+
+
+def stored_partitions(root: Path, hive_key: str, file_name: str) -> list[str]:
+    """The partitions with a `file_name` under `root`, as keys, sorted; folders this layout
+    did not write (another encoding, other columns) are skipped."""
+    columns = hive_columns(hive_key)
+    if not root.is_dir():
+        return []
+    found = []
+    pattern = "/".join(f"{escape(column)}=*" for column in columns) + "/" + escape(file_name)
+    for path in root.glob(pattern):
+        folders = path.relative_to(root).parts[:-1]
+        try:
+            values = [decode_partition_value(part.split("=", 1)[1]) for part in folders]
+        except UnicodeDecodeError:
+            continue
+        partition = DIMENSION_SEPARATOR.join(values)
+        if hive_folder(hive_key, partition) == "/".join(folders):
+            found.append(partition)
+    return sorted(found)

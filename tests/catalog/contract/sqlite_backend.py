@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from partita.catalog import Catalog, SQLiteCatalog
-from partita.catalog.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
+from partita.catalog.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, _backfill_sequences
 from partita.processes import ProcessIdentity
 
 from .helpers import T0_TEXT
@@ -52,6 +52,11 @@ class SQLiteBackend:
                 " ('flights', '2013-01-01', 'failed', 'dv-old', ?, ?)",
                 (T0_TEXT, T0_TEXT),
             )
+            if version >= 5:  # the counter and sequence columns recording keeps in step
+                connection.execute(
+                    "UPDATE sequence_counter SET value = (SELECT max(id) FROM materializations)"
+                )
+                _backfill_sequences(connection)
             if version >= 2:
                 connection.execute(
                     "INSERT INTO leases (asset, partition, run_id, pid, heartbeat)"

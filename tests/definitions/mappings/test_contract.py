@@ -25,17 +25,27 @@ from partita.definitions.mappings import (
     Identity,
     LastPartition,
     PartitionMapping,
+    PerDimension,
     StaticKeys,
     TimeWindow,
     default_mapping,
 )
-from partita.definitions.partitions import Partitions, StaticPartitions
+from partita.definitions.partitions import (
+    DailyPartitions,
+    HourlyPartitions,
+    MultiPartitions,
+    Partitions,
+    StaticPartitions,
+)
+from partita.definitions.partitions.multi import Dimensions
 from partita.graph.graph import build_graph
 
-from . import offsets, small_time_partitions
+from . import REGIONS, multi_partitions, offsets, small_time_partitions
 
-REGIONS = StaticPartitions(["eu", "us", "asia"])
 CITIES = StaticPartitions(["paris", "nyc", "eu", "us", "asia"])
+DAYS = DailyPartitions("2024-01-01", "2024-02-01")
+DATE_REGION = MultiPartitions(date=DAYS, region=REGIONS)
+HOUR_REGION = MultiPartitions(hour=HourlyPartitions("2024-01-01"), region=REGIONS)
 Reference = Callable[[PartitionMapping, Partitions | None, int, Partitions | None, int], range]
 
 
@@ -65,6 +75,41 @@ def reference_static(mapping, downstream, index, upstream, count) -> range:
     key = dict(mapping.keys).get(downstream.key(index), downstream.key(index))
     position = upstream.partition_keys.index(key)
     return range(position, position + 1)
+
+
+def reference_per_dimension(mapping, downstream, index, upstream, count) -> range:
+    """Scan every upstream partition for the time window and the shared values."""
+    down, up = Dimensions.of(downstream), Dimensions.of(upstream)
+    size = up.combinations
+    time_index, combination = divmod(index, down.combinations)
+    values = down.combination_values(downstream)[combination]
+    if up.time is None:
+        times = range(0, 1)
+    elif down.time is None:
+        times = range(0, count // size)
+    else:
+        times = reference_time_window(TimeWindow(), down.time, time_index, up.time, count)
+    combinations = [
+        position
+        for position, upstream_values in enumerate(up.combination_values(upstream))
+        if all(upstream_values[name] == value for name, value in values.items() if name in up.inner)
+    ]
+    read = sorted(t * size + c for t in times for c in combinations)
+    if not read:
+        return range(times.start * size, times.start * size)
+    assert read == list(range(read[0], read[-1] + 1)), "one contiguous run"
+    return range(read[0], read[-1] + 1)
+
+
+def _multi_pairs(time):
+    same_time = st.just(time)
+    return st.one_of(
+        st.tuples(multi_partitions(time), multi_partitions(time)),  # same time grain
+        st.tuples(small_time_partitions(), multi_partitions()),  # read every combination
+        st.tuples(multi_partitions(), small_time_partitions()),  # the upstream lacks them
+        st.tuples(multi_partitions(time), same_time),
+        st.tuples(same_time, multi_partitions(time)),
+    )
 
 
 @dataclass(frozen=True)
@@ -97,6 +142,11 @@ CASES = {
         ),
         st.just((REGIONS, CITIES)),
         reference_static,
+    ),
+    PerDimension: Case(
+        st.just(PerDimension()),
+        small_time_partitions().flatmap(_multi_pairs),
+        reference_per_dimension,
     ),
 }
 
@@ -141,6 +191,13 @@ def test_windows_equal_a_per_index_computation(
         (StaticKeys(), REGIONS, StaticPartitions(["eu"])),
         (StaticKeys(), REGIONS, None),
         (StaticKeys({"asia": "mars"}), REGIONS, CITIES),
+        (PerDimension(), DATE_REGION, HOUR_REGION),
+        (PerDimension(), DATE_REGION, MultiPartitions(date=DAYS, region=StaticPartitions(["eu"]))),
+        (PerDimension(region=TimeWindow()), DATE_REGION, DATE_REGION),
+        (PerDimension(planet=Identity()), DATE_REGION, DATE_REGION),
+        (PerDimension(date=TimeWindow((-6, 0))), DATE_REGION, DATE_REGION),
+        (PerDimension(date=TimeWindow((2, 1))), DAYS, DATE_REGION),
+        (PerDimension(), DATE_REGION, MultiPartitions(product=CITIES, date=DAYS, region=REGIONS)),
     ],
 )
 def test_validate_explains_an_unsupported_pair_in_a_sentence(

@@ -1,4 +1,4 @@
-"""The catalog's SQLite schema, version 5, and the statements that built each version.
+"""The catalog's SQLite schema, version 6, and the statements that built each version.
 
 Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to n + 1.
 
@@ -15,6 +15,8 @@ Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to
 - `leases`: which run (pid, process start time, boot id, host, heartbeat) works on which
   unit right now.
 - `state_snapshots`: an opaque per-asset cache of the planner, valid through a sequence.
+- `dynamic_partitions`: the keys of each set of dynamic partitions and their positions
+  (0, 1, ...: the partition index); `dynamic_partition_sets` counts each set's generation.
 
 Unpartitioned assets are stored under partition `""` (a primary key column cannot hold NULL
 usefully) and surface as `None`. Timestamps are UTC ISO-8601 text with microseconds, so they
@@ -32,7 +34,7 @@ from collections.abc import Callable
 
 from partita.catalog.records import AttemptStatus
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 UNPARTITIONED = ""
 
 # Sets the sequence columns of existing states from the history, so that a migrated catalog
@@ -236,6 +238,24 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         "ALTER TABLE leases ADD COLUMN process_start INTEGER",
         "ALTER TABLE leases ADD COLUMN boot_id TEXT",
         "PRAGMA user_version = 5",
+    ),
+    (
+        """
+        CREATE TABLE dynamic_partition_sets (
+            name TEXT PRIMARY KEY,
+            generation INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+        """
+        CREATE TABLE dynamic_partitions (
+            name TEXT NOT NULL REFERENCES dynamic_partition_sets (name),
+            partition_key TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (name, partition_key)
+        )
+        """,
+        "CREATE INDEX dynamic_partitions_by_position ON dynamic_partitions (name, position)",
+        "PRAGMA user_version = 6",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from .base import Partitions, clip_range
 from .cadences import DailyPartitions, HourlyPartitions, MonthlyPartitions, WeeklyPartitions
+from .cron import CronPartitions
+from .dynamic import DynamicPartitions
+from .minutes import MinutePartitions
+from .multi import MultiPartitions
 from .static import StaticPartitions
 from .time import TimePartitions
 
 __all__ = [
+    "CronPartitions",
     "DailyPartitions",
+    "DynamicPartitions",
     "HourlyPartitions",
+    "MinutePartitions",
     "MonthlyPartitions",
+    "MultiPartitions",
     "Partitions",
     "StaticPartitions",
     "TimePartitions",

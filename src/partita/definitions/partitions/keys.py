@@ -1,4 +1,5 @@
-"""Reading time keys and partition bounds: `YYYY-MM`, `YYYY-MM-DD`, `YYYY-MM-DDTHH`."""
+"""Reading time keys and partition bounds: `YYYY-MM`, `YYYY-MM-DD`, `YYYY-MM-DDTHH`,
+`YYYY-MM-DDTHH:MM`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from partita.errors import DefinitionError
 MONTH_KEY = re.compile(r"(\d{4})-(\d{2})")
 DAY_KEY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 HOUR_KEY = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})")
+MINUTE_KEY = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})")
 
 
 def load_zone(timezone: object) -> ZoneInfo:
@@ -35,17 +37,23 @@ def parse_bound(text: str) -> datetime | None:
         return None
 
 
-def checked_datetime(year: str, month: str, day: str, hour: str = "0") -> datetime | None:
+def checked_datetime(
+    year: str, month: str, day: str, hour: str = "0", minute: str = "0"
+) -> datetime | None:
     try:
-        return datetime(int(year), int(month), int(day), int(hour))
+        return datetime(int(year), int(month), int(day), int(hour), int(minute))
     except ValueError:
         return None
 
 
 def wall_clock_interval(key: str) -> tuple[datetime, datetime] | None:
-    """The naive wall-clock interval [start, end) an hour (`YYYY-MM-DDTHH`), day
-    (`YYYY-MM-DD`) or month (`YYYY-MM`) key spells; None for anything else."""
+    """The naive wall-clock interval [start, end) a minute (`YYYY-MM-DDTHH:MM`), hour
+    (`YYYY-MM-DDTHH`), day (`YYYY-MM-DD`) or month (`YYYY-MM`) key spells; None for
+    anything else."""
     try:
+        if match := MINUTE_KEY.fullmatch(key):
+            start = checked_datetime(*match.groups())
+            return None if start is None else (start, start + timedelta(minutes=1))
         if match := HOUR_KEY.fullmatch(key):
             start = checked_datetime(*match.groups())
             return None if start is None else (start, start + timedelta(hours=1))

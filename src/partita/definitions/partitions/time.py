@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from partita.errors import DefinitionError, PartitionError
 
 from .base import Partitions, clip_range
+from .clock import localize
 from .keys import load_zone, parse_bound, wall_clock_interval
 
 if TYPE_CHECKING:
@@ -22,8 +23,12 @@ class TimePartitions(Partitions):
     partition boundary (only whole partitions exist); None means open-ended. Datetimes given
     naive are read in `timezone`; aware ones are converted to it.
 
+    Across clock changes: a wall-clock slot the clock skipped is an empty interval at the
+    instant of the change (its key still exists), and a repeated wall-clock time belongs to
+    its first occurrence, so the slot before a fall-back boundary is longer.
+
     Note that Python compares and subtracts two datetimes that share a tzinfo by their wall
-    clock: convert to UTC to measure the real length of an interval across a DST change.
+    clock: use `partition_duration` (or convert to UTC) for the elapsed length.
     """
 
     key_format: ClassVar[str]
@@ -195,19 +200,24 @@ class TimePartitions(Partitions):
         """The exclusive end of partition `index`'s interval (the next partition's start)."""
         return self._localize(self._wall_start(index + 1))
 
+    def partition_duration(self, index: int) -> timedelta:
+        """The elapsed length of partition `index` (23 hours for a spring-forward day; zero
+        for a slot the clock skipped). Unlike `partition_end - partition_start`, which Python
+        computes on the wall clock."""
+        return self._instant_start(index + 1) - self._instant_start(index)
+
     def index_containing(self, moment: datetime) -> int:
-        """The index whose interval [start, end) contains `moment`; no bounds check."""
+        """The index whose interval [start, end) contains `moment`; no bounds check.
+
+        Skipped slots are empty, so they contain nothing."""
         instant = self._instant(moment)
         index = self._wall_index(instant.astimezone(self._zone).replace(tzinfo=None))
-        # The wall-clock floor is exact unless a DST jump straddles a partition boundary;
-        # nudge it so the answer always agrees with partition_start and partition_end.
-        for _ in range(4):
-            if self._instant_start(index) > instant:
-                index -= 1
-            elif self._instant_start(index + 1) <= instant:
-                index += 1
-            else:
-                break
+        # The wall-clock floor is exact except inside a repeated (fall-back) stretch, where
+        # the instant may belong to a later slot: boundaries are monotone, so walk to it.
+        while self._instant_start(index) > instant:
+            index -= 1
+        while self._instant_start(index + 1) <= instant:
+            index += 1
         return index
 
     def key_interval(self, key: str) -> tuple[datetime, datetime] | None:
@@ -269,7 +279,7 @@ class TimePartitions(Partitions):
         return self.partition_start(index).astimezone(UTC)
 
     def _localize(self, wall_clock: datetime) -> datetime:
-        return wall_clock.replace(tzinfo=self._zone)
+        return localize(wall_clock, self._zone)
 
     def _instant(self, moment: datetime) -> datetime:
         if not isinstance(moment, datetime):

@@ -1,0 +1,159 @@
+"""Planning partitions of every shape at scale (issue 13, point 7): a project of about 10
+million asset partitions, 90% materialized and consistent, with an asset of 5-minute
+partitions over 10 years (1,051,200 partitions) read by eight more and by two hourly
+assets, and an asset of 365 days x 1,000 dynamic customers (365,000 partitions) read by a
+daily total. Measures, as whole processes (median wall time of 3, peak memory): the first
+`status` (builds the state snapshots from every catalog row, paid once), then after one
+upstream partition changed `materialize --plan`, `status` and `freshness`; and adding
+1,000 dynamic keys with `partita partitions add`.
+
+`--smoke` runs 2 days and 10 customers; `PARTITA_BENCH_PARTITIONS_DAYS` sets the span
+(default 3650) to show how cost grows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import statistics
+
+from .common import partita_command, report, run_process, temporary_project
+
+READERS = 8  # 5-minute assets reading the first one
+
+PROJECT = """
+import datetime as dt
+
+from partita import (
+    DailyPartitions, DynamicPartitions, FreshnessPolicy, HourlyPartitions, MinutePartitions,
+    MultiPartitions, asset,
+)
+
+SLOTS = MinutePartitions(5, start="2015-01-01", end="{end}")
+HOURS = HourlyPartitions(start="2015-01-01", end="{end}")
+DAYS = DailyPartitions(start="2015-01-01", end="{order_end}")
+CUSTOMERS = DynamicPartitions("customers")
+ORDERS = MultiPartitions(date=DAYS, customer=CUSTOMERS)
+
+
+@asset(partitions=SLOTS)
+def ticks():
+    return None
+{readers}
+
+@asset(partitions=ORDERS, freshness=FreshnessPolicy(max_lag="1d"))
+def orders():
+    return None
+
+
+@asset(partitions=DAYS)
+def order_totals(orders):
+    return None
+"""
+
+
+def project_source(end: str, order_end: str) -> str:
+    readers = [
+        f"\n\n@asset(partitions=SLOTS)\ndef ticks_{i}(ticks):\n    return None\n"
+        for i in range(READERS)
+    ]
+    readers += [
+        f"\n\n@asset(partitions=HOURS, freshness=FreshnessPolicy(max_lag='2h'))\n"
+        f"def hourly_{i}(ticks):\n    return None\n"
+        for i in range(2)
+    ]
+    return PROJECT.format(end=end, order_end=order_end, readers="".join(readers))
+
+
+def fill_catalog(root, customers: int, fraction: float) -> tuple[int, int]:
+    """Add the customers, then write consistent states for the first `fraction` of every
+    asset's partitions straight into the catalog. Returns (asset partitions, written)."""
+    from partita import load_project
+    from partita.catalog import catalog_path
+
+    load_project(root).add_partitions("customers", [f"c{i:04d}" for i in range(customers)])
+    project = load_project(root)
+    with project.session() as session:
+        graph = session.graph  # dynamic keys bound
+        moment = "2026-01-01T00:00:00.000000+00:00"
+        total = written = 0
+        connection = sqlite3.connect(catalog_path(project.warehouse))
+        with connection:
+            for name in graph.order:
+                partitions = graph[name].partitions
+                bound = partitions.index_bound()
+                count = int(bound * fraction)
+                total += bound
+                written += count
+                connection.executemany(
+                    "INSERT INTO partition_states (asset, partition, last_status, data_version,"
+                    " code_version, inputs, materialized_at, last_attempt_at, rows,"
+                    " published_seq, consumed_seq, seq)"
+                    " VALUES (?, ?, 'materialized', 'v1', ?, '[]', ?, ?, 1, 1, 1, 1)",
+                    (
+                        (name, key, graph[name].code_version, moment, moment)
+                        for key in partitions.keys(0, count)
+                    ),
+                )
+        connection.close()
+    return total, written
+
+
+def change_one_upstream_partition(root) -> None:
+    """One 5-minute partition gets new data (at sequence 2), as a run would record."""
+    from partita.catalog import catalog_path
+
+    connection = sqlite3.connect(catalog_path(root / "warehouse"))
+    with connection:
+        connection.execute(
+            "UPDATE partition_states SET data_version = 'v2', published_seq = 2, seq = 2 "
+            "WHERE asset = 'ticks' AND partition = '2015-01-01T06:00'"
+        )
+    connection.close()
+
+
+def run(smoke: bool) -> None:
+    days = 2 if smoke else int(os.environ.get("PARTITA_BENCH_PARTITIONS_DAYS", "3650"))
+    customers = 10 if smoke else 1000
+    order_days = min(days, 365)
+    start = dt.datetime(2015, 1, 1)
+    end = start + dt.timedelta(days=days)
+    now = end.isoformat() + "+00:00"
+    source = project_source(
+        end.strftime("%Y-%m-%d"), (start + dt.timedelta(days=order_days)).strftime("%Y-%m-%d")
+    )
+    with temporary_project({"shapes.py": source}) as root:
+        total, written = fill_catalog(root, customers, 0.9)
+        figures = []
+
+        def measure(label: str, *arguments: str, repeat: int = 3) -> None:
+            runs = [
+                run_process(partita_command("--project", str(root), *arguments))
+                for _ in range(repeat)
+            ]
+            elapsed = statistics.median(seconds for seconds, _ in runs)
+            peak = max(mebibytes for _, mebibytes in runs)
+            figures.append((label, f"{elapsed:.2f} s (median of {repeat}), peak {peak:.0f} MiB"))
+
+        measure("baseline: partita --version (start-up)", "--version")
+        measure("first status (builds snapshots)", "status", "--now", now, repeat=1)
+        change_one_upstream_partition(root)
+        measure("materialize --plan", "materialize", "--plan", "--now", now)
+        measure("status", "status", "--now", now)
+        measure("freshness", "freshness", "--now", now)
+        keys = [f"n{i:04d}" for i in range(customers)]
+        measure("partitions add (new keys)", "partitions", "add", "customers", *keys, repeat=1)
+        measure("partitions add (known keys)", "partitions", "add", "customers", *keys)
+        measure("status after adding keys", "status", "--now", now, repeat=1)
+    report(
+        f"Partitions of every shape: {days} days of 5-minute partitions, "
+        f"{order_days} days x {customers} dynamic customers "
+        f"({total:,} asset partitions, {written:,} materialized)",
+        figures,
+    )
+
+
+if __name__ == "__main__":
+    print(json.dumps({"note": "run with python -m tests.benchmarks --only partitions"}))

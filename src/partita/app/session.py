@@ -309,5 +309,10 @@ def open_session(path: str | Path | None = None) -> Session:
     root = Path(path).resolve() if path is not None else find_project_root(Path.cwd())
     config = load_config(root)
     definitions, import_errors = import_definitions(config)
-    graph = build_graph(definitions, root=str(root), import_errors=import_errors)
+    graph = build_graph(
+        definitions,
+        root=str(root),
+        import_errors=import_errors,
+        default_retention=config.retention,
+    )
     return Session(config, graph)

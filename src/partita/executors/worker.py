@@ -116,7 +116,12 @@ class _Jobs:
         if root not in self._workspaces:
             config = load_config(Path(root))
             definitions, import_errors = import_definitions(config)
-            graph = build_graph(definitions, root=root, import_errors=import_errors)
+            graph = build_graph(
+                definitions,
+                root=root,
+                import_errors=import_errors,
+                default_retention=config.retention,
+            )
             guard = _WorkerGuard(self, config.warehouse)
             # shared: the other workers of the run write the same storages (DuckDB files).
             self._workspaces[root] = Workspace(

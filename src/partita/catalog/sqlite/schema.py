@@ -1,4 +1,4 @@
-"""The catalog's SQLite schema, version 5, and the statements that built each version.
+"""The catalog's SQLite schema, version 6, and the statements that built each version.
 
 Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to n + 1.
 
@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 from partita.catalog.records import AttemptStatus
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 UNPARTITIONED = ""
 
 # Sets the sequence columns of existing states from the history, so that a migrated catalog
@@ -236,6 +236,13 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         "ALTER TABLE leases ADD COLUMN process_start INTEGER",
         "ALTER TABLE leases ADD COLUMN boot_id TEXT",
         "PRAGMA user_version = 5",
+    ),
+    (
+        # Restores (rollback, restore) bring back an earlier data version: marked in the
+        # history and on the state they set, so planning can say `upstream restored`.
+        "ALTER TABLE materializations ADD COLUMN restored INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE partition_states ADD COLUMN restored INTEGER NOT NULL DEFAULT 0",
+        "PRAGMA user_version = 6",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -26,6 +26,10 @@ COMMANDS = {
     "show": "report_commands:show_command",
     "freshness": "freshness_commands:freshness_command",
     "watermarks": "freshness_commands:watermarks_command",
+    "history": "undo_commands:history_command",
+    "rollback": "undo_commands:rollback_command",
+    "restore": "undo_commands:restore_command",
+    "prune": "undo_commands:prune_command",
 }
 
 

@@ -98,6 +98,7 @@ def execute_restores(
                     storage = open_asset_storage(
                         graph[target.asset], warehouse, graph.retention(target.asset)
                     )
+                    storage.cleanup()  # leftovers of interrupted writes and restores
                     storage.open(run_id)
                     storages[target.asset] = storage
                 restorer = _Restorer(graph, catalog, run_id, storages[target.asset])

@@ -210,6 +210,8 @@ class ParquetStorage:
             if before_publish is not None:
                 before_publish()
             os.replace(temporary, path)
+            # A rename between two links of one file does nothing: the link stays behind.
+            temporary.unlink(missing_ok=True)
             _sync_directory(path.parent)
             fault_point("parquet-restored")
             self.history.discard(partition, data_version)  # current now, so no longer kept

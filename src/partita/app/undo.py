@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..catalog.records import AttemptStatus, MaterializationRecord
-from ..errors import PartitaError, PartitionError, StorageError, UsageError, unit_label
+from ..errors import PartitaError, PartitionError, StorageError, UsageError, describe_unit
 from ..execution.report import RunReport, UnitStatus
 from ..execution.restore import RestoreReport, RestoreTarget, execute_restores
 from ..planning.reasons import Reason, ReasonKind
@@ -61,7 +61,7 @@ def read_as_of(
     if partition is not None:
         versions = {k: v for k, v in versions.items() if k == partition}
     if not versions:
-        what = unit_label(name, partition)
+        what = describe_unit(name, partition)
         raise PartitionError(
             f"{what} had no materialized data as of {when}. Pick a later run or time "
             f"(partita runs lists them)."
@@ -168,7 +168,7 @@ def restore_target(
         ):
             return RestoreTarget(name, partition, record)
     raise UsageError(
-        f"{unit_label(name, partition)} never had data version {data_version!r}. See its "
+        f"{describe_unit(name, partition)} never had data version {data_version!r}. See its "
         f"versions with: partita history {name}"
         + (f" --partition {partition}" if partition is not None else "")
     )

@@ -60,23 +60,40 @@ class DuckDBHistory:
         self, connection: duckdb.DuckDBPyConnection, partition: str | None, version: str, size: int
     ) -> None:
         """Inside a write's transaction, before the partition's rows are replaced: keep
-        the current rows (when `keep_history`) and record `version` as current."""
+        the current rows (when `keep_history`) and record `version` as current. With
+        history off only the current version's record goes (no rows are copied), so a
+        version is never recorded for rows that are not its own."""
         if not self._history_is_kept():
             return
         _ensure_versions(connection)
         key = partition if partition is not None else UNPARTITIONED
-        current = self._current_version(connection, key)
-        if current is not None and current != version:
-            if self.keep_history and _table_exists(connection, self.table):
-                self._keep_rows(connection, partition, current)
+        recorded = connection.execute(
+            f"SELECT data_version, current FROM {_quote(VERSIONS_TABLE)} "
+            "WHERE asset_table = ? AND partition = ?",
+            [self.table, key],
+        ).fetchall()
+        current = next((found for found, is_current in recorded if is_current), None)
+        if not self.keep_history:
+            if current is not None:
                 connection.execute(
-                    f"UPDATE {_quote(VERSIONS_TABLE)} SET current = false "
-                    "WHERE asset_table = ? AND partition = ? AND data_version = ?",
-                    [self.table, key, current],
+                    f"DELETE FROM {_quote(VERSIONS_TABLE)} "
+                    "WHERE asset_table = ? AND partition = ? AND current",
+                    [self.table, key],
                 )
-            else:
-                self._forget(connection, key, current)
-        self._forget(connection, key, version)
+            return
+        if current == version:
+            return  # an identical rebuild keeps nothing
+        if current is not None and _table_exists(connection, self.table):
+            self._keep_rows(connection, partition, current)
+            connection.execute(
+                f"UPDATE {_quote(VERSIONS_TABLE)} SET current = false "
+                "WHERE asset_table = ? AND partition = ? AND data_version = ?",
+                [self.table, key, current],
+            )
+        elif current is not None:
+            self._forget(connection, key, current)
+        if any(found == version for found, is_current in recorded if not is_current):
+            self._forget(connection, key, version)  # current again: no longer kept
         connection.execute(
             f"INSERT INTO {_quote(VERSIONS_TABLE)} VALUES (?, ?, ?, ?, true)",
             [self.table, key, version, size],

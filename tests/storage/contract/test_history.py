@@ -130,3 +130,19 @@ def test_a_merging_storage_keeps_no_history(make_storage) -> None:
     assert storage.retained_versions() == []
     with pytest.raises(StorageError, match="merge_on"):
         storage.restore(DAY, old.data_version)
+
+
+def test_history_switched_off_and_on_never_mislabels_a_version(replacing, make_storage) -> None:
+    storage = make_storage(replacing)
+    written = {}
+    storage.keep_history = False
+    for generation in (1, 2):
+        written[storage.write(DAY, sales([1], generation)).data_version] = generation
+    storage.keep_history = True
+    for generation in (3, 4):
+        written[storage.write(DAY, sales([1], generation)).data_version] = generation
+    kept = storage.retained_versions()
+    assert kept  # at least the version generation 4 replaced
+    for version in kept:
+        amounts = storage.read_version(DAY, version.data_version).column("amount").to_pylist()
+        assert amounts == [float(written[version.data_version])]

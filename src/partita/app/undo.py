@@ -187,11 +187,14 @@ def rollback_effects(session: Session, targets: Sequence[RestoreTarget]) -> list
     """For `--plan`: the direct readers of the targets, stale when they read the data
     being taken back, fresh when they read the data being restored."""
     effects = []
+    reader_states: dict[str, dict] = {}
     for target in targets:
         current = session.catalog.state(target.asset, target.partition)
         current_version = current.data_version if current else None
         for reader in session.graph.downstream[target.asset]:
-            for key, state in session.catalog.states(reader).items():
+            if reader not in reader_states:
+                reader_states[reader] = session.catalog.states(reader)
+            for key, state in reader_states[reader].items():
                 versions = {
                     i.data_version
                     for i in state.inputs

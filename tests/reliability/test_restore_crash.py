@@ -97,3 +97,31 @@ def test_a_rollback_killed_at_a_fault_point_loses_nothing(project, point, storag
         assert not list((project.warehouse / "data").rglob(f"*{HISTORY_FOLDER}*"))
     plan = project.cli("materialize", "--plan", "--json", "--now", NOW, check=0).json()
     assert plan["units"] == []
+
+
+@pytest.mark.parametrize(
+    ("point", "storage"), [("parquet-kept", "parquet"), ("duckdb-kept", "duckdb")]
+)
+def test_a_run_killed_after_keeping_the_old_version_loses_nothing(project, point, storage) -> None:
+    project.write("assets/data.py", ASSETS.format(storage=STORAGES[storage]))
+    generation = project.root / "assets" / "generation.txt"
+    generation.write_text("1")
+    project.cli("materialize", "--now", NOW, check=0)
+    generation.write_text("2")
+    killed = project.cli(
+        "materialize", "--force", "--now", NOW, env={"PARTITA_FAULT": f"{point}@2"}
+    )
+    assert killed.exit_code == -9, (killed.stdout, killed.stderr)
+
+    current = {p: generation_of(storage, p, v) for p, v in stored(project, storage).items()}
+    assert current == {"2024-01-01": 2, "2024-01-02": 1, "2024-01-03": 1}
+    assert kept_generations(project, storage)["2024-01-01"] == {1, 2}
+    assert_catalog_truthful(project, storage)
+    if storage == "parquet":
+        assert_dataset_readable(project)
+
+    project.cli("materialize", "--now", NOW, check=0)  # rebuilds the interrupted unit
+    project.cli("materialize", "--force", "--now", NOW, check=0)
+    assert kept_generations(project, storage) == {p: {1, 2} for p in PUBLISHED}
+    assert temporary_files(project.warehouse) == []
+    assert_catalog_truthful(project, storage)

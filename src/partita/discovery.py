@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .definitions.asset import AssetDefinition
+from .definitions.retention import DEFAULT_RETENTION, Retention, retention_problems
 from .errors import DefinitionError, DefinitionErrors, ProjectError
 
 PACKAGE_PREFIX = "_partita_assets_"
@@ -29,6 +30,7 @@ class ProjectConfig:
     root: Path
     assets_dir: Path
     warehouse: Path
+    retention: Retention = DEFAULT_RETENTION  # project default: `retain`, `retain_versions`
 
 
 def find_project_root(start: Path) -> Path:
@@ -52,11 +54,11 @@ def load_config(root: Path) -> ProjectConfig:
         settings = tomllib.loads(pyproject.read_text()).get("tool", {}).get("partita", {})
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ProjectError(f"cannot read {pyproject}: {error}. Fix the TOML syntax.") from error
-    unknown = sorted(set(settings) - {"assets", "warehouse"})
+    unknown = sorted(set(settings) - {"assets", "warehouse", *_RETENTION_KEYS})
     if unknown:
         raise ProjectError(
             f"{pyproject}: [tool.partita] has unknown key(s) {', '.join(unknown)}; "
-            "the keys are 'assets' and 'warehouse'."
+            "the keys are 'assets', 'warehouse', 'retain' and 'retain_versions'."
         )
     assets_dir = (root / settings.get("assets", "assets")).resolve()
     if not assets_dir.is_dir():
@@ -65,8 +67,23 @@ def load_config(root: Path) -> ProjectConfig:
             f"[tool.partita] assets = '...' in {pyproject}."
         )
     return ProjectConfig(
-        root, assets_dir, (root / settings.get("warehouse", "warehouse")).resolve()
+        root,
+        assets_dir,
+        (root / settings.get("warehouse", "warehouse")).resolve(),
+        _retention(settings, pyproject),
     )
+
+
+_RETENTION_KEYS = ("retain", "retain_versions")
+
+
+def _retention(settings: dict, pyproject: Path) -> Retention:
+    """The project's default retention of replaced partition versions."""
+    retain, versions = settings.get("retain"), settings.get("retain_versions")
+    problems = retention_problems(retain, versions)
+    if problems:
+        raise ProjectError(f"{pyproject}: [tool.partita] {'; '.join(problems)}.")
+    return DEFAULT_RETENTION.merged(retain, versions)
 
 
 def import_definitions(

@@ -188,11 +188,14 @@ class Project:
         with self.session() as session:
             return session.runs(limit)
 
-    def read(self, asset: str, partition: PartitionArgument = None) -> pd.DataFrame:
+    def read(
+        self, asset: str, partition: PartitionArgument = None, as_of: str | datetime | None = None
+    ) -> pd.DataFrame:
         """An asset's data as a DataFrame: one partition, an inclusive (first, last) range
-        of partitions, or everything (None). Only materialized partitions are read."""
+        of partitions, or everything (None). Only materialized partitions are read.
+        `as_of` (a run id, or a time) reads the data each partition had then."""
         with self.session() as session:
-            return session.read(asset, partition).to_pandas()
+            return session.read(asset, partition, as_of).to_pandas()
 
     def storage(self, asset: str) -> Any:
         """The storage object of an asset (for reading its data directly)."""

@@ -6,7 +6,15 @@ import argparse
 import importlib
 import time
 
-BENCHMARKS = ("startup", "backfill", "duckdb_merge", "duckdb_overhead", "planning", "partitions")
+BENCHMARKS = (
+    "startup",
+    "backfill",
+    "duckdb_merge",
+    "duckdb_overhead",
+    "planning",
+    "partitions",
+    "retention",
+)
 
 
 def main() -> None:

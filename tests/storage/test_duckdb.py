@@ -171,7 +171,13 @@ def test_hostile_table_name_round_trips_and_drops_nothing(tmp_path: Path) -> Non
     assert hostile.read(None).to_pylist() == [{"x": 2}]
     assert bystander.read(None).to_pylist() == [{"x": 42}]
     names = table_names(tmp_path / "warehouse" / "warehouse.duckdb")
-    assert names == {"y", 'x"; DROP TABLE y; --', "_partita_partitions"}
+    assert names == {
+        "y",
+        'x"; DROP TABLE y; --',
+        "_partita_partitions",
+        "_partita_versions",
+        '_partita_history_x"; DROP TABLE y; --',  # the replaced version, kept
+    }
 
 
 def test_tricky_partition_values_round_trip(tmp_path: Path) -> None:

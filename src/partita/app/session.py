@@ -179,10 +179,23 @@ class Session:
         """The run history, newest first."""
         return self.catalog.runs(limit)
 
-    def read(self, asset: str, partition: PartitionArgument | PartitionRange = None) -> pa.Table:
+    def read(
+        self,
+        asset: str,
+        partition: PartitionArgument | PartitionRange = None,
+        as_of: str | datetime | None = None,
+    ) -> pa.Table:
         """An asset's published data: one partition, an inclusive (first, last) range, or
-        everything (None). Only partitions the catalog records as materialized are read."""
+        everything (None). Only partitions the catalog records as materialized are read.
+        `as_of` (a run id or a time) reads the data each partition had then instead."""
         from ..execution.reading import read_asset
+
+        if as_of is not None:
+            from .undo import read_as_of
+
+            if partition is not None and not isinstance(partition, str):
+                raise UsageError("as_of reads one partition or the whole asset, not a range.")
+            return read_as_of(self, asset, as_of, partition)
 
         requested = partition if isinstance(partition, PartitionRange) else None
         if partition is not None and requested is None:
@@ -220,7 +233,7 @@ class Session:
             wait_for_locks=request.wait,
             catch_up=frozenset(overdue),
         )
-        return execute_plan(
+        report = execute_plan(
             self.graph,
             self.warehouse,
             self.catalog,
@@ -232,6 +245,10 @@ class Session:
             sleep=self._sleep,
             root=self.config.root,
         )
+        from .undo import prune_after_run
+
+        prune_after_run(self, report)
+        return report
 
     # --- internals ---
 
@@ -311,5 +328,10 @@ def open_session(path: str | Path | None = None) -> Session:
     root = Path(path).resolve() if path is not None else find_project_root(Path.cwd())
     config = load_config(root)
     definitions, import_errors = import_definitions(config)
-    graph = build_graph(definitions, root=str(root), import_errors=import_errors)
+    graph = build_graph(
+        definitions,
+        root=str(root),
+        import_errors=import_errors,
+        default_retention=config.retention,
+    )
     return Session(config, graph)

@@ -197,7 +197,27 @@ class DynamicKeys(Protocol):
         ...
 
 
-class Catalog(RunLog, PartitionStates, Snapshots, Leases, History, DynamicKeys, Protocol):
+class Versions(Protocol):
+    """Which data version each partition had when, and restores of earlier versions."""
+
+    def versions_as_of(
+        self, asset: str, *, run_id: str | None = None, moment: datetime | None = None
+    ) -> dict[str | None, MaterializationRecord]:
+        """The successful attempt whose data each partition of `asset` had just after run
+        `run_id` recorded its last attempt (when it recorded none: when it finished), or
+        at `moment`; partitions with no data then are absent. Exactly one of the two."""
+        ...
+
+    def record_restore(self, record: MaterializationRecord, readers: Sequence[str]) -> list[Unit]:
+        """Record `record` (a success bringing back an earlier data version) as `record`
+        does, marked `restored`; in the same transaction, the partitions of the `readers`
+        assets that read this unit at the restored version, and whose every input is
+        again current, become up to date as of the restore (never having read the data it
+        took back). Return those reader units."""
+        ...
+
+
+class Catalog(RunLog, PartitionStates, Snapshots, Leases, History, DynamicKeys, Versions, Protocol):
     """A whole catalog backend: every role, and closing."""
 
     def close(self) -> None:

@@ -99,6 +99,7 @@ class MaterializationRecord:
     checks: tuple[CheckResult, ...] = ()
     consumed_seq: int = 0  # catalog sequence as of which its inputs were read; 0 unknown
     deps_version: str | None = None  # what it reads: its dependencies and their mappings
+    restored: bool = False  # it brought back an earlier data version (rollback, restore)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,7 @@ class PartitionState:
     consumed_seq: int = 0
     seq: int = 0
     deps_version: str | None = None
+    restored: bool = False  # the current data version was brought back by a restore
 
 
 class StateRow(NamedTuple):
@@ -146,6 +148,7 @@ class StateRow(NamedTuple):
     materialized_at: str | None
     seq: int
     deps_version: str | None
+    restored: bool = False  # the current data was brought back by a restore; may be 1 or 0
 
 
 @dataclass(frozen=True, slots=True)

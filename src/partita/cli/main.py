@@ -27,6 +27,10 @@ COMMANDS = {
     "freshness": "freshness_commands:freshness_command",
     "watermarks": "freshness_commands:watermarks_command",
     "partitions": "partitions_commands:partitions_group",
+    "history": "undo_commands:history_command",
+    "rollback": "undo_commands:rollback_command",
+    "restore": "undo_commands:restore_command",
+    "prune": "undo_commands:prune_command",
 }
 
 

@@ -23,9 +23,17 @@ _RUN_COLUMNS = (
 @selection_argument
 @now_option
 @json_option
+@click.option(
+    "--history", "history", is_flag=True, help="Show the kept versions and their bytes instead."
+)
 @click.pass_obj
-def status_command(state: CliState, selection, now, as_json: bool) -> None:
+def status_command(state: CliState, selection, now, as_json: bool, history: bool) -> None:
     """Per asset, how many partitions are fresh, stale, missing or failed at --now."""
+    if history:
+        from .undo_commands import print_history_usage
+
+        print_history_usage(state, selection, as_json)
+        return
     from ..planning.status import STATES, PartitionHealth  # loads numpy: only for status
 
     statuses = state.session.status(selection, now=parse_now(now))
@@ -119,13 +127,21 @@ def runs_command(state: CliState, limit: int, as_json: bool) -> None:
     show_default=True,
     help="How many rows to print.",
 )
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="RUN_ID|ISO",
+    help="The data as it was just after this run, or at this time (naive means UTC).",
+)
 @json_option
 @click.pass_obj
-def show_command(state: CliState, asset: str, partition: str | None, limit: int, as_json: bool):
+def show_command(
+    state: CliState, asset: str, partition: str | None, limit: int, as_of, as_json: bool
+):
     """Print rows of an asset's materialized data."""
     session = state.session
     name = session.select(asset)[0]
-    frame = session.read(name, partition).to_pandas()
+    frame = session.read(name, partition, as_of).to_pandas()
     head = frame.head(limit)
     if as_json:
         click.echo(head.to_json(orient="records", date_format="iso"))

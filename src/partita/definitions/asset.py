@@ -21,6 +21,7 @@ from ..checks import Check, as_check
 from .mappings import PartitionMapping
 from .partitions import Partitions
 from .policies import FreshnessPolicy, Retry
+from .retention import retention_problems
 from .storage import Parquet, StorageDeclaration
 
 CONTEXT_PARAMETER = "context"
@@ -39,6 +40,8 @@ ASSET_OPTIONS = (
     "group",
     "tags",
     "schema",
+    "retain",
+    "retain_versions",
 )
 
 SCHEMA_MODES = ("strict", "evolve")
@@ -101,6 +104,8 @@ class AssetDefinition:
     file: str
     line: int
     problems: tuple[str, ...] = field(default=())
+    retain: str | None = None  # how long replaced versions are kept; None: project default
+    retain_versions: int | None = None  # how many replaced versions; None: project default
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
@@ -126,7 +131,9 @@ def asset(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     Keywords: name, deps, partitions, storage (default `Parquet()`), freshness, retry,
     watermark, code_version, checks, description (default: the docstring), group, tags,
     schema (`"strict"`, the default: a partition whose columns or types differ from the
-    published ones fails; `"evolve"`: new columns are added).
+    published ones fails; `"evolve"`: new columns are added), retain and retain_versions
+    (how long and how many replaced versions of each partition are kept; see
+    `partita.definitions.retention`).
     """
     if fn is not None:
         return _define(fn, options)
@@ -164,6 +171,7 @@ def _define(fn: Callable[..., Any], options: dict[str, Any]) -> AssetDefinition:
             f"partitions object, not {partitions!r}"
         )
         partitions = None
+    problems.extend(retention_problems(options.get("retain"), options.get("retain_versions")))
     return AssetDefinition(
         name=str(name),
         fn=fn,
@@ -184,6 +192,8 @@ def _define(fn: Callable[..., Any], options: dict[str, Any]) -> AssetDefinition:
         file=code.co_filename if code else "<unknown>",
         line=code.co_firstlineno if code else 0,
         problems=tuple(problems),
+        retain=options.get("retain"),
+        retain_versions=options.get("retain_versions"),
     )
 
 

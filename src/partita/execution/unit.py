@@ -107,7 +107,9 @@ class Workspace:
 
     def storage(self, asset: str) -> Storage:
         if asset not in self._storages:
-            self._storages[asset] = open_asset_storage(self.graph[asset], self.warehouse)
+            self._storages[asset] = open_asset_storage(
+                self.graph[asset], self.warehouse, self.graph.retention(asset)
+            )
         return self._storages[asset]
 
     def run_storage(self, asset: str, run_id: str) -> Storage:

@@ -117,7 +117,12 @@ class _Jobs:
         if root not in self._workspaces:
             config = load_config(Path(root))
             definitions, import_errors = import_definitions(config)
-            graph = build_graph(definitions, root=root, import_errors=import_errors)
+            graph = build_graph(
+                definitions,
+                root=root,
+                import_errors=import_errors,
+                default_retention=config.retention,
+            )
             guard = _WorkerGuard(self, config.warehouse)
             _bind_dynamic_keys(graph, guard)
             self._workspaces[root] = Workspace(

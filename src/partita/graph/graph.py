@@ -18,6 +18,7 @@ from ..definitions.mappings import (
     TimeWindow,
     default_mapping,
 )
+from ..definitions.retention import DEFAULT_RETENTION, Retention
 from ..definitions.storage import StorageDeclaration
 from ..errors import DefinitionError, DefinitionErrors
 
@@ -41,6 +42,12 @@ class AssetGraph:
     dependencies: Mapping[str, tuple[Dependency, ...]]
     downstream: Mapping[str, tuple[str, ...]]
     order: tuple[str, ...]
+    default_retention: Retention = DEFAULT_RETENTION  # the project's `retain` keys
+
+    def retention(self, name: str) -> Retention:
+        """How long and how many replaced versions of the asset's partitions are kept."""
+        definition = self[name]
+        return self.default_retention.merged(definition.retain, definition.retain_versions)
 
     def __contains__(self, name: object) -> bool:
         return name in self.assets
@@ -117,6 +124,7 @@ def build_graph(
     definitions: Iterable[AssetDefinition],
     root: str | None = None,
     import_errors: Iterable[DefinitionError] = (),
+    default_retention: Retention = DEFAULT_RETENTION,
 ) -> AssetGraph:
     """Resolve and validate every definition; raise `DefinitionErrors` listing all problems.
 
@@ -173,6 +181,7 @@ def build_graph(
         dependencies=dependencies,
         downstream={name: tuple(sorted(names)) for name, names in downstream.items()},
         order=tuple(order),
+        default_retention=default_retention,
     )
 
 

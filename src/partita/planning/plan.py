@@ -336,9 +336,24 @@ def check_unit(
         newest = np.array([_newest(published.get(key)) for key in keys], dtype=np.int64)
         reads = Windows(np.zeros(1, np.int64), np.full(1, len(keys), np.int64))
         kinds, first = upstream_kinds(reads, newest, None, consumed, len(keys))
+        restored = np.array([_restored(published.get(key)) for key in keys], dtype=bool)
+        _mark_restored(kinds, first, restored)
         if kinds[0] != ReasonKind.UP_TO_DATE:
             return Reason(ReasonKind(int(kinds[0])), dep.upstream, keys[int(first[0])])
     return None
+
+
+def _mark_restored(kinds: np.ndarray, first: np.ndarray, restored: np.ndarray) -> None:
+    """Turn `upstream changed` into `upstream restored` where the upstream partition that
+    changed holds data a restore brought back (in place)."""
+    changed = np.flatnonzero(kinds == ReasonKind.UPSTREAM_CHANGED)
+    if len(changed) and restored.any():
+        hit = changed[restored[first[changed]]]
+        kinds[hit] = ReasonKind.UPSTREAM_RESTORED
+
+
+def _restored(state: PartitionState | None) -> bool:
+    return state is not None and state.data_version is not None and state.restored
 
 
 def _newest(state: PartitionState | None) -> int:
@@ -404,6 +419,7 @@ def _plan_asset(
         found, first = upstream_kinds(
             reads, newest, planned.get(dependency.upstream), consumed[undecided], size
         )
+        _mark_restored(found, first, upstream_table.column("restored", size))
         hit = found != ReasonKind.UP_TO_DATE
         chosen = undecided[hit]
         kinds[chosen] = found[hit]

@@ -25,6 +25,7 @@ class ReasonKind(IntEnum):
     UPSTREAM_STALE = 6
     UPSTREAM_CHANGED = 7
     OVERDUE = 8
+    UPSTREAM_RESTORED = 9  # an upstream read was restored to an earlier version since
 
 
 _TEXT = {
@@ -35,8 +36,13 @@ _TEXT = {
     ReasonKind.DEPS_CHANGED: "dependencies changed",
     ReasonKind.UPSTREAM_STALE: "upstream stale",
     ReasonKind.UPSTREAM_CHANGED: "upstream changed",
+    ReasonKind.UPSTREAM_RESTORED: "upstream restored",
 }
-UPSTREAM_KINDS = (ReasonKind.UPSTREAM_STALE, ReasonKind.UPSTREAM_CHANGED)
+UPSTREAM_KINDS = (
+    ReasonKind.UPSTREAM_STALE,
+    ReasonKind.UPSTREAM_CHANGED,
+    ReasonKind.UPSTREAM_RESTORED,
+)
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,11 @@ ROW = np.dtype(
         ("published_seq", "i8"),
         ("consumed_seq", "i8"),
         ("materialized_at", "i8"),  # microseconds since the epoch, 0 when never
+        ("restored", "?"),  # the current data was brought back by a restore
     ]
 )
 _CODE_COLUMNS = ("code", "deps")
-_FORMAT = 1  # of the encoded snapshot; a snapshot of another format is rebuilt
+_FORMAT = 2  # of the encoded snapshot; a snapshot of another format is rebuilt
 _HEADER = struct.Struct("<I")  # the length of the JSON header that precedes the rows
 _NO_LAYOUT = ""  # matches no snapshot: asks the catalog for every row
 
@@ -125,6 +126,7 @@ class StateTable:
         rows["published_seq"][indices] = [change.published_seq for change in changes]
         rows["consumed_seq"][indices] = [change.consumed_seq for change in changes]
         rows["materialized_at"][indices] = [_micros(change.materialized_at) for change in changes]
+        rows["restored"][indices] = [change.restored for change in changes]
 
     def _grow(self, length: int) -> None:
         if length > len(self.rows):
@@ -208,6 +210,7 @@ def state_row(state: PartitionState) -> StateRow:
         materialized_at=None if materialized is None else materialized.isoformat(),
         seq=state.seq,
         deps_version=state.deps_version,
+        restored=state.restored,
     )
 
 

@@ -21,6 +21,15 @@ class WriteResult:
     data_version: str
 
 
+@dataclass(frozen=True)
+class RetainedVersion:
+    """One kept (replaced) version of one partition (None: the unpartitioned asset)."""
+
+    partition: str | None
+    data_version: str
+    bytes: int
+
+
 class Storage(Protocol):
     """Reads and writes one asset's data, partition by partition.
 
@@ -87,6 +96,38 @@ class Storage(Protocol):
 
     def cleanup(self) -> list[Path]:
         """Remove leftovers of interrupted writes and return what was removed."""
+        ...
+
+    # --- history: replaced versions, kept so a run can be undone ---
+
+    keep_history: bool
+    """Whether `write` and `restore` keep the version they replace (the asset's retention
+    sets it; a merging storage keeps none). The kept version is durable before the new
+    one is published, and readers of the current data never see kept versions."""
+
+    def retained_versions(self) -> list[RetainedVersion]:
+        """Every kept version of every partition, by partition and data version."""
+        ...
+
+    def read_version(self, partition: str | None, data_version: str) -> pa.Table:
+        """The data `partition` had at `data_version` (kept, or current); StorageError
+        naming the partition when that version is neither."""
+        ...
+
+    def restore(
+        self,
+        partition: str | None,
+        data_version: str,
+        before_publish: Callable[[], None] | None = None,
+    ) -> WriteResult:
+        """Make the kept `data_version` the partition's current data again, atomically
+        (readers see the old or the restored data), keeping the replaced version as `write`
+        does. `before_publish` as in `write`. The result's data version is `data_version`."""
+        ...
+
+    def discard_version(self, partition: str | None, data_version: str) -> int:
+        """Delete one kept version; return the bytes freed (0 when it was not kept). The
+        current data is never touched."""
         ...
 
 

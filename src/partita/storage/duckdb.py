@@ -16,6 +16,7 @@ from partita.faults import fault_point
 from partita.storage.base import WriteResult, describe_location
 from partita.storage.canonical import canonical_table, check_unique_names
 from partita.storage.duckdb_files import DEFAULT_IDLE_SECONDS, DatabaseFile, database_file
+from partita.storage.duckdb_history import DuckDBHistory
 from partita.storage.encoding import table_version
 from partita.storage.paths import check_relative_file, ensure_inside
 
@@ -50,7 +51,7 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class DuckDBStorage:
+class DuckDBStorage(DuckDBHistory):
     """An asset stored as one table in the DuckDB file `warehouse/<database>`.
 
     Partitioned assets get a VARCHAR column `_partition`, which `read` leaves out. Data is
@@ -58,7 +59,8 @@ class DuckDBStorage:
     in case are refused (DuckDB identifiers ignore case). DuckDB reads some types back
     as its own (durations as intervals, fixed-size binary as binary), so a run does not
     serve this storage's writes from memory. During a run (`open`) the file stays open
-    between writes (`partita.storage.duckdb_files`).
+    between writes (`partita.storage.duckdb_files`). Replaced partitions are kept
+    (`partita.storage.duckdb_history`).
     """
 
     single_process = True
@@ -78,6 +80,7 @@ class DuckDBStorage:
         self.table = table if table is not None else asset
         self.merge_on = tuple(merge_on) if merge_on else None
         self.idle_seconds = DEFAULT_IDLE_SECONDS
+        self.keep_history = self.merge_on is None
         self._run_id: str | None = None
         self._attached: DatabaseFile | None = None
         self.path = ensure_inside(
@@ -148,6 +151,7 @@ class DuckDBStorage:
                 if evolve and stored:
                     stored = self._add_new_columns(connection, stored)
                 recorded = known.recorded if known and stored else None
+                self._replace_version(connection, partition, version, table.nbytes)
                 self._write_in_transaction(connection, partition, table, stored, recorded)
                 if before_publish is not None:
                     before_publish()

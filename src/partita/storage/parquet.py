@@ -16,9 +16,10 @@ import pyarrow.parquet as pq
 from partita.errors import InvalidDataError, StorageError
 from partita.faults import fault_point
 from partita.processes import process_is_alive, process_start_time
-from partita.storage.base import WriteResult, describe_location
+from partita.storage.base import RetainedVersion, WriteResult, describe_location
 from partita.storage.canonical import canonical_table, check_unique_names
 from partita.storage.encoding import data_version, encode_parquet
+from partita.storage.history import HistoryArea, file_version, place_copy
 from partita.storage.paths import (
     check_path_segment,
     ensure_inside,
@@ -59,6 +60,7 @@ class ParquetStorage:
     single_process = False
     reads_back_exactly = True
     merges = False
+    keep_history = True
 
     def __init__(self, warehouse: Path, asset: str, hive_key: str | None) -> None:
         check_path_segment(asset, "asset name")
@@ -74,6 +76,7 @@ class ParquetStorage:
         self.asset = asset
         self.hive_key = hive_key
         self.root = ensure_inside(warehouse / asset, warehouse)
+        self.history = HistoryArea(warehouse, asset, hive_key, temporary_name)
 
     def location(self, partition: str | None = None) -> str:
         return str(self.root if partition is None else self._file(partition))
@@ -115,12 +118,17 @@ class ParquetStorage:
                 file.write(encoded[half:])
                 file.flush()
                 os.fsync(file.fileno())
+            version = data_version(encoded)
+            if self.keep_history:
+                self.history.keep(partition, path, version)
+            fault_point("parquet-kept")
             if before_publish is not None:
                 before_publish()
             os.replace(temporary, path)
             _sync_directory(path.parent)
             for directory in created:
                 _sync_directory(directory.parent)
+            self.history.discard(partition, version)  # current now, so no longer kept
         except BaseException as error:
             _remove_unpublished(temporary, created)
             if not isinstance(error, OSError):
@@ -130,9 +138,7 @@ class ParquetStorage:
                 f"{error}. Check that the warehouse folder is writable and has free space, "
                 f"then run again."
             ) from error
-        return WriteResult(
-            rows=table.num_rows, bytes=len(encoded), data_version=data_version(encoded)
-        )
+        return WriteResult(rows=table.num_rows, bytes=len(encoded), data_version=version)
 
     def read(self, partitions: list[str] | None) -> pa.Table:
         """Read the whole asset (partitions in key order) or exactly `partitions`, in order."""
@@ -177,19 +183,81 @@ class ParquetStorage:
             directory = directory.parent
 
     def cleanup(self) -> list[Path]:
-        """Remove temporary files left under `warehouse/<asset>/` by writes whose process
-        has died; files of writes still running (another run) are left alone."""
-        if not self.root.is_dir():
-            return []
+        """Remove temporary files left under `warehouse/<asset>/` (and its history area) by
+        writes whose process has died; files of writes still running are left alone."""
         removed = []
-        # os.walk does not follow symbolic links, so nothing outside the asset is touched.
-        for directory, _, names in os.walk(self.root):
-            for name in names:
-                if TEMPORARY_NAME.fullmatch(name) and not _writer_alive(name):
-                    leftover = Path(directory) / name
-                    leftover.unlink(missing_ok=True)
-                    removed.append(leftover)
+        for root in (self.root, self.history.root):
+            # os.walk does not follow symbolic links, so nothing outside the asset is touched.
+            for directory, _, names in os.walk(root):
+                for name in names:
+                    if TEMPORARY_NAME.fullmatch(name) and not _writer_alive(name):
+                        leftover = Path(directory) / name
+                        leftover.unlink(missing_ok=True)
+                        removed.append(leftover)
         return sorted(removed)
+
+    def retained_versions(self) -> list[RetainedVersion]:
+        return self.history.versions()
+
+    def read_version(self, partition: str | None, data_version: str) -> pa.Table:
+        """The kept (or current) file of `data_version`, read as `read` reads."""
+        path = self._version_file(partition, data_version)
+        return self._read_file(partition, path)
+
+    def restore(
+        self,
+        partition: str | None,
+        data_version: str,
+        before_publish: Callable[[], None] | None = None,
+    ) -> WriteResult:
+        """Put the kept file back in place with one rename, keeping the replaced file."""
+        path = self._file(partition)
+        kept = self._version_file(partition, data_version)
+        temporary = path.parent / temporary_name()
+        created: list[Path] = []
+        try:
+            created = _make_directories(path.parent)
+            place_copy(kept, temporary)
+            if self.keep_history:
+                self.history.keep(partition, path, data_version)
+            fault_point("parquet-restore")
+            if before_publish is not None:
+                before_publish()
+            os.replace(temporary, path)
+            # A rename between two links of one file does nothing: the link stays behind.
+            temporary.unlink(missing_ok=True)
+            _sync_directory(path.parent)
+            fault_point("parquet-restored")
+            self.history.discard(partition, data_version)  # current now, so no longer kept
+        except BaseException as error:
+            _remove_unpublished(temporary, created)
+            if not isinstance(error, OSError):
+                raise
+            raise StorageError(
+                f"Could not restore version {data_version} of "
+                f"{describe_location(self.asset, partition)} to {str(path)!r}: {error}. "
+                f"Check that the warehouse folder is writable, then run again."
+            ) from error
+        rows = pq.ParquetFile(path).metadata.num_rows
+        return WriteResult(rows=rows, bytes=path.stat().st_size, data_version=data_version)
+
+    def discard_version(self, partition: str | None, data_version: str) -> int:
+        return self.history.discard(partition, data_version)
+
+    def _version_file(self, partition: str | None, data_version: str) -> Path:
+        """The file holding `data_version` of the partition: kept, or the current one."""
+        kept = self.history.find(partition, data_version)
+        if kept is not None:
+            return kept
+        current = self._file(partition)
+        if current.is_file() and file_version(current) == data_version:
+            return current
+        raise StorageError(
+            f"Version {data_version} of {describe_location(self.asset, partition)} is not "
+            f"kept under {str(self.history.folder(partition))!r}: it was pruned, or written "
+            f"before partita kept history. Pick a retained version (partita history "
+            f"{self.asset}) or rebuild it with partita materialize --force."
+        )
 
     def _file(self, partition: str | None) -> Path:
         if self.hive_key is None:

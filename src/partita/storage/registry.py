@@ -16,6 +16,7 @@ from partita.errors import StorageError
 
 if TYPE_CHECKING:
     from partita.definitions.asset import AssetDefinition
+    from partita.definitions.retention import Retention
     from partita.definitions.storage import StorageDeclaration
     from partita.storage.base import Storage
 
@@ -41,7 +42,13 @@ def open_storage(
     return module.open_declared(declaration, warehouse, asset, hive_key)
 
 
-def open_asset_storage(definition: AssetDefinition, warehouse: Path) -> Storage:
-    """The storage of a declared asset, keyed by its partitions' hive key."""
+def open_asset_storage(
+    definition: AssetDefinition, warehouse: Path, retention: Retention | None = None
+) -> Storage:
+    """The storage of a declared asset, keyed by its partitions' hive key; `retention`
+    (the asset's, see `AssetGraph.retention`) says whether replaced versions are kept."""
     hive_key = definition.partitions.hive_key if definition.partitions else None
-    return open_storage(definition.storage, warehouse, definition.name, hive_key)
+    storage = open_storage(definition.storage, warehouse, definition.name, hive_key)
+    if retention is not None and not retention.keeps:
+        storage.keep_history = False
+    return storage

@@ -46,6 +46,10 @@ class SQLiteBackend:
                     " ('flights', '2013-01-01', 'run-old', ?, ?, ?, 1, ?)",
                     (status, T0_TEXT, T0_TEXT, data_version),
                 )
+            if version >= 5:  # from schema 5 each attempt draws from the counter
+                connection.execute(
+                    "UPDATE sequence_counter SET value = (SELECT max(id) FROM materializations)"
+                )
             connection.execute(
                 "INSERT INTO partition_states (asset, partition, last_status, data_version,"
                 " materialized_at, last_attempt_at) VALUES"

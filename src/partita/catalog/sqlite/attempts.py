@@ -18,25 +18,26 @@ from partita.catalog.sqlite.rows import inputs_to_json, partition_to_text
 _INSERT_HISTORY = """
 INSERT INTO materializations (
     asset, partition, run_id, status, started, finished, attempts,
-    rows, bytes, data_version, code_version, inputs, watermark, error
+    rows, bytes, data_version, code_version, inputs, watermark, error, restored
 ) VALUES (
     :asset, :partition, :run_id, :status, :started, :finished, :attempts,
-    :rows, :bytes, :data_version, :code_version, :inputs, :watermark, :error
+    :rows, :bytes, :data_version, :code_version, :inputs, :watermark, :error, :restored
 )
 """
 
 # A success publishes everything it produced. `:seq` is its sequence; an identical rebuild
 # (same data version) keeps the sequence that first published that data.
+# A restore marks the state restored; an identical rebuild keeps the mark.
 # (The right-hand sides of an UPDATE all read the row as it was before it.)
 _UPSERT_SUCCESS = """
 INSERT INTO partition_states (
     asset, partition, last_status, data_version, code_version, inputs,
     materialized_at, last_attempt_at, watermark, rows, error,
-    published_seq, consumed_seq, seq, deps_version
+    published_seq, consumed_seq, seq, deps_version, restored
 ) VALUES (
     :asset, :partition, :status, :data_version, :code_version, :inputs,
     :finished, :finished, :watermark, :rows, NULL,
-    :seq, :consumed_seq, :seq, :deps_version
+    :seq, :consumed_seq, :seq, :deps_version, :restored
 )
 ON CONFLICT (asset, partition) DO UPDATE SET
     last_status = excluded.last_status,
@@ -52,7 +53,9 @@ ON CONFLICT (asset, partition) DO UPDATE SET
         THEN published_seq ELSE excluded.published_seq END,
     consumed_seq = excluded.consumed_seq,
     seq = excluded.seq,
-    deps_version = excluded.deps_version
+    deps_version = excluded.deps_version,
+    restored = CASE WHEN data_version IS excluded.data_version AND NOT excluded.restored
+        THEN restored ELSE excluded.restored END
 """
 
 # A failed or interrupted attempt leaves the previously published data as it was.
@@ -123,4 +126,5 @@ def record_parameters(
         "error": record.error,
         "consumed_seq": record.consumed_seq,
         "deps_version": record.deps_version,
+        "restored": int(record.restored),
     }

@@ -23,18 +23,18 @@ _JSON_DECODER = json.JSONDecoder()
 STATE_COLUMNS = """
     asset, partition, last_status, data_version, code_version, inputs,
     materialized_at, last_attempt_at, watermark, rows, error,
-    published_seq, consumed_seq, seq, deps_version
+    published_seq, consumed_seq, seq, deps_version, restored
 """
 
 # The fields of `StateRow`, in its order (see `snapshot_and_changes`).
 STATE_ROW_COLUMNS = f"""
     nullif(partition, '{UNPARTITIONED}'), last_status, data_version IS NOT NULL, code_version,
-    published_seq, consumed_seq, materialized_at, seq, deps_version
+    published_seq, consumed_seq, materialized_at, seq, deps_version, restored
 """
 
 HISTORY_COLUMNS = """
     asset, partition, run_id, status, started, finished, attempts,
-    rows, bytes, data_version, code_version, inputs, watermark, error
+    rows, bytes, data_version, code_version, inputs, watermark, error, restored
 """
 
 RUN_COLUMNS = "run_id, command, started, finished, status, counts, pid"
@@ -121,6 +121,7 @@ def _state_from_row(row: Sequence[Any]) -> PartitionState:
         consumed_seq,
         seq,
         deps_version,
+        restored,
     ) = row
     last_attempt = datetime.fromisoformat(last_attempt_at)
     # After a success both times are the same text: parse it once.
@@ -143,6 +144,7 @@ def _state_from_row(row: Sequence[Any]) -> PartitionState:
         consumed_seq=consumed_seq,
         seq=seq,
         deps_version=deps_version,
+        restored=bool(restored),
     )
 
 
@@ -163,6 +165,7 @@ def history_from_row(row: Sequence[Any]) -> MaterializationRecord:
         inputs,
         watermark,
         error,
+        restored,
     ) = row
     return MaterializationRecord(
         asset=asset,
@@ -179,6 +182,7 @@ def history_from_row(row: Sequence[Any]) -> MaterializationRecord:
         inputs=inputs_from_json(inputs),
         watermark=watermark,
         error=error,
+        restored=bool(restored),
     )
 
 

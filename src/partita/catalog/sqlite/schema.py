@@ -1,4 +1,4 @@
-"""The catalog's SQLite schema, version 6, and the statements that built each version.
+"""The catalog's SQLite schema, version 7, and the statements that built each version.
 
 Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to n + 1.
 
@@ -34,7 +34,7 @@ from collections.abc import Callable
 
 from partita.catalog.records import AttemptStatus
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 UNPARTITIONED = ""
 
 # Sets the sequence columns of existing states from the history, so that a migrated catalog
@@ -256,6 +256,13 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         """,
         "CREATE INDEX dynamic_partitions_by_position ON dynamic_partitions (name, position)",
         "PRAGMA user_version = 6",
+    ),
+    (
+        # Restores (rollback, restore) bring back an earlier data version: marked in the
+        # history and on the state they set, so planning can say `upstream restored`.
+        "ALTER TABLE materializations ADD COLUMN restored INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE partition_states ADD COLUMN restored INTEGER NOT NULL DEFAULT 0",
+        "PRAGMA user_version = 7",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

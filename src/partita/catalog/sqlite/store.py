@@ -42,6 +42,7 @@ from partita.catalog.sqlite.rows import (
     state_rows,
     states_from_rows,
 )
+from partita.catalog.sqlite.versions import SQLiteVersions
 from partita.errors import CatalogError, unit_label
 from partita.processes import process_is_alive
 
@@ -65,7 +66,7 @@ ORDER BY m.asset, m.partition, c.name
 """
 
 
-class SQLiteCatalog(SQLiteLeases, SQLiteDynamicKeys):
+class SQLiteCatalog(SQLiteVersions, SQLiteLeases, SQLiteDynamicKeys):
     """Runs, materialization history, current partition states and leases in one SQLite file.
 
     Opens (creating the file, its folders and the schema if needed) on construction. One

@@ -1,0 +1,325 @@
+"""Replaced versions of DuckDB-stored partitions, kept in the same database file.
+
+Two tables beside the asset tables, both under the reserved `_partita_` prefix:
+`_partita_versions` lists, per asset table and partition (`""` when unpartitioned), the
+data version of the current rows (`current`) and of each kept one, with its size;
+`_partita_history_<table>` holds the kept rows, the asset table's columns plus
+`_partita_version`. A write copies the rows it replaces there in its own transaction, so
+the replaced version is kept exactly when the new one is committed. A merging storage
+(upserts) replaces no partition and keeps nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from partita.errors import StorageError
+from partita.faults import fault_point
+from partita.storage.base import RetainedVersion, WriteResult, describe_location
+
+if TYPE_CHECKING:
+    import duckdb
+
+VERSIONS_TABLE = "_partita_versions"
+VERSION_COLUMN = "_partita_version"
+_PARTITION_COLUMN = "_partition"
+UNPARTITIONED = ""
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def history_table(table: str) -> str:
+    """The table holding the kept rows of asset table `table`."""
+    return f"_partita_history_{table}"
+
+
+class DuckDBHistory:
+    """The history half of `DuckDBStorage` (which supplies these attributes)."""
+
+    table: str
+    asset: str
+    partitioned: bool
+    merge_on: tuple[str, ...] | None
+    keep_history: bool
+    _connection: Callable[..., AbstractContextManager[duckdb.DuckDBPyConnection]]
+
+    def _read_back(self, relation: duckdb.DuckDBPyRelation) -> pa.Table: ...
+
+    def _roll_back(self, connection: duckdb.DuckDBPyConnection) -> None: ...
+
+    def _history_is_kept(self) -> bool:
+        return self.merge_on is None
+
+    def _replace_version(
+        self, connection: duckdb.DuckDBPyConnection, partition: str | None, version: str, size: int
+    ) -> None:
+        """Inside a write's transaction, before the partition's rows are replaced: keep
+        the current rows (when `keep_history`) and record `version` as current. With
+        history off only the current version's record goes (no rows are copied), so a
+        version is never recorded for rows that are not its own."""
+        if not self._history_is_kept():
+            return
+        _ensure_versions(connection)
+        key = partition if partition is not None else UNPARTITIONED
+        recorded = connection.execute(
+            f"SELECT data_version, current FROM {_quote(VERSIONS_TABLE)} "
+            "WHERE asset_table = ? AND partition = ?",
+            [self.table, key],
+        ).fetchall()
+        current = next((found for found, is_current in recorded if is_current), None)
+        if not self.keep_history:
+            if current is not None:
+                connection.execute(
+                    f"DELETE FROM {_quote(VERSIONS_TABLE)} "
+                    "WHERE asset_table = ? AND partition = ? AND current",
+                    [self.table, key],
+                )
+            return
+        if current == version:
+            return  # an identical rebuild keeps nothing
+        if current is not None and _table_exists(connection, self.table):
+            self._keep_rows(connection, partition, current)
+            connection.execute(
+                f"UPDATE {_quote(VERSIONS_TABLE)} SET current = false "
+                "WHERE asset_table = ? AND partition = ? AND data_version = ?",
+                [self.table, key, current],
+            )
+        elif current is not None:
+            self._forget(connection, key, current)
+        if any(found == version for found, is_current in recorded if not is_current):
+            self._forget(connection, key, version)  # current again: no longer kept
+        connection.execute(
+            f"INSERT INTO {_quote(VERSIONS_TABLE)} VALUES (?, ?, ?, ?, true)",
+            [self.table, key, version, size],
+        )
+        fault_point("duckdb-kept")
+
+    def retained_versions(self) -> list[RetainedVersion]:
+        """Every kept version, by partition and version."""
+        if not self._history_is_kept() or not self.path.is_file():  # type: ignore[attr-defined]
+            return []
+        with self._connection(None, read_only=True) as connection:
+            if not _table_exists(connection, VERSIONS_TABLE):
+                return []
+            rows = connection.execute(
+                f"SELECT partition, data_version, bytes FROM {_quote(VERSIONS_TABLE)} "
+                "WHERE asset_table = ? AND NOT current ORDER BY partition, data_version",
+                [self.table],
+            ).fetchall()
+        return [
+            RetainedVersion(key if self.partitioned else None, version, size)
+            for key, version, size in rows
+        ]
+
+    def read_version(self, partition: str | None, data_version: str) -> pa.Table:
+        """The kept (or current) rows of `data_version`, as `read` returns them."""
+        key = partition if partition is not None else UNPARTITIONED
+        with self._connection(partition, read_only=True) as connection:
+            kept = self._kept(connection, key, data_version)
+            if kept is None and self._is_current(connection, key, data_version):
+                return self.read(None if partition is None else [partition])  # type: ignore[attr-defined]
+            if kept is None:
+                raise self._not_kept(partition, data_version)
+            return self._read_back(connection.sql(self._kept_rows_query(), params=kept))
+
+    def restore(
+        self,
+        partition: str | None,
+        data_version: str,
+        before_publish: Callable[[], None] | None = None,
+    ) -> WriteResult:
+        """Put the kept rows back in one transaction, keeping the replaced ones."""
+        if not self._history_is_kept():
+            raise self._not_kept(partition, data_version)
+        key = partition if partition is not None else UNPARTITIONED
+        with self._connection(partition, read_only=False) as connection:
+            if self._is_current(connection, key, data_version):
+                rows = self._count(connection, partition)
+                return WriteResult(rows=rows, bytes=0, data_version=data_version)
+            kept = self._kept(connection, key, data_version)
+            if kept is None:
+                raise self._not_kept(partition, data_version)
+            size = self._kept_size(connection, key, data_version)
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                rows = self._restore_in_transaction(connection, partition, data_version, size)
+                fault_point("duckdb-restore")
+                if before_publish is not None:
+                    before_publish()
+                connection.execute("COMMIT")
+            except BaseException:
+                self._roll_back(connection)
+                raise
+        return WriteResult(rows=rows, bytes=size, data_version=data_version)
+
+    def discard_version(self, partition: str | None, data_version: str) -> int:
+        """Delete one kept version (never the current one); return its recorded size."""
+        if not self._history_is_kept() or not self.path.is_file():  # type: ignore[attr-defined]
+            return 0
+        key = partition if partition is not None else UNPARTITIONED
+        with self._connection(partition, read_only=False) as connection:
+            if self._kept(connection, key, data_version) is None:
+                return 0
+            size = self._kept_size(connection, key, data_version)
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                self._forget(connection, key, data_version)
+                connection.execute("COMMIT")
+            except BaseException:
+                self._roll_back(connection)
+                raise
+        return size
+
+    def _restore_in_transaction(
+        self, connection: duckdb.DuckDBPyConnection, partition: str | None, version: str, size: int
+    ) -> int:
+        target, history = _quote(self.table), _quote(history_table(self.table))
+        key = partition if partition is not None else UNPARTITIONED
+        where, parameters = self._where(partition)
+        # Out of the history first: keeping the replaced rows may add to the same table.
+        restored = connection.sql(
+            f"SELECT * EXCLUDE ({_quote(VERSION_COLUMN)}) FROM {history} "
+            f"WHERE {_quote(VERSION_COLUMN)} = ?{where} ORDER BY rowid",
+            params=[version, *parameters],
+        ).to_arrow_table()
+        connection.execute(
+            f"DELETE FROM {history} WHERE {_quote(VERSION_COLUMN)} = ?{where}",
+            [version, *parameters],
+        )
+        self._forget(connection, key, version)
+        self._replace_version(connection, partition, version, size)
+        connection.register("_partita_restored", restored)
+        try:
+            delete_where = f" WHERE {_quote(_PARTITION_COLUMN)} = ?" if self.partitioned else ""
+            connection.execute(f"DELETE FROM {target}{delete_where}", parameters)
+            connection.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _partita_restored")
+        finally:
+            connection.unregister("_partita_restored")
+        return restored.num_rows
+
+    def _keep_rows(
+        self, connection: duckdb.DuckDBPyConnection, partition: str | None, version: str
+    ) -> None:
+        history = _quote(history_table(self.table))
+        target = _quote(self.table)
+        connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {history} AS SELECT *, "
+            f"CAST(NULL AS VARCHAR) AS {_quote(VERSION_COLUMN)} FROM {target} LIMIT 0"
+        )
+        kept = {row[0].casefold() for row in connection.execute(f"DESCRIBE {history}").fetchall()}
+        for name, column_type, *_ in connection.execute(f"DESCRIBE {target}").fetchall():
+            if name.casefold() not in kept:
+                connection.execute(f"ALTER TABLE {history} ADD COLUMN {_quote(name)} {column_type}")
+        where = f" WHERE {_quote(_PARTITION_COLUMN)} = ?" if self.partitioned else ""
+        parameters = [partition] if self.partitioned else []
+        connection.execute(
+            f"INSERT INTO {history} BY NAME SELECT *, CAST(? AS VARCHAR) AS "
+            f"{_quote(VERSION_COLUMN)} FROM {target}{where} ORDER BY rowid",
+            [version, *parameters],
+        )
+
+    def _forget(self, connection: duckdb.DuckDBPyConnection, key: str, version: str) -> None:
+        """Drop the record (and kept rows) of one version of one partition."""
+        if _table_exists(connection, history_table(self.table)):
+            where, parameters = self._where(None if not self.partitioned else key)
+            connection.execute(
+                f"DELETE FROM {_quote(history_table(self.table))} "
+                f"WHERE {_quote(VERSION_COLUMN)} = ?{where}",
+                [version, *parameters],
+            )
+        connection.execute(
+            f"DELETE FROM {_quote(VERSIONS_TABLE)} "
+            "WHERE asset_table = ? AND partition = ? AND data_version = ?",
+            [self.table, key, version],
+        )
+
+    def _where(self, partition: str | None) -> tuple[str, list[str]]:
+        if not self.partitioned:
+            return "", []
+        return f" AND {_quote(_PARTITION_COLUMN)} = ?", [partition or ""]
+
+    def _kept_rows_query(self) -> str:
+        exclude = [VERSION_COLUMN] + ([_PARTITION_COLUMN] if self.partitioned else [])
+        columns = ", ".join(_quote(name) for name in exclude)
+        where = f" AND {_quote(_PARTITION_COLUMN)} = ?" if self.partitioned else ""
+        return (
+            f"SELECT * EXCLUDE ({columns}) FROM {_quote(history_table(self.table))} "
+            f"WHERE {_quote(VERSION_COLUMN)} = ?{where} ORDER BY rowid"
+        )
+
+    def _kept(
+        self, connection: duckdb.DuckDBPyConnection, key: str, version: str
+    ) -> list[str] | None:
+        """The parameters of `_kept_rows_query` when that version is kept, else None."""
+        if not _table_exists(connection, VERSIONS_TABLE):
+            return None
+        found = connection.execute(
+            f"SELECT count(*) FROM {_quote(VERSIONS_TABLE)} WHERE asset_table = ? "
+            "AND partition = ? AND data_version = ? AND NOT current",
+            [self.table, key, version],
+        ).fetchall()[0][0]
+        if not found:
+            return None
+        return [version, key] if self.partitioned else [version]
+
+    def _kept_size(self, connection: duckdb.DuckDBPyConnection, key: str, version: str) -> int:
+        return connection.execute(
+            f"SELECT bytes FROM {_quote(VERSIONS_TABLE)} "
+            "WHERE asset_table = ? AND partition = ? AND data_version = ?",
+            [self.table, key, version],
+        ).fetchall()[0][0]
+
+    def _current_version(self, connection: duckdb.DuckDBPyConnection, key: str) -> str | None:
+        rows = connection.execute(
+            f"SELECT data_version FROM {_quote(VERSIONS_TABLE)} "
+            "WHERE asset_table = ? AND partition = ? AND current",
+            [self.table, key],
+        ).fetchall()
+        return rows[0][0] if rows else None
+
+    def _is_current(self, connection: duckdb.DuckDBPyConnection, key: str, version: str) -> bool:
+        if not _table_exists(connection, VERSIONS_TABLE):
+            return False
+        return self._current_version(connection, key) == version
+
+    def _count(self, connection: duckdb.DuckDBPyConnection, partition: str | None) -> int:
+        where = f" WHERE {_quote(_PARTITION_COLUMN)} = ?" if self.partitioned else ""
+        parameters = [partition] if self.partitioned else []
+        query = f"SELECT count(*) FROM {_quote(self.table)}{where}"
+        return connection.execute(query, parameters).fetchall()[0][0]
+
+    def _not_kept(self, partition: str | None, data_version: str) -> StorageError:
+        why = (
+            "this DuckDB table is upserted (merge_on), which keeps no history"
+            if not self._history_is_kept()
+            else "it was pruned, or written before partita kept history"
+        )
+        return StorageError(
+            f"Version {data_version} of {describe_location(self.asset, partition)} is not "
+            f"kept in table {self.table!r} of {str(self.path)!r}: {why}. "  # type: ignore[attr-defined]
+            f"Pick a retained version (partita history {self.asset}) or rebuild it with "
+            f"partita materialize --force."
+        )
+
+
+def _ensure_versions(connection: duckdb.DuckDBPyConnection) -> None:
+    # No primary key: DuckDB checks one eagerly, refusing a key deleted and inserted again
+    # in one transaction, which replacing a version does.
+    connection.execute(
+        f"CREATE TABLE IF NOT EXISTS {_quote(VERSIONS_TABLE)} (asset_table VARCHAR, "
+        "partition VARCHAR, data_version VARCHAR, bytes BIGINT, current BOOLEAN)"
+    )
+
+
+def _table_exists(connection: duckdb.DuckDBPyConnection, name: str) -> bool:
+    rows = connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE lower(table_name) = lower(?)",
+        [name],
+    ).fetchall()
+    return rows[0][0] > 0

@@ -1,0 +1,179 @@
+"""Replaced versions of partitions, kept so a bad run can be undone.
+
+What file storages share: the history area (`HistoryArea`),
+`warehouse/.history/<asset>/<hive_key>=<partition>/<data version>.parquet`. Hive readers
+of `warehouse/<asset>/` never see it (it is outside the asset's folder, and its top folder
+starts with a dot, which dataset discovery skips). A file is named by its content hash, so
+keeping the same version twice keeps one file, and a kept file is verified against its
+name before it is read or restored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from pathlib import Path
+
+from partita.errors import StorageError
+from partita.storage.base import RetainedVersion, describe_location
+from partita.storage.paths import decode_partition_value, encode_partition_value, ensure_inside
+
+HISTORY_FOLDER = ".history"
+SUFFIX = ".parquet"
+_VERSION_LENGTH = 16  # hex digits of a data version (`partita.storage.encoding`)
+
+
+def file_version(path: Path) -> str:
+    """The data version of a stored Parquet file: the content hash of its bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:_VERSION_LENGTH]
+
+
+def sync_directory(directory: Path) -> None:
+    """Make a rename or creation inside `directory` durable."""
+    if os.name == "nt":  # directories cannot be opened for fsync on Windows
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def place_copy(source: Path, temporary: Path) -> None:
+    """Create `temporary` (absent) holding the bytes of `source`, durably: a hard link when
+    the file system allows one (no bytes copied), else a synced copy."""
+    try:
+        os.link(source, temporary)
+    except OSError:
+        shutil.copyfile(source, temporary)
+        with open(temporary, "rb+") as file:
+            os.fsync(file.fileno())
+
+
+def link_or_copy(source: Path, target: Path, temporary_name: str) -> None:
+    """Make `target` hold the bytes of `source`, appearing whole or not at all; the
+    temporary file `temporary_name` (next to `target`) is removed if this fails."""
+    temporary = target.parent / temporary_name
+    try:
+        place_copy(source, temporary)
+        os.replace(temporary, target)
+    finally:
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+    sync_directory(target.parent)
+
+
+class HistoryArea:
+    """The kept versions of one file-stored asset, under `warehouse/.history/<asset>/`."""
+
+    def __init__(
+        self,
+        warehouse: Path,
+        asset: str,
+        hive_key: str | None,
+        temporary_name: Callable[[], str],
+    ) -> None:
+        self.temporary_name = temporary_name  # names temporary files cleanup can recognize
+        self.warehouse = warehouse
+        self.asset = asset
+        self.hive_key = hive_key
+        self.root = ensure_inside(warehouse / HISTORY_FOLDER / asset, warehouse)
+
+    def folder(self, partition: str | None) -> Path:
+        if partition is None or self.hive_key is None:
+            return self.root
+        name = f"{self.hive_key}={encode_partition_value(partition)}"
+        return ensure_inside(self.root / name, self.warehouse)
+
+    def path(self, partition: str | None, data_version: str) -> Path:
+        return self.folder(partition) / f"{data_version}{SUFFIX}"
+
+    def keep(self, partition: str | None, current: Path, replacement: str) -> str | None:
+        """Keep the file `current`, about to be replaced by version `replacement`; return
+        its version, None when there is no such file. Durable when this returns; an
+        identical replacement keeps nothing."""
+        if not current.is_file():
+            return None
+        version = file_version(current)
+        if version == replacement:
+            return version
+        target = self.path(partition, version)
+        if not target.is_file():
+            for directory in _missing_parents(target.parent):
+                with suppress(FileExistsError):
+                    directory.mkdir()
+                sync_directory(directory.parent)
+            link_or_copy(current, target, self.temporary_name())
+        return version
+
+    def find(self, partition: str | None, data_version: str) -> Path | None:
+        """The kept file of that version, verified against its name; None when not kept."""
+        path = self.path(partition, data_version)
+        if not path.is_file():
+            return None
+        if file_version(path) != data_version:
+            raise StorageError(
+                f"The kept version {data_version} of "
+                f"{describe_location(self.asset, partition)} in {str(path)!r} is damaged: "
+                f"its content no longer matches its hash. It cannot be read or restored; "
+                f"delete the file (partita prune removes what is no longer needed)."
+            )
+        return path
+
+    def versions(self) -> list[RetainedVersion]:
+        """Every kept version, by partition and version."""
+        found = []
+        for partition, folder in self._partition_folders():
+            for path in folder.iterdir():
+                version = path.name.removesuffix(SUFFIX)
+                if path.name.endswith(SUFFIX) and _is_version(version) and path.is_file():
+                    found.append(RetainedVersion(partition, version, path.stat().st_size))
+        return sorted(found, key=lambda v: (v.partition or "", v.data_version))
+
+    def discard(self, partition: str | None, data_version: str) -> int:
+        """Delete one kept version; return the bytes freed (0 when it was not kept)."""
+        path = self.path(partition, data_version)
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            return 0
+        sync_directory(path.parent)
+        with suppress(OSError):  # an empty partition folder goes too
+            if path.parent != self.root:
+                path.parent.rmdir()
+        return size
+
+    def _partition_folders(self) -> Iterator[tuple[str | None, Path]]:
+        if not self.root.is_dir():
+            return
+        if self.hive_key is None:
+            yield None, self.root
+            return
+        prefix = f"{self.hive_key}="
+        for folder in sorted(self.root.iterdir()):
+            if folder.is_dir() and folder.name.startswith(prefix):
+                try:
+                    yield decode_partition_value(folder.name.removeprefix(prefix)), folder
+                except UnicodeDecodeError:
+                    continue
+
+
+def _is_version(text: str) -> bool:
+    return len(text) == _VERSION_LENGTH and all(c in "0123456789abcdef" for c in text)
+
+
+def _missing_parents(directory: Path) -> list[Path]:
+    """`directory` and its missing parents, outermost first."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    return list(reversed(missing))

@@ -1,0 +1,37 @@
+"""Parquet's history area: outside what hive readers of the asset see."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pytest
+
+from partita.errors import StorageError
+from partita.storage.history import HISTORY_FOLDER
+from partita.storage.parquet import ParquetStorage
+
+
+def test_hive_readers_never_see_kept_versions(tmp_path) -> None:
+    warehouse = tmp_path / "warehouse"
+    storage = ParquetStorage(warehouse, "sales", "date")
+    storage.write("2024-01-01", pa.table({"id": [1]}))
+    storage.write("2024-01-01", pa.table({"id": [2]}))
+    storage.write("2024-01-02", pa.table({"id": [3]}))
+    assert len(storage.retained_versions()) == 1
+    asset = ds.dataset(warehouse / "sales", format="parquet", partitioning="hive")
+    assert sorted(asset.to_table().column("id").to_pylist()) == [2, 3]
+    everything = ds.dataset(warehouse, format="parquet")  # the whole warehouse, too
+    assert sorted(everything.to_table().column("id").to_pylist()) == [2, 3]
+    kept = list((warehouse / HISTORY_FOLDER / "sales").rglob("*.parquet"))
+    assert len(kept) == 1 and kept[0].parent.name == "date=2024-01-01"
+
+
+def test_a_kept_file_that_was_damaged_is_refused(tmp_path) -> None:
+    storage = ParquetStorage(tmp_path, "sales", "date")
+    old = storage.write("2024-01-01", pa.table({"id": [1]}))
+    storage.write("2024-01-01", pa.table({"id": [2]}))
+    path = storage.history.path("2024-01-01", old.data_version)
+    path.write_bytes(path.read_bytes()[:-3] + b"xyz")
+    with pytest.raises(StorageError, match="damaged"):
+        storage.restore("2024-01-01", old.data_version)
+    assert storage.read(["2024-01-01"]).column("id").to_pylist() == [2]

@@ -196,11 +196,12 @@ class _CallbackListener(RunListener):
             self._on_unit_done(result)
 
 
-def load_project(path: str | Path | None = None) -> Project:
-    """Load the project at `path` (or the nearest one above the current folder).
+def load_project(path: str | Path | None = None, env: str | None = None) -> Project:
+    """Load the project at `path` (or the nearest one above the current folder), in
+    environment `env` (`[tool.partita.env.NAME]`; default `$PARTITA_ENV`).
 
     Every module under the assets folder is imported and its assets validated; all
     definition problems are raised together as `DefinitionErrors`.
     """
-    session = open_session(path)
+    session = open_session(path, env)
     return Project(config=session.config, graph=session.graph)

@@ -71,6 +71,12 @@ def run_options(function):
         metavar="N",
         help="Stop starting new units after N failures; the rest are reported skipped.",
     )(function)
+    function = click.option(
+        "--defer-to",
+        metavar="ENV",
+        help="Read the upstream assets outside the selection (unchanged in code) from "
+        "environment ENV's warehouse instead of rebuilding them; ENV is never written.",
+    )(function)
     return json_option(now_option(function))
 
 
@@ -128,6 +134,7 @@ def _run(
     max_failures: int | None,
     no_wait: bool = False,
     overdue: bool = False,
+    defer_to: str | None = None,
 ) -> None:
     session = state.session
     moment = parse_now(now)
@@ -142,6 +149,7 @@ def _run(
         order=order,
         max_failures=max_failures,
         wait=not no_wait,
+        defer_to=defer_to,
         command=" ".join(["partita", *sys.argv[1:]])[:500],
     )
     if plan_only:

@@ -75,6 +75,14 @@ class Runner:
     states: dict[str, dict[str | None, PartitionState]] = field(default_factory=dict)
     _read_seq: dict[Unit, int] = field(default_factory=dict)  # catalog sequence of each read
     _watermarks: dict[str, dict[str | None, str | None]] = field(default_factory=dict)
+    env: str | None = None  # the environment the project is loaded in, named in jobs
+    # `--defer-to`: upstream assets read from another warehouse, with their states there.
+    deferred_states: dict[str, dict[str | None, PartitionState]] = field(default_factory=dict)
+    deferred_warehouse: str | None = None
+
+    def __post_init__(self) -> None:
+        for asset, states in self.deferred_states.items():
+            self.states[asset] = dict(states)
 
     def run(self, plan: Plan, executor: Executor) -> list[UnitResult]:
         """Execute the plan; on KeyboardInterrupt (Ctrl-C, or SIGTERM as `Terminated`) no
@@ -207,7 +215,9 @@ class Runner:
     def _refresh(self, planned: PlannedUnit) -> None:
         """Re-read the unit's state and the states of what it reads from the catalog, in
         one snapshot whose sequence the unit records as the point it read its inputs at."""
-        units = {planned.unit} | {read.unit for read in planned.reads}
+        units = {planned.unit} | {
+            read.unit for read in planned.reads if read.asset not in self.deferred_states
+        }
         states, sequence = self.catalog.read_units(units)
         for asset, partition in units:
             state = states.get(asset, {}).get(partition)
@@ -227,6 +237,12 @@ class Runner:
             previous_data_version=state.data_version if state else None,
             code_version=self.graph[planned.asset].code_version,
             root=None if self.root is None else str(self.root),
+            env=self.env,
+            deferred=tuple(
+                (asset, self.deferred_warehouse or "")
+                for asset in sorted({read.asset for read in planned.reads})
+                if asset in self.deferred_states
+            ),
         )
 
     def _previous_watermark(self, asset: str) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.staleness import UpstreamRead
 from ..planning.watermarks import max_watermark, parse_watermark
+from ..secrets import mask
 from ..storage.base import Storage, WriteResult
 from ..storage.registry import open_asset_storage
 from ..storage.schemas import unify_schemas
@@ -28,6 +29,7 @@ from .cache import TableCache
 from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
 from .publishing import LeaseLostError
 from .quality import check_schema, run_checks
+from .resources import ResourceSet
 from .retries import call_with_retry
 from .watermarks import watermark_of
 
@@ -52,6 +54,10 @@ class UnitJob:
     previous_data_version: str | None = None
     code_version: str | None = None  # of the asset as planned; None: not checked
     root: str | None = None  # the project folder; None: only this process can run it
+    env: str | None = None  # the environment the project is loaded in (`--env`)
+    # Upstream assets read from another environment's warehouse (`--defer-to`): pairs of
+    # (asset, warehouse folder).
+    deferred: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,11 @@ class Workspace:
     guard: PublishGuard | None = None  # called just before a write publishes
     cache: TableCache = field(default_factory=TableCache)
     shared: bool = False  # other processes of the run write the same storages (pool workers)
+    env: str | None = None  # the environment the project was loaded in, for worker processes
+    resource_config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    _resources: ResourceSet | None = None
     _storages: dict[str, Storage] = field(default_factory=dict)
+    _foreign: dict[tuple[str, str], Storage] = field(default_factory=dict)  # deferred reads
     _opened: set[str] = field(default_factory=set)
     _schemas: dict[str, Any] = field(default_factory=dict)
 
@@ -103,16 +113,35 @@ class Workspace:
             self._opened.add(asset)
         return storage
 
-    def close(self) -> None:
-        """Close every storage opened for the run (a DuckDB file held open, say)."""
-        opened, self._opened = self._opened, set()
-        for asset in sorted(opened):
-            self._storages[asset].close()
+    @property
+    def resources(self) -> ResourceSet:
+        """This process's resources, built on first use and closed with `close`."""
+        if self._resources is None:
+            self._resources = ResourceSet(self.graph.resources, self.resource_config)
+        return self._resources
 
-    def read_upstream(self, reads: list[UpstreamRead]) -> Any:
+    def close(self) -> None:
+        """Close every storage opened for the run (a DuckDB file held open, say), then the
+        resources built in this process."""
+        opened, self._opened = self._opened, set()
+        try:
+            for asset in sorted(opened):
+                self._storages[asset].close()
+        finally:
+            if self._resources is not None:
+                self._resources.close()
+
+    def read_upstream(self, reads: list[UpstreamRead], warehouse: str | None = None) -> Any:
         """One upstream asset's partitions for a unit; through the cache when what the
-        storage wrote reads back exactly."""
-        storage = self.storage(reads[0].asset)
+        storage wrote reads back exactly. `warehouse` reads another environment's data
+        (never written, never cached)."""
+        asset = reads[0].asset
+        if warehouse is not None:
+            key = (asset, warehouse)
+            if key not in self._foreign:
+                self._foreign[key] = open_asset_storage(self.graph[asset], Path(warehouse))
+            return read_upstream(reads, self._foreign[key], None)
+        storage = self.storage(asset)
         return read_upstream(reads, storage, self.cache if storage.reads_back_exactly else None)
 
     def execute(self, job: UnitJob) -> UnitOutcome:
@@ -146,7 +175,7 @@ class Workspace:
                 started, moment, attempts, duration, error=str(error), lease_lost=True
             )
         except Exception as error:
-            message = _error_message(job, error)
+            message = mask(_error_message(job, error))  # errors are shown and recorded
             log.debug("%s", message, exc_info=error)
             return UnitOutcome(
                 started,
@@ -154,7 +183,7 @@ class Workspace:
                 attempts,
                 time.perf_counter() - clock,
                 error=message,
-                checks=getattr(error, "results", ()),
+                checks=_masked(getattr(error, "results", ())),
             )
         return UnitOutcome(
             started,
@@ -165,7 +194,7 @@ class Workspace:
             bytes=written.bytes,
             data_version=written.data_version,
             watermark=watermark,
-            checks=checks,
+            checks=_masked(checks),
         )
 
     def _refuse(self, job: UnitJob) -> str | None:
@@ -192,16 +221,20 @@ class Workspace:
         definition = self.graph[job.asset]
         reads = list(job.reads)
         check_upstream_published(job.asset, job.partition, reads)
+        deferred = dict(job.deferred)
         with _LazyDuckDB() as relations:
             arguments = load_inputs(
                 definition,
                 reads,
-                self.read_upstream,
+                lambda group: self.read_upstream(group, deferred.get(group[0].asset)),
                 relations.connection,
                 [d.parameter for d in self.graph.dependencies[job.asset] if d.parameter],
             )
             if definition.wants_context:
                 arguments["context"] = self._context(job)
+            for parameter in definition.parameters:
+                if parameter.name in self.graph.resources:
+                    arguments[parameter.name] = self.resources.get(parameter.name)
             value = definition.fn(**arguments)
             fault_point("asset")
             table = to_arrow(job.asset, job.partition, value)
@@ -268,6 +301,10 @@ def _merged_version(job: UnitJob, written: WriteResult) -> str:
     if written.rows == 0:
         return previous
     return hashlib.sha256(f"{previous}:{written.data_version}".encode()).hexdigest()[:16]
+
+
+def _masked(checks: tuple[CheckResult, ...]) -> tuple[CheckResult, ...]:
+    return tuple(replace(c, message=mask(c.message)) if c.message else c for c in checks)
 
 
 def _error_message(job: UnitJob, error: BaseException) -> str:

@@ -29,6 +29,7 @@ from partita.catalog.records import (
     LeaseHolder,
     MaterializationRecord,
     PartitionState,
+    QuarantineRecord,
     RunRecord,
     StateRow,
 )
@@ -167,7 +168,20 @@ class History(Protocol):
         ...
 
 
-class Catalog(RunLog, PartitionStates, Snapshots, Leases, History, Protocol):
+class Quarantines(Protocol):
+    """The rows each unit's latest successful attempt quarantined (one record per unit)."""
+
+    def record_quarantine(self, record: QuarantineRecord) -> None:
+        """Record (or replace) the quarantine of the record's unit."""
+        ...
+
+    def quarantines(self, asset: str | None = None) -> list[QuarantineRecord]:
+        """The current quarantine records, of one asset or all, ordered by asset and
+        partition (an unpartitioned asset's `None` first)."""
+        ...
+
+
+class Catalog(RunLog, PartitionStates, Snapshots, Leases, History, Quarantines, Protocol):
     """A whole catalog backend: every role, and closing."""
 
     def close(self) -> None:

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from partita.catalog import Catalog, SQLiteCatalog
-from partita.catalog.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
+from partita.catalog.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, _backfill_sequences
 from partita.processes import ProcessIdentity
 
 from .helpers import T0_TEXT
@@ -57,6 +57,12 @@ class SQLiteBackend:
                     "INSERT INTO leases (asset, partition, run_id, pid, heartbeat)"
                     " VALUES ('airports', '', 'run-old', 1, ?)",
                     (T0_TEXT,),
+                )
+            if version >= 5:  # these schemas keep sequences: set them as recording would
+                _backfill_sequences(connection)
+                connection.execute(
+                    "UPDATE sequence_counter SET value ="
+                    " (SELECT coalesce(max(id), 0) FROM materializations)"
                 )
         finally:
             connection.close()

@@ -1,4 +1,4 @@
-"""The catalog's SQLite schema, version 5, and the statements that built each version.
+"""The catalog's SQLite schema, version 6, and the statements that built each version.
 
 Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to n + 1.
 
@@ -15,6 +15,8 @@ Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to
 - `leases`: which run (pid, process start time, boot id, host, heartbeat) works on which
   unit right now.
 - `state_snapshots`: an opaque per-asset cache of the planner, valid through a sequence.
+- `quarantines`: per (asset, partition), the rows its latest successful attempt set aside
+  (`checks.quarantine`), by which checks, and where they were written.
 
 Unpartitioned assets are stored under partition `""` (a primary key column cannot hold NULL
 usefully) and surface as `None`. Timestamps are UTC ISO-8601 text with microseconds, so they
@@ -32,7 +34,7 @@ from collections.abc import Callable
 
 from partita.catalog.records import AttemptStatus
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 UNPARTITIONED = ""
 
 # Sets the sequence columns of existing states from the history, so that a migrated catalog
@@ -236,6 +238,22 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         "ALTER TABLE leases ADD COLUMN process_start INTEGER",
         "ALTER TABLE leases ADD COLUMN boot_id TEXT",
         "PRAGMA user_version = 5",
+    ),
+    (
+        """
+        CREATE TABLE quarantines (
+            asset TEXT NOT NULL,
+            partition TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            total_rows INTEGER NOT NULL,
+            checks TEXT NOT NULL DEFAULT '[]',
+            location TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (asset, partition)
+        )
+        """,
+        "PRAGMA user_version = 6",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -28,6 +28,7 @@ from partita.catalog.sqlite.attempts import (
     write_attempt,
 )
 from partita.catalog.sqlite.leases import SQLiteLeases
+from partita.catalog.sqlite.quarantines import SQLiteQuarantines
 from partita.catalog.sqlite.rows import (
     HISTORY_COLUMNS,
     RUN_COLUMNS,
@@ -64,7 +65,7 @@ ORDER BY m.asset, m.partition, c.name
 """
 
 
-class SQLiteCatalog(SQLiteLeases):
+class SQLiteCatalog(SQLiteLeases, SQLiteQuarantines):
     """Runs, materialization history, current partition states and leases in one SQLite file.
 
     Opens (creating the file, its folders and the schema if needed) on construction. One

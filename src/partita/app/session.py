@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from ..catalog.base import Catalog
-    from ..catalog.records import RunRecord
+    from ..catalog.records import QuarantineRecord, RunRecord
     from ..execution.events import RunListener
     from ..execution.report import RunReport
     from ..planning.freshness import FreshnessResult
@@ -188,6 +188,20 @@ class Session:
             requested = partition_range(partition)  # type: ignore[arg-type]
         name = self.select(asset)[0]
         return read_asset(self.graph, self.warehouse, self.catalog, name, requested)
+
+    def quarantines(self, selection: Selection = None) -> list[QuarantineRecord]:
+        """The quarantine records (`checks.quarantine`) of the selected assets' units."""
+        selected = set(self.select(selection))
+        return [r for r in self.catalog.quarantines() if r.asset in selected]
+
+    def read_quarantine(self, asset: str, partition: str | None = None) -> pa.Table:
+        """The rows an asset's quarantines set aside (of one partition, or of all), with
+        the columns `_quarantine_check` and `_quarantine_reason`."""
+        from ..execution.quarantine import read_quarantine
+
+        name = self.select(asset)[0]
+        records = self.catalog.quarantines(name)
+        return read_quarantine(self.graph[name], self.warehouse, records, partition)
 
     def storage(self, asset: str) -> Any:
         """The storage object of an asset (for reading its data directly)."""

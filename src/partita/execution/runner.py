@@ -21,7 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..catalog.base import Catalog
-from ..catalog.records import AttemptStatus, MaterializationRecord, PartitionState
+from ..catalog.records import (
+    AttemptStatus,
+    MaterializationRecord,
+    PartitionState,
+    QuarantineRecord,
+)
 from ..definitions.partitions import TimePartitions
 from ..errors import CatalogError, unit_label
 from ..executors.base import Executor
@@ -290,6 +295,19 @@ class Runner:
                 checks=outcome.checks,
             )
         )
+        if outcome.succeeded and outcome.quarantined is not None:
+            self.catalog.record_quarantine(
+                QuarantineRecord(
+                    asset=planned.asset,
+                    partition=planned.partition,
+                    run_id=self.run_id,
+                    rows=outcome.quarantined,
+                    total_rows=outcome.quarantined + (outcome.rows or 0),
+                    checks=tuple(c.name for c in outcome.checks if c.message and c.passed),
+                    location=outcome.quarantine_location or "",
+                    recorded_at=outcome.finished,
+                )
+            )
         return UnitResult(
             planned.asset,
             planned.partition,

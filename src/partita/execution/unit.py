@@ -29,6 +29,7 @@ from .cache import TableCache
 from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
 from .publishing import LeaseLostError
 from .quality import check_schema, run_checks
+from .quarantine import apply_quarantines, write_quarantine
 from .resources import ResourceSet
 from .retries import call_with_retry
 from .watermarks import watermark_of
@@ -75,6 +76,9 @@ class UnitOutcome:
     error: str | None = None
     checks: tuple[CheckResult, ...] = ()
     lease_lost: bool = False  # not published: the run no longer held the unit's lease
+    # With `checks.quarantine`: rows set aside and where (relative to the warehouse).
+    quarantined: int | None = None
+    quarantine_location: str | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -160,7 +164,7 @@ class Workspace:
             attempts = attempt
 
         try:
-            written, watermark, checks = call_with_retry(
+            written, watermark, checks, aside = call_with_retry(
                 lambda: self._attempt(job),
                 definition.retry,
                 describe=unit_label(job.asset, job.partition),
@@ -195,6 +199,8 @@ class Workspace:
             data_version=written.data_version,
             watermark=watermark,
             checks=_masked(checks),
+            quarantined=aside[0],
+            quarantine_location=aside[1],
         )
 
     def _refuse(self, job: UnitJob) -> str | None:
@@ -215,9 +221,12 @@ class Workspace:
             "run was going). Run the command again to materialize it with the current code."
         )
 
-    def _attempt(self, job: UnitJob) -> tuple[WriteResult, str | None, tuple[CheckResult, ...]]:
-        """Compute, audit (checks, schema), then publish; nothing is written unless the new
-        data passes."""
+    def _attempt(
+        self, job: UnitJob
+    ) -> tuple[WriteResult, str | None, tuple[CheckResult, ...], tuple[int | None, str | None]]:
+        """Compute, audit (quarantines, checks, schema), then publish; nothing is written
+        unless the new data passes. Returns what was written, the watermark, the check
+        results and (rows quarantined, where) when the asset has quarantines."""
         definition = self.graph[job.asset]
         reads = list(job.reads)
         check_upstream_published(job.asset, job.partition, reads)
@@ -241,25 +250,31 @@ class Workspace:
         storage = self.run_storage(job.asset, job.run_id)
         # What a later read returns: what is checked, hashed, cached and written.
         table = storage.canonical(table, job.partition)
+        where = describe_unit(job.asset, job.partition)
+        quarantined = apply_quarantines(where, definition.checks, table)
+        table = quarantined.kept
         merging = storage.merges
         watermark = watermark_of(table, definition.watermark)
         if merging:
             # Upserted rows join the rows already stored: the mark can only move forward.
             watermark = max_watermark([job.previous_watermark, watermark])
-        where = describe_unit(job.asset, job.partition)
-        checks = run_checks(where, definition.checks, table)
+        checks = run_checks(where, definition.checks, table, quarantined.results)
         evolve = definition.schema == "evolve"
         if definition.partitions is not None or merging:
             check_schema(where, storage.location(), self._schema(job), table.schema, evolve)
         written = storage.write(
             job.partition, table, evolve=evolve, before_publish=self._before_publish(job)
         )
+        aside: tuple[int | None, str | None] = (None, None)
+        if quarantined.rows is not None:  # after the data: a lost lease sets nothing aside
+            location = write_quarantine(definition, self.warehouse, job.partition, quarantined.rows)
+            aside = (quarantined.count, location)
         self._schemas[job.asset] = unify_schemas([self._schemas.get(job.asset), table.schema])
         if merging:
             written = replace(written, data_version=_merged_version(job, written))
         if storage.reads_back_exactly:
             self.cache.put(job.asset, job.partition, written.data_version, table)
-        return written, watermark, checks
+        return written, watermark, checks, aside
 
     def _before_publish(self, job: UnitJob) -> Callable[[], None] | None:
         guard = self.guard

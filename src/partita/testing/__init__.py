@@ -145,12 +145,14 @@ def _audited(name: str, key: str | None, definition: AssetDefinition, table: Any
     """The table in canonical form, quarantined rows removed, checks passed."""
     from ..errors import describe_unit
     from ..execution.quality import run_checks
+    from ..execution.quarantine import apply_quarantines
     from ..storage.canonical import canonical_table
 
     where = describe_unit(name, key)
     table = canonical_table(table, where, "memory")
-    run_checks(where, definition.checks, table)
-    return table
+    quarantined = apply_quarantines(where, definition.checks, table)
+    run_checks(where, definition.checks, quarantined.kept, quarantined.results)
+    return quarantined.kept
 
 
 class _Connection:

@@ -44,3 +44,18 @@ def test_carrier_delays_of_one_day_in_a_warehouse_of_its_own(partita_project):
     assert set(delays["day"]) == {2}
     assert delays["flights"].sum() > 500
     assert partita_project.warehouse.is_relative_to(partita_project.root)
+
+
+def test_carrier_delays_counts_cancellations(partita_project):
+    """Verbatim the README's example (NOTES-env.md)."""
+    carrier_delays = partita_project.load().graph["carrier_delays"]
+    flights_weather = pd.DataFrame(
+        {"year": 2013, "month": 1, "day": 2, "carrier": ["UA", "UA"], "flight": 1,
+         "dep_time": [517.0, None], "dep_delay": 0.0, "arr_delay": [11.0, None],
+         "precip": 0.0, "visib": 10.0}
+    )  # fmt: skip
+    outputs = materialize_in_memory(
+        [carrier_delays], partition="2013-01-02", inputs={"flights_weather": flights_weather}
+    )
+    row = outputs["carrier_delays"].set_index("carrier").loc["UA"]
+    assert (row["flights"], row["cancelled"], row["on_time_rate"]) == (2, 1, 0.5)

@@ -228,25 +228,7 @@ class Workspace:
         unless the new data passes. Returns what was written, the watermark, the check
         results and (rows quarantined, where) when the asset has quarantines."""
         definition = self.graph[job.asset]
-        reads = list(job.reads)
-        check_upstream_published(job.asset, job.partition, reads)
-        deferred = dict(job.deferred)
-        with _LazyDuckDB() as relations:
-            arguments = load_inputs(
-                definition,
-                reads,
-                lambda group: self.read_upstream(group, deferred.get(group[0].asset)),
-                relations.connection,
-                [d.parameter for d in self.graph.dependencies[job.asset] if d.parameter],
-            )
-            if definition.wants_context:
-                arguments["context"] = self._context(job)
-            for parameter in definition.parameters:
-                if parameter.name in self.graph.resources:
-                    arguments[parameter.name] = self.resources.get(parameter.name)
-            value = definition.fn(**arguments)
-            fault_point("asset")
-            table = to_arrow(job.asset, job.partition, value)
+        table = self._compute(job)
         storage = self.run_storage(job.asset, job.run_id)
         # What a later read returns: what is checked, hashed, cached and written.
         table = storage.canonical(table, job.partition)
@@ -275,6 +257,31 @@ class Workspace:
         if storage.reads_back_exactly:
             self.cache.put(job.asset, job.partition, written.data_version, table)
         return written, watermark, checks, aside
+
+    def _compute(self, job: UnitJob) -> Any:
+        """Call the asset function with its inputs, context and resources; its result as
+        an Arrow table."""
+        definition = self.graph[job.asset]
+        reads = list(job.reads)
+        check_upstream_published(job.asset, job.partition, reads)
+        deferred = dict(job.deferred)
+        with _LazyDuckDB() as relations:
+            arguments = load_inputs(
+                definition,
+                reads,
+                lambda group: self.read_upstream(group, deferred.get(group[0].asset)),
+                relations.connection,
+                [d.parameter for d in self.graph.dependencies[job.asset] if d.parameter],
+            )
+            if definition.wants_context:
+                arguments["context"] = self._context(job)
+            for parameter in definition.parameters:
+                if parameter.name in self.graph.resources:
+                    arguments[parameter.name] = self.resources.get(parameter.name)
+            value = definition.fn(**arguments)
+            fault_point("asset")
+            # Inside the block: a returned DuckDB relation needs its connection open.
+            return to_arrow(job.asset, job.partition, value)
 
     def _before_publish(self, job: UnitJob) -> Callable[[], None] | None:
         guard = self.guard

@@ -274,6 +274,7 @@ class Runner:
         reads = job.reads if outcome.succeeded else ()
         if outcome.succeeded:
             fault_point("before-catalog-commit")
+            self._record_quarantine(planned, outcome)
         self._record(
             MaterializationRecord(
                 asset=planned.asset,
@@ -295,19 +296,6 @@ class Runner:
                 checks=outcome.checks,
             )
         )
-        if outcome.succeeded and outcome.quarantined is not None:
-            self.catalog.record_quarantine(
-                QuarantineRecord(
-                    asset=planned.asset,
-                    partition=planned.partition,
-                    run_id=self.run_id,
-                    rows=outcome.quarantined,
-                    total_rows=outcome.quarantined + (outcome.rows or 0),
-                    checks=tuple(c.name for c in outcome.checks if c.message and c.passed),
-                    location=outcome.quarantine_location or "",
-                    recorded_at=outcome.finished,
-                )
-            )
         return UnitResult(
             planned.asset,
             planned.partition,
@@ -318,6 +306,24 @@ class Runner:
             outcome.duration_s,
             outcome.error,
             outcome.checks,
+        )
+
+    def _record_quarantine(self, planned: PlannedUnit, outcome: UnitOutcome) -> None:
+        """Record the rows the attempt set aside, before the attempt itself: a crash in
+        between leaves the unit to rebuild, never an attempt without its quarantine."""
+        if outcome.quarantined is None:
+            return
+        self.catalog.record_quarantine(
+            QuarantineRecord(
+                asset=planned.asset,
+                partition=planned.partition,
+                run_id=self.run_id,
+                rows=outcome.quarantined,
+                total_rows=outcome.quarantined + (outcome.rows or 0),
+                checks=tuple(c.name for c in outcome.checks if c.message and c.passed),
+                location=outcome.quarantine_location or "",
+                recorded_at=outcome.finished,
+            )
         )
 
     def _record_interrupted(self, planned: PlannedUnit, cause: str) -> None:

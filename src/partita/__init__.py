@@ -15,6 +15,7 @@ _PUBLIC = {
     "asset": "partita.definitions.asset",
     "AssetDep": "partita.definitions.asset",
     "AssetContext": "partita.definitions.context",
+    "resource": "partita.definitions.resources",
     "HourlyPartitions": "partita.definitions.partitions",
     "DailyPartitions": "partita.definitions.partitions",
     "WeeklyPartitions": "partita.definitions.partitions",
@@ -86,6 +87,7 @@ if TYPE_CHECKING:
     from .definitions.partitions import WeeklyPartitions as WeeklyPartitions
     from .definitions.policies import FreshnessPolicy as FreshnessPolicy
     from .definitions.policies import Retry as Retry
+    from .definitions.resources import resource as resource
     from .definitions.storage import DuckDB as DuckDB
     from .definitions.storage import Parquet as Parquet
     from .errors import PermanentError as PermanentError

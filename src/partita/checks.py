@@ -156,9 +156,65 @@ def expect(
     return Check(label, evaluate, severity)
 
 
-def as_check(value: Any) -> Check:
-    """A `Check` as given, or one wrapping a callable that returns a bool or raises."""
-    if isinstance(value, Check):
+@dataclass(frozen=True)
+class Quarantine:
+    """Rows for which `keep` is False are removed from the published data and written to
+    the asset's quarantine dataset; more than `max_fraction` of the rows fails the unit.
+
+    `keep` takes the data (an Arrow table) and returns a boolean Arrow array, one value
+    per row (a null counts as False)."""
+
+    name: str
+    keep: Callable[[Any], Any]
+    reason: str
+    max_fraction: float | None = None
+    severity: str = "error"
+
+
+def quarantine(
+    predicate: Callable[[Any], Any],
+    *,
+    name: str | None = None,
+    reason: str | None = None,
+    max_fraction: float | None = None,
+) -> Quarantine:
+    """Set aside the rows `predicate` rejects instead of failing the whole partition.
+
+    `predicate` takes the data (a pandas DataFrame; an Arrow table or a Polars DataFrame
+    when annotated so) and returns a boolean mask, True for the rows to keep (a Series,
+    an array or a list). The rejected rows go to `warehouse/_quarantine/<asset>/...` with
+    the check's `name` and `reason`; when they are more than `max_fraction` (0 to 1) of the
+    rows, the check fails and nothing is published."""
+    if max_fraction is not None and not 0 <= max_fraction <= 1:
+        raise ValueError(f"max_fraction must be between 0 and 1, not {max_fraction!r}")
+    label = name or getattr(predicate, "__name__", "quarantine")
+    if label == "<lambda>":
+        label = "quarantine"
+    shape = _data_shape(predicate)
+
+    def keep(table) -> Any:
+        import pyarrow as pa
+
+        data = _shaped(table, shape)
+        mask = predicate(data)
+        if hasattr(mask, "to_arrow"):  # a Polars Series
+            mask = mask.to_arrow()
+        if not isinstance(mask, pa.Array | pa.ChunkedArray):
+            mask = pa.array(getattr(mask, "to_numpy", lambda: mask)(), type=pa.bool_())
+        if len(mask) != table.num_rows:
+            raise ValueError(
+                f"the predicate returned {len(mask)} values for {table.num_rows} rows; return "
+                "one boolean per row (True to keep it)"
+            )
+        return mask.cast(pa.bool_()).fill_null(False)
+
+    return Quarantine(label, keep, reason or f"rejected by {label}", max_fraction)
+
+
+def as_check(value: Any) -> Check | Quarantine:
+    """A `Check` or `Quarantine` as given, or a check wrapping a callable that returns a
+    bool or raises."""
+    if isinstance(value, Check | Quarantine):
         return value
     if not callable(value):
         raise TypeError(f"checks= takes partita.checks objects or callables, not {value!r}")
@@ -166,22 +222,46 @@ def as_check(value: Any) -> Check:
 
 
 def _wants_arrow(function: Callable[..., Any]) -> bool:
+    return _data_shape(function) == "arrow"
+
+
+def _data_shape(function: Callable[..., Any]) -> str:
+    """`arrow`, `polars` or `pandas`: what the first parameter's annotation asks for."""
     try:
         parameters = list(inspect.signature(function).parameters.values())
     except (TypeError, ValueError):
-        return False
+        return "pandas"
     annotation = parameters[0].annotation if parameters else None
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
-    return text in ("Table", "pa.Table", "pyarrow.Table")
+    if text in ("Table", "pa.Table", "pyarrow.Table"):
+        return "arrow"
+    module = "" if isinstance(annotation, str) else getattr(annotation, "__module__", "")
+    if text in ("pl.DataFrame", "polars.DataFrame") or (
+        module.startswith("polars") and text == "DataFrame"
+    ):
+        return "polars"
+    return "pandas"
+
+
+def _shaped(table, shape: str) -> Any:
+    if shape == "arrow":
+        return table
+    if shape == "polars":
+        import polars
+
+        return polars.from_arrow(table)
+    return table.to_pandas()
 
 
 __all__ = [
     "Check",
+    "Quarantine",
     "accepted_values",
     "as_check",
     "expect",
     "expect_columns",
     "not_null",
+    "quarantine",
     "row_count",
     "unique",
 ]

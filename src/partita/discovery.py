@@ -13,14 +13,20 @@ import sys
 import tomllib
 import traceback
 import types
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .definitions.asset import AssetDefinition
+from .definitions.resources import ResourceDefinition
 from .definitions.retention import DEFAULT_RETENTION, Retention, retention_problems
 from .errors import DefinitionError, DefinitionErrors, ProjectError
 
 PACKAGE_PREFIX = "_partita_assets_"
+ENV_VARIABLE = "PARTITA_ENV"  # names the environment when --env is not given
+DEFAULT_ENV = "default"  # the name of `[tool.partita]` without any env table
+CONFIG_KEYS = ("assets", "warehouse", "env", "resources", "retain", "retain_versions")
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class ProjectConfig:
     assets_dir: Path
     warehouse: Path
     retention: Retention = DEFAULT_RETENTION  # project default: `retain`, `retain_versions`
+    env: str | None = None  # the `[tool.partita.env.NAME]` applied, None for the default
+    resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # raw, `${VAR}` kept
 
 
 def find_project_root(start: Path) -> Path:
@@ -45,8 +53,9 @@ def find_project_root(start: Path) -> Path:
     )
 
 
-def load_config(root: Path) -> ProjectConfig:
-    """Read `[tool.partita]` (keys `assets`, `warehouse`) from the project's pyproject.toml."""
+def load_config(root: Path, env: str | None = None) -> ProjectConfig:
+    """Read `[tool.partita]` from the project's pyproject.toml, with the table
+    `[tool.partita.env.NAME]` of environment `env` (default: `$PARTITA_ENV`) merged over it."""
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         raise ProjectError(f"{root} is not a partita project: it has no pyproject.toml.")
@@ -54,11 +63,14 @@ def load_config(root: Path) -> ProjectConfig:
         settings = tomllib.loads(pyproject.read_text()).get("tool", {}).get("partita", {})
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ProjectError(f"cannot read {pyproject}: {error}. Fix the TOML syntax.") from error
-    unknown = sorted(set(settings) - {"assets", "warehouse", *_RETENTION_KEYS})
+    env = env or os.environ.get(ENV_VARIABLE) or None
+    env = None if env == DEFAULT_ENV else env
+    settings = apply_environment(settings, env, pyproject)
+    unknown = sorted(set(settings) - set(CONFIG_KEYS))
     if unknown:
         raise ProjectError(
             f"{pyproject}: [tool.partita] has unknown key(s) {', '.join(unknown)}; "
-            "the keys are 'assets', 'warehouse', 'retain' and 'retain_versions'."
+            f"the keys are {', '.join(repr(k) for k in CONFIG_KEYS)}."
         )
     assets_dir = (root / settings.get("assets", "assets")).resolve()
     if not assets_dir.is_dir():
@@ -66,15 +78,43 @@ def load_config(root: Path) -> ProjectConfig:
             f"the assets folder {assets_dir} does not exist. Create it, or set "
             f"[tool.partita] assets = '...' in {pyproject}."
         )
+    resources = settings.get("resources", {})
+    if not isinstance(resources, dict) or not all(isinstance(v, dict) for v in resources.values()):
+        raise ProjectError(
+            f"{pyproject}: [tool.partita.resources] must hold one table per resource, "
+            "e.g. [tool.partita.resources.db] with the resource's keyword arguments."
+        )
+    warehouse = (root / settings.get("warehouse", "warehouse")).resolve()
     return ProjectConfig(
-        root,
-        assets_dir,
-        (root / settings.get("warehouse", "warehouse")).resolve(),
-        _retention(settings, pyproject),
+        root, assets_dir, warehouse, _retention(settings, pyproject), env, resources
     )
 
 
-_RETENTION_KEYS = ("retain", "retain_versions")
+def apply_environment(settings: Mapping[str, Any], env: str | None, pyproject: Path) -> dict:
+    """`settings` without its `env` tables, with the table of `env` merged over it (tables
+    merge key by key, other values replace); an unknown environment is an error."""
+    environments = settings.get("env", {})
+    base = {key: value for key, value in settings.items() if key != "env"}
+    if env is None:
+        return base
+    if env not in environments or not isinstance(environments[env], dict):
+        known = ", ".join(sorted(environments)) or "none"
+        raise ProjectError(
+            f"environment '{env}' (from --env or ${ENV_VARIABLE}) is not declared in "
+            f"{pyproject}: add a table [tool.partita.env.{env}] with the keys it overrides "
+            f"(declared environments: {known})."
+        )
+    return _merged(base, environments[env])
+
+
+def _merged(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _retention(settings: dict, pyproject: Path) -> Retention:
@@ -88,9 +128,9 @@ def _retention(settings: dict, pyproject: Path) -> Retention:
 
 def import_definitions(
     config: ProjectConfig,
-) -> tuple[list[AssetDefinition], list[DefinitionError]]:
-    """Import every module under the assets folder; return the assets they define and
-    the errors of the modules that failed to import.
+) -> tuple[list[AssetDefinition | ResourceDefinition], list[DefinitionError]]:
+    """Import every module under the assets folder; return the assets they define, the
+    resources they define or import, and the errors of the modules that failed to import.
 
     Modules are imported under a package name unique to the project, so that several
     projects load side by side and relative imports between asset modules work. Each
@@ -107,7 +147,7 @@ def import_definitions(
     for filename in [f for f in linecache.cache if f.startswith(inside)]:
         del linecache.cache[filename]
     _register_package(package, config.assets_dir)
-    definitions: list[AssetDefinition] = []
+    definitions: list[AssetDefinition | ResourceDefinition] = []
     errors: list[DefinitionError] = []
     for path in sorted(config.assets_dir.rglob("*.py")):
         relative = path.relative_to(config.assets_dir).with_suffix("")
@@ -125,7 +165,9 @@ def import_definitions(
             continue
         for value in vars(module).values():
             defined_here = isinstance(value, AssetDefinition) and value.module == name
-            if defined_here and all(value is not seen for seen in definitions):
+            # A resource counts wherever it is seen: it may live in a `_helpers` module.
+            wanted = defined_here or isinstance(value, ResourceDefinition)
+            if wanted and all(value is not seen for seen in definitions):
                 definitions.append(value)
     return definitions, errors
 

@@ -122,6 +122,7 @@ class Project:
         command: str = "materialize (python)",
         on_plan: Callable[[Plan], None] | None = None,
         on_unit_done: Callable[[UnitResult], None] | None = None,
+        defer_to: str | None = None,
     ) -> RunReport:
         """Materialize the missing or stale partitions of the selection.
 
@@ -130,7 +131,9 @@ class Project:
         units in parallel processes; `order` is `oldest-first` or `newest-first`;
         `retry_failed` runs only units whose last attempt failed; after `max_failures`
         failures no new unit starts (the rest are reported `skipped`). A unit another run
-        is working on is waited for, or with `wait=False` reported `locked`. `on_plan` and
+        is working on is waited for, or with `wait=False` reported `locked`. `defer_to`
+        names an environment whose warehouse the unselected upstreams are read from
+        (`--defer-to`). `on_plan` and
         `on_unit_done` are kept for compatibility: prefer a `RunListener` on a session.
         """
         request = RunRequest(
@@ -145,6 +148,7 @@ class Project:
             max_failures=max_failures,
             wait=wait,
             command=command,
+            defer_to=defer_to,
         )
         with self.session() as session:
             return session.run(request, [_CallbackListener(on_plan, on_unit_done)])
@@ -228,11 +232,12 @@ class _CallbackListener(RunListener):
             self._on_unit_done(result)
 
 
-def load_project(path: str | Path | None = None) -> Project:
-    """Load the project at `path` (or the nearest one above the current folder).
+def load_project(path: str | Path | None = None, env: str | None = None) -> Project:
+    """Load the project at `path` (or the nearest one above the current folder), in
+    environment `env` (`[tool.partita.env.NAME]`; default `$PARTITA_ENV`).
 
     Every module under the assets folder is imported and its assets validated; all
     definition problems are raised together as `DefinitionErrors`.
     """
-    session = open_session(path)
+    session = open_session(path, env)
     return Project(config=session.config, graph=session.graph)

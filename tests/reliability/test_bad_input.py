@@ -159,7 +159,7 @@ def test_an_asset_returning_the_wrong_type_fails_its_unit(project) -> None:
     (unit,) = result.json()["results"]
     assert unit["status"] == "failed"
     assert "returned builtins.list" in unit["error"]
-    assert "must return a pandas DataFrame or a pyarrow Table" in unit["error"]
+    assert "must return a pandas DataFrame, a pyarrow Table" in unit["error"]
     assert not (project.warehouse / "wrong").exists()
     assert outside_warehouse(project) == before
 

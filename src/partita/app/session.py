@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from ..catalog.base import Catalog
-    from ..catalog.records import RunRecord
+    from ..catalog.records import QuarantineRecord, RunRecord
     from ..execution.events import RunListener
     from ..execution.report import RunReport
     from ..planning.freshness import FreshnessResult
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ..planning.state_table import StateTable
     from ..planning.status import AssetStatus
     from ..planning.watermarks import WatermarkReport
+    from .deferral import Deferral
 
 Selection = Sequence[str] | str | None
 
@@ -203,6 +204,20 @@ class Session:
         name = self.select(asset)[0]
         return read_asset(self.graph, self.warehouse, self.catalog, name, requested)
 
+    def quarantines(self, selection: Selection = None) -> list[QuarantineRecord]:
+        """The quarantine records (`checks.quarantine`) of the selected assets' units."""
+        selected = set(self.select(selection))
+        return [r for r in self.catalog.quarantines() if r.asset in selected]
+
+    def read_quarantine(self, asset: str, partition: str | None = None) -> pa.Table:
+        """The rows an asset's quarantines set aside (of one partition, or of all), with
+        the columns `_quarantine_check` and `_quarantine_reason`."""
+        from ..execution.quarantine import read_quarantine
+
+        name = self.select(asset)[0]
+        records = self.catalog.quarantines(name)
+        return read_quarantine(self.graph[name], self.warehouse, records, partition)
+
     def storage(self, asset: str) -> Any:
         """The storage object of an asset (for reading its data directly)."""
         from ..storage.registry import open_asset_storage
@@ -225,7 +240,8 @@ class Session:
         moment = request.now or datetime.now(UTC)
         recover_dead_runs(self.catalog)
         overdue = self._overdue(request, moment)
-        plan = self._plan(request, moment, overdue)
+        deferral = self._deferral(request)
+        plan = self._plan(request, moment, overdue, deferral)
         options = RunOptions(
             force=request.force,
             order=request.order,
@@ -244,11 +260,19 @@ class Session:
             listener=Listeners(listeners),
             sleep=self._sleep,
             root=self.config.root,
+            env=self.config.env,
+            resources=self.config.resources,
+            deferred=None if deferral is None else (deferral.warehouse, deferral.states),
         )
         from .undo import prune_after_run
 
         prune_after_run(self, report)
         return report
+
+    def deferral(self, request: PlanRequest) -> Deferral | None:
+        """What a run of `request` reads from the environment it defers to (None without
+        `defer_to`): the deferred upstream assets and the ones that could not be."""
+        return self._deferral(request)
 
     # --- internals ---
 
@@ -258,11 +282,30 @@ class Session:
             overdue.update(self.overdue_units(request.selection, now=moment))
         return overdue
 
-    def _plan(self, request: PlanRequest, moment: datetime, overdue: Mapping[Unit, str]) -> Plan:
+    def _deferral(self, request: PlanRequest) -> Deferral | None:
+        if request.defer_to is None:
+            return None
+        from .deferral import build_deferral
+
+        selected = self.select(request.selection)
+        return build_deferral(self.config, self.graph, selected, request.defer_to, self.catalog)
+
+    def _plan(
+        self,
+        request: PlanRequest,
+        moment: datetime,
+        overdue: Mapping[Unit, str],
+        deferral: Deferral | None = None,
+    ) -> Plan:
         from ..planning.plan import build_plan, tables_needed
+        from ..planning.state_table import table_from_states
 
         selected = self.select(request.selection)
         tables = self._state_tables(tables_needed(self.graph, selected))
+        if request.defer_to is not None and deferral is None:
+            deferral = self._deferral(request)
+        for asset, states in (deferral.states if deferral else {}).items():
+            tables[asset] = table_from_states(self.graph[asset].partitions, states)
         plan = build_plan(
             self.graph,
             selected,
@@ -319,14 +362,15 @@ class Session:
         return units
 
 
-def open_session(path: str | Path | None = None) -> Session:
-    """A session on the project at `path` (or the nearest one above the current folder).
+def open_session(path: str | Path | None = None, env: str | None = None) -> Session:
+    """A session on the project at `path` (or the nearest one above the current folder),
+    in environment `env` (default: `$PARTITA_ENV`, else the plain `[tool.partita]`).
 
     Every module under the assets folder is imported and its assets validated; all
     definition problems are raised together as `DefinitionErrors`.
     """
     root = Path(path).resolve() if path is not None else find_project_root(Path.cwd())
-    config = load_config(root)
+    config = load_config(root, env)
     definitions, import_errors = import_definitions(config)
     graph = build_graph(
         definitions,

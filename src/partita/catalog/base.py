@@ -30,6 +30,7 @@ from partita.catalog.records import (
     LeaseHolder,
     MaterializationRecord,
     PartitionState,
+    QuarantineRecord,
     RunRecord,
     StateRow,
 )
@@ -217,7 +218,30 @@ class Versions(Protocol):
         ...
 
 
-class Catalog(RunLog, PartitionStates, Snapshots, Leases, History, DynamicKeys, Versions, Protocol):
+class Quarantines(Protocol):
+    """The rows each unit's latest successful attempt quarantined (one record per unit)."""
+
+    def record_quarantine(self, record: QuarantineRecord) -> None:
+        """Record (or replace) the quarantine of the record's unit."""
+        ...
+
+    def quarantines(self, asset: str | None = None) -> list[QuarantineRecord]:
+        """The current quarantine records, of one asset or all, ordered by asset and
+        partition (an unpartitioned asset's `None` first)."""
+        ...
+
+
+class Catalog(
+    RunLog,
+    PartitionStates,
+    Snapshots,
+    Leases,
+    History,
+    DynamicKeys,
+    Versions,
+    Quarantines,
+    Protocol,
+):
     """A whole catalog backend: every role, and closing."""
 
     def close(self) -> None:

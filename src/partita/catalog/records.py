@@ -175,3 +175,19 @@ class DynamicKeySet:
     name: str
     keys: tuple[str, ...]
     generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineRecord:
+    """The rows a unit's latest successful attempt set aside (`checks.quarantine`): how
+    many of how many, by which checks, and where the quarantine dataset is (a folder
+    relative to the warehouse). `rows` 0 means the latest attempt quarantined nothing."""
+
+    asset: str
+    partition: str | None
+    run_id: str
+    rows: int
+    total_rows: int
+    checks: tuple[str, ...]
+    location: str
+    recorded_at: datetime

@@ -20,6 +20,7 @@ class CliState:
 
     project_dir: Path | None
     debug: bool
+    env: str | None = None  # --env NAME
     _session: Session | None = field(default=None, repr=False)
 
     @property
@@ -27,7 +28,7 @@ class CliState:
         if self._session is None:
             from ..app.session import open_session  # not needed by --help and --version
 
-            self._session = open_session(self.project_dir)
+            self._session = open_session(self.project_dir, self.env)
             click.get_current_context().call_on_close(self._session.close)
         return self._session
 

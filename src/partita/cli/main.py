@@ -71,8 +71,13 @@ class PartitaGroup(click.Group):
     "folder upward.",
 )
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option(
+    "--env",
+    metavar="NAME",
+    help="Apply [tool.partita.env.NAME] over [tool.partita]. Default: $PARTITA_ENV.",
+)
 @click.pass_context
-def cli(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
+def cli(ctx: click.Context, project_dir: Path | None, debug: bool, env: str | None) -> None:
     """partita: declare data assets, materialize the partitions that are missing or stale,
     and see what is fresh.
 
@@ -80,7 +85,7 @@ def cli(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
     upstream), NAME+ (with everything downstream), +NAME+, group:NAME, tag:KEY=VALUE.
     Several selections are a union; none means every asset.
     """
-    ctx.obj = CliState(project_dir=project_dir, debug=debug)
+    ctx.obj = CliState(project_dir=project_dir, debug=debug, env=env)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -37,8 +37,16 @@ def status_command(state: CliState, selection, now, as_json: bool, history: bool
     from ..planning.status import STATES, PartitionHealth  # loads numpy: only for status
 
     statuses = state.session.status(selection, now=parse_now(now))
+    quarantined = _quarantined(state.session.quarantines(selection))
     if as_json:
-        print_json({"assets": [s.to_json() for s in statuses]})
+        print_json(
+            {
+                "assets": [
+                    {**s.to_json(), "quarantined": quarantined.get(s.asset, _NO_QUARANTINE)}
+                    for s in statuses
+                ]
+            }
+        )
         return
     rows = []
     for status in statuses:
@@ -55,11 +63,24 @@ def status_command(state: CliState, selection, now, as_json: bool, history: bool
                 else "",
             )
         )
-    print_table(
-        None,
-        ["asset", *STATES, "first not fresh", "failed checks"],
-        rows,
-    )
+    columns = ["asset", *STATES, "first not fresh", "failed checks"]
+    if quarantined:  # a column only for projects that quarantine rows
+        columns.append("quarantined rows")
+        rows = [(*row, quarantined.get(row[0], _NO_QUARANTINE)["rows"]) for row in rows]
+    print_table(None, columns, rows)
+
+
+_NO_QUARANTINE = {"rows": 0, "partitions": 0}
+
+
+def _quarantined(records) -> dict[str, dict[str, int]]:
+    """Per asset: rows its units' latest attempts set aside, and in how many partitions."""
+    totals: dict[str, dict[str, int]] = {}
+    for record in records:
+        total = totals.setdefault(record.asset, {"rows": 0, "partitions": 0})
+        total["rows"] += record.rows
+        total["partitions"] += record.rows > 0
+    return totals
 
 
 @click.command("runs")
@@ -133,15 +154,30 @@ def runs_command(state: CliState, limit: int, as_json: bool) -> None:
     metavar="RUN_ID|ISO",
     help="The data as it was just after this run, or at this time (naive means UTC).",
 )
+@click.option(
+    "--quarantine",
+    is_flag=True,
+    help="Print the rows its quarantine checks set aside instead, with check and reason.",
+)
 @json_option
 @click.pass_obj
 def show_command(
-    state: CliState, asset: str, partition: str | None, limit: int, as_of, as_json: bool
+    state: CliState,
+    asset: str,
+    partition: str | None,
+    limit: int,
+    as_of,
+    quarantine: bool,
+    as_json: bool,
 ):
-    """Print rows of an asset's materialized data."""
+    """Print rows of an asset's materialized data (as of a run or time, or its
+    quarantined rows)."""
     session = state.session
     name = session.select(asset)[0]
-    frame = session.read(name, partition, as_of).to_pandas()
+    if quarantine:
+        frame = session.read_quarantine(name, partition).to_pandas()
+    else:
+        frame = session.read(name, partition, as_of).to_pandas()
     head = frame.head(limit)
     if as_json:
         click.echo(head.to_json(orient="records", date_format="iso"))
@@ -149,7 +185,8 @@ def show_command(
     # The title goes on its own line: rich wraps a table's title to the table's width,
     # which breaks it into pieces above a narrow table.
     click.echo(
-        f"{name}{' ' + partition if partition else ''}: {len(frame)} rows"
+        f"{name}{' ' + partition if partition else ''}"
+        f"{' quarantined' if quarantine else ''}: {len(frame)} rows"
         f"{f', first {len(head)}' if len(head) < len(frame) else ''}"
     )
     print_table(

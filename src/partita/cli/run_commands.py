@@ -80,6 +80,12 @@ def run_options(function):
         metavar="DIMENSION=VALUE[,VALUE...]",
         help="Only partitions with these values of a dimension (repeatable).",
     )(function)
+    function = click.option(
+        "--defer-to",
+        metavar="ENV",
+        help="Read the upstream assets outside the selection (unchanged in code) from "
+        "environment ENV's warehouse instead of rebuilding them; ENV is never written.",
+    )(function)
     return json_option(now_option(function))
 
 
@@ -138,6 +144,7 @@ def _run(
     no_wait: bool = False,
     overdue: bool = False,
     where: tuple[str, ...] = (),
+    defer_to: str | None = None,
 ) -> None:
     session = state.session
     moment = parse_now(now)
@@ -153,6 +160,7 @@ def _run(
         order=order,
         max_failures=max_failures,
         wait=not no_wait,
+        defer_to=defer_to,
         command=" ".join(["partita", *sys.argv[1:]])[:500],
     )
     if plan_only:

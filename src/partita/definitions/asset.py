@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from ..checks import Check, as_check
+from ..checks import Check, Quarantine, as_check
 from .mappings import PartitionMapping
 from .partitions import Partitions
 from .policies import FreshnessPolicy, Retry
@@ -45,6 +45,7 @@ ASSET_OPTIONS = (
 )
 
 SCHEMA_MODES = ("strict", "evolve")
+QUARANTINE_FOLDER = "_quarantine"  # warehouse/_quarantine/<asset>/...: rows checks set aside
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,9 @@ def _define(fn: Callable[..., Any], options: dict[str, Any]) -> AssetDefinition:
     if not callable(fn):
         raise TypeError(f"@asset decorates a function, not {type(fn).__name__}")
     name = options.get("name") or fn.__name__
-    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+    if name == QUARANTINE_FOLDER:
+        problems.append(f"the name {name!r} is reserved for the warehouse's quarantine folder")
+    elif not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         problems.append(
             f"the name {name!r} is not a valid Python identifier; use letters, digits and "
             "underscores, not starting with a digit (e.g. 'daily_flights')"
@@ -205,7 +208,7 @@ def _typed(options: dict[str, Any], key: str, kind: type, problems: list[str]) -
     return value
 
 
-def _checks(checks: Any, problems: list[str]) -> tuple[Check, ...]:
+def _checks(checks: Any, problems: list[str]) -> tuple[Check | Quarantine, ...]:
     normalized = []
     for check in checks or ():
         try:

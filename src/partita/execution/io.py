@@ -23,11 +23,22 @@ class MissingUpstreamError(PermanentError):
     """An upstream partition the unit reads has never been materialized."""
 
 
+_POLARS_KINDS = {"DataFrame": "polars", "LazyFrame": "polars_lazy"}
+
+
 def input_kind(annotation: Any) -> str:
-    """`arrow`, `relation` or `pandas` (the default), from a parameter's annotation."""
+    """`arrow`, `relation`, `polars`, `polars_lazy` or `pandas` (the default), from a
+    parameter's annotation (a class, or its text under `from __future__ import annotations`:
+    `pl.DataFrame`, `polars.LazyFrame`...)."""
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
     if text.endswith("DuckDBPyRelation"):
         return "relation"
+    if isinstance(annotation, str):
+        prefix, _, name = annotation.rpartition(".")
+        if prefix in ("pl", "polars") and name in _POLARS_KINDS:
+            return _POLARS_KINDS[name]
+    elif getattr(annotation, "__module__", "").startswith("polars") and text in _POLARS_KINDS:
+        return _POLARS_KINDS[text]
     if text in ("Table", "pa.Table", "pyarrow.Table") and (
         isinstance(annotation, str) or annotation is pa.Table
     ):
@@ -73,25 +84,39 @@ def load_inputs(
             arguments[parameter] = table
         elif kind == "relation":
             arguments[parameter] = duckdb_connection().from_arrow(table)
+        elif kind in ("polars", "polars_lazy"):
+            import polars  # the `polars` extra; loaded only for a Polars parameter
+
+            frame = polars.from_arrow(table)  # shares Arrow's buffers where it can
+            arguments[parameter] = frame.lazy() if kind == "polars_lazy" else frame
         else:
             arguments[parameter] = table.to_pandas()
     return arguments
 
 
 def to_arrow(asset: str, partition: str | None, value: Any) -> pa.Table:
-    """The returned data as an Arrow table; anything but a DataFrame or Table fails."""
+    """The returned data as an Arrow table: from a pandas DataFrame, a pyarrow Table, a
+    Polars DataFrame or LazyFrame (collected), or a DuckDB relation (fetched while its
+    connection is open); anything else fails."""
     if isinstance(value, pa.Table):
         return value
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    if kind.startswith("polars."):
+        frame = value.collect() if type(value).__name__ == "LazyFrame" else value
+        if hasattr(frame, "to_arrow"):
+            return frame.to_arrow()
+    if kind.startswith(("duckdb.", "_duckdb.")) and type(value).__name__ == "DuckDBPyRelation":
+        fetch = getattr(value, "to_arrow_table", None) or value.fetch_arrow_table
+        return fetch()
     import pandas as pd
 
     if isinstance(value, pd.DataFrame):
         # A named index carries data (e.g. after a groupby); an unnamed one is positional.
         keep_index = any(name is not None for name in value.index.names)
         return pa.Table.from_pandas(value, preserve_index=keep_index)
-    kind = f"{type(value).__module__}.{type(value).__qualname__}"
     raise OutputTypeError(
         f"{describe_unit(asset, partition)} returned {kind}; an asset must return a pandas "
-        "DataFrame or a pyarrow Table."
+        "DataFrame, a pyarrow Table, a Polars DataFrame or LazyFrame, or a DuckDB relation."
     )
 
 

@@ -8,10 +8,11 @@ stopping workers) is logged and attached to it, never put in its place.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ..catalog.base import Catalog
 from ..catalog.records import RunStatus
@@ -48,10 +49,16 @@ def execute_plan(
     listener: RunListener | None = None,
     sleep: Callable[[float], None] = time.sleep,
     root: Path | None = None,
+    env: str | None = None,
+    resources: Mapping[str, Mapping[str, Any]] | None = None,
+    deferred: tuple[Path, Mapping[str, dict]] | None = None,
 ) -> RunReport:
     """Run the plan's units and record the run; `listener` hears the run's events.
 
-    `root` (the project folder) lets worker processes load the project. Ctrl-C (or
+    `root` (the project folder) lets worker processes load the project (in environment
+    `env`); `resources` is the configuration of the resources; `deferred` is the warehouse
+    of another environment and the states there of the upstream assets read from it
+    (`--defer-to`, never written). Ctrl-C (or
     SIGTERM, see `execution.interrupts`) stops cleanly: the units in progress are recorded
     as interrupted (not materialized), the run as interrupted, the workers stopped, and the
     KeyboardInterrupt propagates. A `PartitaError` after the run started (a full disk, a
@@ -59,9 +66,27 @@ def execute_plan(
     the report.
     """
     listener = listener or RunListener()
-    workspace = Workspace(graph, warehouse, sleep=sleep, root=root, guard=LeaseGuard(catalog))
+    workspace = Workspace(
+        graph,
+        warehouse,
+        sleep=sleep,
+        root=root,
+        guard=LeaseGuard(catalog),
+        env=env,
+        resource_config=resources or {},
+    )
     run_id = catalog.start_run(command, datetime.now(UTC))
-    runner = Runner(graph, catalog, run_id, options, listener, root)
+    runner = Runner(
+        graph,
+        catalog,
+        run_id,
+        options,
+        listener,
+        root,
+        env=env,
+        deferred_states={a: dict(states) for a, states in (deferred or (None, {}))[1].items()},
+        deferred_warehouse=None if deferred is None else str(deferred[0]),
+    )
     executor = None
     try:
         for asset in {unit.asset for unit in plan.to_run}:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from ..catalog.records import CheckResult
-from ..checks import Check
+from ..checks import Check, Quarantine
 from ..errors import PermanentError
 from .schema import schema_drift
 
@@ -25,10 +25,18 @@ class SchemaDriftError(PermanentError):
     """The new data's columns or types differ from the asset's published partitions."""
 
 
-def run_checks(where: str, checks: Sequence[Check], table: pa.Table) -> tuple[CheckResult, ...]:
-    """Evaluate every check; raise `ChecksFailed` (with all results) if a blocking one fails."""
-    results = []
+def run_checks(
+    where: str,
+    checks: Sequence[Check | Quarantine],
+    table: pa.Table,
+    earlier: tuple[CheckResult, ...] = (),
+) -> tuple[CheckResult, ...]:
+    """Evaluate every check (quarantines were applied before: their results are
+    `earlier`); raise `ChecksFailed` (with all results) if a blocking one fails."""
+    results = list(earlier)
     for check in checks:
+        if isinstance(check, Quarantine):
+            continue
         try:
             problem = check.evaluate(table)
         except Exception as error:  # a broken check fails like a failing one

@@ -21,7 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..catalog.base import Catalog
-from ..catalog.records import AttemptStatus, MaterializationRecord, PartitionState
+from ..catalog.records import (
+    AttemptStatus,
+    MaterializationRecord,
+    PartitionState,
+    QuarantineRecord,
+)
 from ..definitions.partitions import TimePartitions
 from ..errors import CatalogError, unit_label
 from ..executors.base import Executor
@@ -75,6 +80,14 @@ class Runner:
     states: dict[str, dict[str | None, PartitionState]] = field(default_factory=dict)
     _read_seq: dict[Unit, int] = field(default_factory=dict)  # catalog sequence of each read
     _watermarks: dict[str, dict[str | None, str | None]] = field(default_factory=dict)
+    env: str | None = None  # the environment the project is loaded in, named in jobs
+    # `--defer-to`: upstream assets read from another warehouse, with their states there.
+    deferred_states: dict[str, dict[str | None, PartitionState]] = field(default_factory=dict)
+    deferred_warehouse: str | None = None
+
+    def __post_init__(self) -> None:
+        for asset, states in self.deferred_states.items():
+            self.states[asset] = dict(states)
 
     def run(self, plan: Plan, executor: Executor) -> list[UnitResult]:
         """Execute the plan; on KeyboardInterrupt (Ctrl-C, or SIGTERM as `Terminated`) no
@@ -207,7 +220,9 @@ class Runner:
     def _refresh(self, planned: PlannedUnit) -> None:
         """Re-read the unit's state and the states of what it reads from the catalog, in
         one snapshot whose sequence the unit records as the point it read its inputs at."""
-        units = {planned.unit} | {read.unit for read in planned.reads}
+        units = {planned.unit} | {
+            read.unit for read in planned.reads if read.asset not in self.deferred_states
+        }
         states, sequence = self.catalog.read_units(units)
         for asset, partition in units:
             state = states.get(asset, {}).get(partition)
@@ -227,6 +242,12 @@ class Runner:
             previous_data_version=state.data_version if state else None,
             code_version=self.graph[planned.asset].code_version,
             root=None if self.root is None else str(self.root),
+            env=self.env,
+            deferred=tuple(
+                (asset, self.deferred_warehouse or "")
+                for asset in sorted({read.asset for read in planned.reads})
+                if asset in self.deferred_states
+            ),
         )
 
     def _previous_watermark(self, asset: str) -> str | None:
@@ -253,6 +274,7 @@ class Runner:
         reads = job.reads if outcome.succeeded else ()
         if outcome.succeeded:
             fault_point("before-catalog-commit")
+            self._record_quarantine(planned, outcome)
         self._record(
             MaterializationRecord(
                 asset=planned.asset,
@@ -284,6 +306,24 @@ class Runner:
             outcome.duration_s,
             outcome.error,
             outcome.checks,
+        )
+
+    def _record_quarantine(self, planned: PlannedUnit, outcome: UnitOutcome) -> None:
+        """Record the rows the attempt set aside, before the attempt itself: a crash in
+        between leaves the unit to rebuild, never an attempt without its quarantine."""
+        if outcome.quarantined is None:
+            return
+        self.catalog.record_quarantine(
+            QuarantineRecord(
+                asset=planned.asset,
+                partition=planned.partition,
+                run_id=self.run_id,
+                rows=outcome.quarantined,
+                total_rows=outcome.quarantined + (outcome.rows or 0),
+                checks=tuple(c.name for c in outcome.checks if c.message and c.passed),
+                location=outcome.quarantine_location or "",
+                recorded_at=outcome.finished,
+            )
         )
 
     def _record_interrupted(self, planned: PlannedUnit, cause: str) -> None:

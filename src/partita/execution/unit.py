@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.staleness import UpstreamRead
 from ..planning.watermarks import max_watermark, parse_watermark
+from ..secrets import mask
 from ..storage.base import Storage, WriteResult
 from ..storage.registry import open_asset_storage
 from ..storage.schemas import unify_schemas
@@ -28,6 +29,8 @@ from .cache import TableCache
 from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
 from .publishing import LeaseLostError
 from .quality import check_schema, run_checks
+from .quarantine import apply_quarantines, write_quarantine
+from .resources import ResourceSet
 from .retries import call_with_retry
 from .watermarks import watermark_of
 
@@ -52,6 +55,10 @@ class UnitJob:
     previous_data_version: str | None = None
     code_version: str | None = None  # of the asset as planned; None: not checked
     root: str | None = None  # the project folder; None: only this process can run it
+    env: str | None = None  # the environment the project is loaded in (`--env`)
+    # Upstream assets read from another environment's warehouse (`--defer-to`): pairs of
+    # (asset, warehouse folder).
+    deferred: tuple[tuple[str, str], ...] = ()
     # Upstream tables the coordinator read for a worker, by asset: those in storages only
     # one process may open (see `Storage.single_process`).
     inputs: tuple[tuple[str, Any], ...] = ()
@@ -59,11 +66,21 @@ class UnitJob:
 
 @dataclass(frozen=True)
 class PendingWrite:
-    """Data a worker computed and checked for a storage only the coordinator writes."""
+    """A unit's audited output, ready to publish (a worker leaves it to the coordinator
+    for a storage only one process may open)."""
 
     table: Any  # pa.Table, canonical
     watermark: str | None
     checks: tuple[CheckResult, ...]
+    set_aside: Any = None  # pa.Table of the rows quarantines set aside; None without any
+    set_aside_count: int | None = None
+
+
+@dataclass(frozen=True)
+class _Published:
+    written: WriteResult
+    quarantined: int | None
+    quarantine_location: str | None
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,9 @@ class UnitOutcome:
     checks: tuple[CheckResult, ...] = ()
     lease_lost: bool = False  # not published: the run no longer held the unit's lease
     pending: PendingWrite | None = None  # computed by a worker, for the coordinator to write
+    # With `checks.quarantine`: rows set aside and where (relative to the warehouse).
+    quarantined: int | None = None
+    quarantine_location: str | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -101,7 +121,11 @@ class Workspace:
     # Runs jobs for a coordinator in another process (a pool worker): other processes of
     # the run publish too, and single-process storages are left to the coordinator.
     remote: bool = False
+    env: str | None = None  # the environment the project was loaded in, for worker processes
+    resource_config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    _resources: ResourceSet | None = None
     _storages: dict[str, Storage] = field(default_factory=dict)
+    _foreign: dict[tuple[str, str], Storage] = field(default_factory=dict)  # deferred reads
     _opened: set[str] = field(default_factory=set)
     _schemas: dict[str, Any] = field(default_factory=dict)
 
@@ -120,24 +144,45 @@ class Workspace:
             self._opened.add(asset)
         return storage
 
-    def close(self) -> None:
-        """Close every storage opened for the run (a DuckDB file held open, say)."""
-        opened, self._opened = self._opened, set()
-        for asset in sorted(opened):
-            self._storages[asset].close()
+    @property
+    def resources(self) -> ResourceSet:
+        """This process's resources, built on first use and closed with `close`."""
+        if self._resources is None:
+            self._resources = ResourceSet(self.graph.resources, self.resource_config)
+        return self._resources
 
-    def read_upstream(self, reads: list[UpstreamRead]) -> Any:
+    def close(self) -> None:
+        """Close every storage opened for the run (a DuckDB file held open, say), then the
+        resources built in this process."""
+        opened, self._opened = self._opened, set()
+        try:
+            for asset in sorted(opened):
+                self._storages[asset].close()
+        finally:
+            if self._resources is not None:
+                self._resources.close()
+
+    def read_upstream(self, reads: list[UpstreamRead], warehouse: str | None = None) -> Any:
         """One upstream asset's partitions for a unit; through the cache when what the
-        storage wrote reads back exactly."""
-        storage = self.storage(reads[0].asset)
+        storage wrote reads back exactly. `warehouse` reads another environment's data
+        (never written, never cached)."""
+        asset = reads[0].asset
+        if warehouse is not None:
+            key = (asset, warehouse)
+            if key not in self._foreign:
+                self._foreign[key] = open_asset_storage(self.graph[asset], Path(warehouse))
+            return read_upstream(reads, self._foreign[key], None)
+        storage = self.storage(asset)
         return read_upstream(reads, storage, self.cache if storage.reads_back_exactly else None)
 
     def with_inputs(self, job: UnitJob) -> UnitJob:
         """`job` carrying the upstream data a worker may not read itself: what it reads
-        from storages only one process may open, read here by the coordinator."""
+        from storages only one process may open, read here by the coordinator (a
+        deferred upstream is another environment's, which the worker opens itself)."""
+        deferred = dict(job.deferred)
         by_asset: dict[str, list[UpstreamRead]] = {}
         for read in job.reads:
-            if self.storage(read.asset).single_process:
+            if read.asset not in deferred and self.storage(read.asset).single_process:
                 by_asset.setdefault(read.asset, []).append(read)
         if not by_asset:
             return job
@@ -151,21 +196,15 @@ class Workspace:
             return outcome
         clock = time.perf_counter()
         try:
-            written = self._publish(job, pending.table)
+            published = self._publish(job, pending)
         except LeaseLostError as error:
             return replace(outcome, pending=None, error=str(error), lease_lost=True)
         except Exception as error:
             failed = failed_outcome(job, error)
             return replace(failed, started=outcome.started, attempts=outcome.attempts)
-        return replace(
-            outcome,
-            pending=None,
-            finished=datetime.now(UTC),
-            duration_s=outcome.duration_s + time.perf_counter() - clock,
-            rows=written.rows,
-            bytes=written.bytes,
-            data_version=written.data_version,
-        )
+        duration = outcome.duration_s + time.perf_counter() - clock
+        finished = replace(outcome, finished=datetime.now(UTC), duration_s=duration)
+        return _with_published(finished, published)
 
     def execute(self, job: UnitJob) -> UnitOutcome:
         """Materialize the unit; failures become an outcome with an error message. A
@@ -183,7 +222,7 @@ class Workspace:
             attempts = attempt
 
         try:
-            computed, written = call_with_retry(
+            computed, published = call_with_retry(
                 lambda: self._attempt(job),
                 definition.retry,
                 describe=unit_label(job.asset, job.partition),
@@ -208,13 +247,11 @@ class Workspace:
             attempts,
             time.perf_counter() - clock,
             watermark=computed.watermark,
-            checks=computed.checks,
+            checks=_masked(computed.checks),
         )
-        if written is None:
+        if published is None:
             return replace(outcome, pending=computed)
-        return replace(
-            outcome, rows=written.rows, bytes=written.bytes, data_version=written.data_version
-        )
+        return _with_published(outcome, published)
 
     def _refuse(self, job: UnitJob) -> str | None:
         """Why this process must not run the job: it loaded other code than was planned."""
@@ -234,16 +271,34 @@ class Workspace:
             "run was going). Run the command again to materialize it with the current code."
         )
 
-    def _attempt(self, job: UnitJob) -> tuple[PendingWrite, WriteResult | None]:
+    def _attempt(self, job: UnitJob) -> tuple[PendingWrite, _Published | None]:
         """Compute and audit, then publish: nothing is written unless the new data passes.
         In a worker, data for a storage only the coordinator opens is left pending."""
         computed = self._compute(job)
         if self.remote and self.storage(job.asset).single_process:
             return computed, None
-        return computed, self._publish(job, computed.table)
+        return computed, self._publish(job, computed)
 
     def _compute(self, job: UnitJob) -> PendingWrite:
-        """Call the asset on its inputs; its output in canonical form, watermark, checks."""
+        """Call the asset, then audit its output in canonical form: quarantines set rows
+        aside, checks run on the rest, the watermark is read."""
+        definition = self.graph[job.asset]
+        storage = self.run_storage(job.asset, job.run_id)
+        # What a later read returns: what is checked, hashed, cached and written.
+        table = storage.canonical(self._call(job), job.partition)
+        where = describe_unit(job.asset, job.partition)
+        quarantined = apply_quarantines(where, definition.checks, table)
+        table = quarantined.kept
+        watermark = watermark_of(table, definition.watermark)
+        if storage.merges:
+            # Upserted rows join the rows already stored: the mark can only move forward.
+            watermark = max_watermark([job.previous_watermark, watermark])
+        checks = run_checks(where, definition.checks, table, quarantined.results)
+        return PendingWrite(table, watermark, checks, quarantined.rows, quarantined.count)
+
+    def _call(self, job: UnitJob) -> Any:
+        """Call the asset function with its inputs, context and resources; its result as
+        an Arrow table."""
         definition = self.graph[job.asset]
         reads = list(job.reads)
         check_upstream_published(job.asset, job.partition, reads)
@@ -257,33 +312,32 @@ class Workspace:
             )
             if definition.wants_context:
                 arguments["context"] = self._context(job)
+            for parameter in definition.parameters:
+                if parameter.name in self.graph.resources:
+                    arguments[parameter.name] = self.resources.get(parameter.name)
             value = definition.fn(**arguments)
             fault_point("asset")
-            table = to_arrow(job.asset, job.partition, value)
-        storage = self.run_storage(job.asset, job.run_id)
-        # What a later read returns: what is checked, hashed, cached and written.
-        table = storage.canonical(table, job.partition)
-        watermark = watermark_of(table, definition.watermark)
-        if storage.merges:
-            # Upserted rows join the rows already stored: the mark can only move forward.
-            watermark = max_watermark([job.previous_watermark, watermark])
-        checks = run_checks(describe_unit(job.asset, job.partition), definition.checks, table)
-        return PendingWrite(table, watermark, checks)
+            # Inside the block: a returned DuckDB relation needs its connection open.
+            return to_arrow(job.asset, job.partition, value)
 
     def _reader(self, job: UnitJob) -> Callable[[list[UpstreamRead]], Any]:
-        """Reads one upstream asset for `job`: from what the coordinator sent, or storage."""
+        """Reads one upstream asset for `job`: what the coordinator sent, another
+        environment's warehouse (`--defer-to`), or this one."""
         sent = dict(job.inputs)
+        deferred = dict(job.deferred)
 
         def read(reads: list[UpstreamRead]) -> Any:
             asset = reads[0].asset
-            return sent[asset] if asset in sent else self.read_upstream(reads)
+            return sent[asset] if asset in sent else self.read_upstream(reads, deferred.get(asset))
 
         return read
 
-    def _publish(self, job: UnitJob, table: Any) -> WriteResult:
-        """Check the schema against what is published, then write (fenced by the guard)."""
+    def _publish(self, job: UnitJob, computed: PendingWrite) -> _Published:
+        """Check the schema against what is published, write (fenced by the guard), then
+        write the rows quarantines set aside."""
         definition = self.graph[job.asset]
         storage = self.run_storage(job.asset, job.run_id)
+        table = computed.table
         merging = storage.merges
         evolve = definition.schema == "evolve"
         if definition.partitions is not None or merging:
@@ -292,12 +346,17 @@ class Workspace:
         written = storage.write(
             job.partition, table, evolve=evolve, before_publish=self._before_publish(job)
         )
+        location = None
+        if computed.set_aside is not None:  # after the data: a lost lease sets nothing aside
+            location = write_quarantine(
+                definition, self.warehouse, job.partition, computed.set_aside
+            )
         self._schemas[job.asset] = unify_schemas([self._schemas.get(job.asset), table.schema])
         if merging:
             written = replace(written, data_version=_merged_version(job, written))
         if storage.reads_back_exactly:
             self.cache.put(job.asset, job.partition, written.data_version, table)
-        return written
+        return _Published(written, computed.set_aside_count, location)
 
     def _before_publish(self, job: UnitJob) -> Callable[[], None] | None:
         guard = self.guard
@@ -342,11 +401,30 @@ def _merged_version(job: UnitJob, written: WriteResult) -> str:
 
 
 def failed_outcome(job: UnitJob, error: Exception) -> UnitOutcome:
-    """The outcome of a job that failed with `error` (logged with its traceback for --debug)."""
-    message = _error_message(job, error)
+    """The outcome of a job that failed with `error` (logged with its traceback for
+    --debug); secrets in the message are masked, since errors are shown and recorded."""
+    message = mask(_error_message(job, error))
     log.debug("%s", message, exc_info=error)
     moment = datetime.now(UTC)
-    return UnitOutcome(moment, moment, 0, 0.0, error=message, checks=getattr(error, "results", ()))
+    checks = _masked(getattr(error, "results", ()))
+    return UnitOutcome(moment, moment, 0, 0.0, error=message, checks=checks)
+
+
+def _with_published(outcome: UnitOutcome, published: _Published) -> UnitOutcome:
+    written = published.written
+    return replace(
+        outcome,
+        pending=None,
+        rows=written.rows,
+        bytes=written.bytes,
+        data_version=written.data_version,
+        quarantined=published.quarantined,
+        quarantine_location=published.quarantine_location,
+    )
+
+
+def _masked(checks: tuple[CheckResult, ...]) -> tuple[CheckResult, ...]:
+    return tuple(replace(c, message=mask(c.message)) if c.message else c for c in checks)
 
 
 def _error_message(job: UnitJob, error: BaseException) -> str:

@@ -70,6 +70,7 @@ class ProcessExecutor:
         self.workers = workers
         self._workspace = workspace
         self._root = str(workspace.root)
+        self._env = workspace.env
         self._graph = workspace.graph
         self._context = multiprocessing.get_context(start_method)
         self._ids = itertools.count()
@@ -84,7 +85,7 @@ class ProcessExecutor:
         alive_read, alive_write = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=serve,
-            args=(theirs, alive_read, os.getpid(), self.workers, self._root),
+            args=(theirs, alive_read, os.getpid(), self.workers, self._root, self._env),
             name="partita-worker",
             daemon=True,
         )

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..catalog import Catalog, open_catalog
 from ..definitions.partitions.dynamic import bind_dynamic_keys, dynamic_sets
-from ..discovery import import_definitions, load_config
+from ..discovery import DEFAULT_ENV, import_definitions, load_config
 from ..errors import PartitaError, describe_unit
 from ..execution.publishing import LeaseGuard, LeaseLostError
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
@@ -34,17 +34,30 @@ DONE = "done"
 
 
 def serve(
-    connection: Connection, liveness: Connection, coordinator: int, workers: int, root: str
+    connection: Connection,
+    liveness: Connection,
+    coordinator: int,
+    workers: int,
+    root: str,
+    env: str | None = None,
 ) -> None:
     """The worker's main loop: `(job_id, job)` in, `(STARTED, id)` then `(DONE, id, outcome)`
-    out, until the coordinator sends None or goes away. The project at `root` is loaded
-    before the first job arrives (jobs for other roots load theirs when they come)."""
+    out, until the coordinator sends None or goes away. The project at `root` (in
+    environment `env`) is loaded before the first job arrives (jobs for other roots load
+    theirs when they come). The resources built here are closed when the loop ends."""
     _die_with_coordinator(coordinator)
     # Ctrl-C goes to the whole process group; the coordinator handles it and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _share_cores(workers)
     jobs = _Jobs(liveness, coordinator)
-    jobs.warm_up(root)
+    jobs.warm_up(root, env)
+    try:
+        _serve_jobs(connection, jobs)
+    finally:
+        jobs.close()
+
+
+def _serve_jobs(connection: Connection, jobs: _Jobs) -> None:
     while True:
         try:
             message = connection.recv()
@@ -83,17 +96,17 @@ class _Jobs:
 
     liveness: Connection
     coordinator: int
-    _workspaces: dict[str, Workspace] = field(default_factory=dict)
+    _workspaces: dict[tuple[str, str | None], Workspace] = field(default_factory=dict)
 
     def coordinator_gone(self) -> bool:
         # The liveness pipe is never written: readable means EOF, the coordinator's end closed.
         return os.getppid() != self.coordinator or self.liveness.poll()
 
-    def warm_up(self, root: str) -> None:
+    def warm_up(self, root: str, env: str | None = None) -> None:
         """Load the project and its storages' modules now, while the coordinator plans and
         dispatches; a failure is reported with the first job instead."""
         try:
-            workspace = self._workspace(root)
+            workspace = self._workspace(root, env)
         except PartitaError:
             return
         for asset in workspace.graph.order:
@@ -101,7 +114,7 @@ class _Jobs:
 
     def run(self, job: UnitJob) -> UnitOutcome:
         try:
-            workspace = self._workspace(job.root)
+            workspace = self._workspace(job.root, job.env)
         except PartitaError as error:
             moment = datetime.now(UTC)
             message = (
@@ -111,11 +124,17 @@ class _Jobs:
             return UnitOutcome(moment, moment, 0, 0.0, error=message)
         return workspace.execute(job)
 
-    def _workspace(self, root: str | None) -> Workspace:
+    def close(self) -> None:
+        """Close what the workspaces built in this process (resources, storages)."""
+        workspaces, self._workspaces = self._workspaces, {}
+        for workspace in workspaces.values():
+            workspace.close()
+
+    def _workspace(self, root: str | None, env: str | None = None) -> Workspace:
         if root is None:
             raise ValueError("a job for a worker process must name its project root")
-        if root not in self._workspaces:
-            config = load_config(Path(root))
+        if (root, env) not in self._workspaces:
+            config = load_config(Path(root), env or DEFAULT_ENV)
             definitions, import_errors = import_definitions(config)
             graph = build_graph(
                 definitions,
@@ -125,10 +144,16 @@ class _Jobs:
             )
             guard = _WorkerGuard(self, config.warehouse)
             _bind_dynamic_keys(graph, guard)
-            self._workspaces[root] = Workspace(
-                graph, config.warehouse, root=Path(root), guard=guard, remote=True
+            self._workspaces[(root, env)] = Workspace(
+                graph,
+                config.warehouse,
+                root=Path(root),
+                guard=guard,
+                remote=True,
+                env=env,
+                resource_config=config.resources,
             )
-        return self._workspaces[root]
+        return self._workspaces[(root, env)]
 
 
 @dataclass

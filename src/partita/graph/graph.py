@@ -18,6 +18,7 @@ from ..definitions.mappings import (
     TimeWindow,
     default_mapping,
 )
+from ..definitions.resources import ResourceDefinition
 from ..definitions.retention import DEFAULT_RETENTION, Retention
 from ..definitions.storage import StorageDeclaration
 from ..errors import DefinitionError, DefinitionErrors
@@ -43,6 +44,7 @@ class AssetGraph:
     downstream: Mapping[str, tuple[str, ...]]
     order: tuple[str, ...]
     default_retention: Retention = DEFAULT_RETENTION  # the project's `retain` keys
+    resources: Mapping[str, ResourceDefinition] = field(default_factory=dict)
 
     def retention(self, name: str) -> Retention:
         """How long and how many replaced versions of the asset's partitions are kept."""
@@ -121,12 +123,13 @@ def suggest(name: str, candidates: Iterable[str]) -> str:
 
 
 def build_graph(
-    definitions: Iterable[AssetDefinition],
+    definitions: Iterable[AssetDefinition | ResourceDefinition],
     root: str | None = None,
     import_errors: Iterable[DefinitionError] = (),
     default_retention: Retention = DEFAULT_RETENTION,
 ) -> AssetGraph:
-    """Resolve and validate every definition; raise `DefinitionErrors` listing all problems.
+    """Resolve and validate every definition (assets and resources); raise
+    `DefinitionErrors` listing all problems.
 
     `import_errors` (modules that failed to import) are reported with the rest; names
     that may have been defined in those modules are then not reported as unknown.
@@ -137,8 +140,14 @@ def build_graph(
     def where(definition: AssetDefinition) -> str:
         return f"asset '{definition.name}' ({relative_location(definition, root)})"
 
+    definitions = list(definitions)
+    resources = _resources(
+        [d for d in definitions if isinstance(d, ResourceDefinition)], root, errors
+    )
     assets: dict[str, AssetDefinition] = {}
     for definition in definitions:
+        if isinstance(definition, ResourceDefinition):
+            continue
         errors.extend(DefinitionError(f"{where(definition)}: {p}.") for p in definition.problems)
         previous = assets.get(definition.name)
         if previous is not None:
@@ -154,8 +163,15 @@ def build_graph(
         assets[definition.name] = definition
 
     errors.extend(_shared_tables(assets, where))
+    for name in sorted(set(resources) & set(assets)):
+        errors.append(
+            DefinitionError(
+                f"{where(assets[name])}: a resource is named '{name}' too "
+                f"({relative_location(resources[name], root)}). Rename one of them."
+            )
+        )
     dependencies = {
-        name: _resolve_dependencies(definition, assets, errors, where, partial)
+        name: _resolve_dependencies(definition, assets, errors, where, partial, resources)
         for name, definition in assets.items()
     }
     downstream: dict[str, list[str]] = {name: [] for name in assets}
@@ -182,7 +198,33 @@ def build_graph(
         downstream={name: tuple(sorted(names)) for name, names in downstream.items()},
         order=tuple(order),
         default_retention=default_retention,
+        resources=resources,
     )
+
+
+def _resources(
+    definitions: list[ResourceDefinition], root: str | None, errors: list[DefinitionError]
+) -> dict[str, ResourceDefinition]:
+    """Resources by name; problems and two resources of one name go to `errors`."""
+    resources: dict[str, ResourceDefinition] = {}
+    for definition in definitions:
+        location = relative_location(definition, root)
+        errors.extend(
+            DefinitionError(f"resource '{definition.name}' ({location}): {p}.")
+            for p in definition.problems
+        )
+        previous = resources.get(definition.name)
+        if previous is not None and previous is not definition:
+            errors.append(
+                DefinitionError(
+                    f"resource '{definition.name}' is defined twice: at "
+                    f"{relative_location(previous, root)} and {location}. "
+                    "Rename one of them (with @resource(name=...))."
+                )
+            )
+            continue
+        resources[definition.name] = definition
+    return resources
 
 
 def _shared_tables(assets: Mapping[str, AssetDefinition], where) -> list[DefinitionError]:
@@ -214,6 +256,7 @@ def _resolve_dependencies(
     errors: list[DefinitionError],
     where,
     partial: bool = False,
+    resources: Mapping[str, ResourceDefinition] | None = None,
 ) -> tuple[Dependency, ...]:
     """The union of `deps=` and the parameters named after other assets. With `partial`
     (some modules failed to import), unknown names are not reported: they may live there."""
@@ -232,7 +275,7 @@ def _resolve_dependencies(
             continue
         resolved[dep_name] = _dependency(definition, dep, assets[dep_name], None, errors, where)
     for parameter in definition.parameters:
-        if parameter.name == CONTEXT_PARAMETER:
+        if parameter.name == CONTEXT_PARAMETER or parameter.name in (resources or {}):
             continue
         if parameter.name in assets:
             resolved[parameter.name] = _dependency(
@@ -247,8 +290,9 @@ def _resolve_dependencies(
             errors.append(
                 DefinitionError(
                     f"{where(definition)} takes a parameter '{parameter.name}', which is neither "
-                    f"'context' nor the name of an asset.{suggest(parameter.name, assets)} "
-                    "Rename it after the asset it reads, or give it a default value."
+                    "'context' nor the name of an asset or a resource."
+                    f"{suggest(parameter.name, [*assets, *(resources or {})])} "
+                    "Rename it after the asset or resource it reads, or give it a default value."
                 )
             )
     return tuple(resolved[name] for name in sorted(resolved))

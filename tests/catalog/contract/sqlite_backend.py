@@ -67,5 +67,11 @@ class SQLiteBackend:
                     " VALUES ('airports', '', 'run-old', 1, ?)",
                     (T0_TEXT,),
                 )
+            if version >= 5:  # these schemas keep sequences: set them as recording would
+                _backfill_sequences(connection)
+                connection.execute(
+                    "UPDATE sequence_counter SET value ="
+                    " (SELECT coalesce(max(id), 0) FROM materializations)"
+                )
         finally:
             connection.close()

@@ -1,4 +1,4 @@
-"""The catalog's SQLite schema, version 7, and the statements that built each version.
+"""The catalog's SQLite schema, version 8, and the statements that built each version.
 
 Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to n + 1.
 
@@ -17,6 +17,8 @@ Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to
 - `state_snapshots`: an opaque per-asset cache of the planner, valid through a sequence.
 - `dynamic_partitions`: the keys of each set of dynamic partitions and their positions
   (0, 1, ...: the partition index); `dynamic_partition_sets` counts each set's generation.
+- `quarantines`: per (asset, partition), the rows its latest successful attempt set aside
+  (`checks.quarantine`), by which checks, and where they were written.
 
 Unpartitioned assets are stored under partition `""` (a primary key column cannot hold NULL
 usefully) and surface as `None`. Timestamps are UTC ISO-8601 text with microseconds, so they
@@ -34,7 +36,7 @@ from collections.abc import Callable
 
 from partita.catalog.records import AttemptStatus
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 UNPARTITIONED = ""
 
 # Sets the sequence columns of existing states from the history, so that a migrated catalog
@@ -263,6 +265,22 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         "ALTER TABLE materializations ADD COLUMN restored INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE partition_states ADD COLUMN restored INTEGER NOT NULL DEFAULT 0",
         "PRAGMA user_version = 7",
+    ),
+    (
+        """
+        CREATE TABLE quarantines (
+            asset TEXT NOT NULL,
+            partition TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            total_rows INTEGER NOT NULL,
+            checks TEXT NOT NULL DEFAULT '[]',
+            location TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (asset, partition)
+        )
+        """,
+        "PRAGMA user_version = 8",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -29,6 +29,7 @@ from partita.catalog.sqlite.attempts import (
 )
 from partita.catalog.sqlite.dynamic_keys import SQLiteDynamicKeys
 from partita.catalog.sqlite.leases import SQLiteLeases
+from partita.catalog.sqlite.quarantines import SQLiteQuarantines
 from partita.catalog.sqlite.rows import (
     HISTORY_COLUMNS,
     RUN_COLUMNS,
@@ -66,7 +67,7 @@ ORDER BY m.asset, m.partition, c.name
 """
 
 
-class SQLiteCatalog(SQLiteVersions, SQLiteLeases, SQLiteDynamicKeys):
+class SQLiteCatalog(SQLiteVersions, SQLiteLeases, SQLiteDynamicKeys, SQLiteQuarantines):
     """Runs, materialization history, current partition states and leases in one SQLite file.
 
     Opens (creating the file, its folders and the schema if needed) on construction. One

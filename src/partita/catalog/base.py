@@ -167,7 +167,16 @@ class History(Protocol):
         ...
 
 
-class Catalog(RunLog, PartitionStates, Snapshots, Leases, History, Protocol):
+class RunHistory(Protocol):
+    """The attempts of one run, for a run page."""
+
+    def run_history(self, run_id: str) -> list[MaterializationRecord]:
+        """The attempts the run recorded, in the order it recorded them (empty for an
+        unknown run or one that recorded none yet)."""
+        ...
+
+
+class Catalog(RunLog, PartitionStates, Snapshots, Leases, History, RunHistory, Protocol):
     """A whole catalog backend: every role, and closing."""
 
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""The catalog's SQLite schema, version 5, and the statements that built each version.
+"""The catalog's SQLite schema, version 6, and the statements that built each version.
 
 Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to n + 1.
 
@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 from partita.catalog.records import AttemptStatus
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 UNPARTITIONED = ""
 
 # Sets the sequence columns of existing states from the history, so that a migrated catalog
@@ -236,6 +236,11 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         "ALTER TABLE leases ADD COLUMN process_start INTEGER",
         "ALTER TABLE leases ADD COLUMN boot_id TEXT",
         "PRAGMA user_version = 5",
+    ),
+    (
+        # A run's attempts, for its run page, without scanning the whole history.
+        "CREATE INDEX materializations_by_run ON materializations (run_id, id)",
+        "PRAGMA user_version = 6",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -300,3 +300,12 @@ class SQLiteCatalog(SQLiteLeases):
                 parameters,
             ).fetchall()
         return [history_from_row(row) for row in rows]
+
+    def run_history(self, run_id: str) -> list[MaterializationRecord]:
+        """The attempts `run_id` recorded, oldest first."""
+        with self._reading(f"read the attempts of run {run_id}") as connection:
+            rows = connection.execute(
+                f"SELECT {HISTORY_COLUMNS} FROM materializations WHERE run_id = ? ORDER BY id",
+                (run_id,),
+            ).fetchall()
+        return [history_from_row(row) for row in rows]

@@ -23,7 +23,7 @@ STATIC_FILES = {
 PAGE_PATHS = (
     "/",
     "/assets/{name}",
-    "/assets/{name}/partitions/{key}",
+    "/assets/{name}/partitions/{key:path}",
     "/runs",
     "/runs/{run_id}",
     "/freshness",

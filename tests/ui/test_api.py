@@ -153,10 +153,12 @@ def test_plan_groups_units_as_the_cli_does(client) -> None:
     body = {"selection": ["+daily_totals"], "from": "2013-01-04", "to": "2013-01-07"}
     answer = client.post("/api/plan", json=body, headers=headers).json()
     assert answer["to_run"] == 6
-    assert answer["rows"] == [
-        {"asset": "events", "first": "2013-01-06", "last": "2013-01-07", "count": 2, "reason": "missing"},
-        {"asset": "daily_totals", "first": "2013-01-04", "last": "2013-01-07", "count": 4, "reason": "missing"},
-    ]  # fmt: skip
+    assert [
+        (r["asset"], r["first"], r["last"], r["count"], r["reason"]) for r in answer["rows"]
+    ] == [
+        ("events", "2013-01-06", "2013-01-07", 2, "missing"),
+        ("daily_totals", "2013-01-04", "2013-01-07", 4, "missing"),
+    ]
     forced = client.post("/api/plan", json={**body, "force": True}, headers=headers).json()
     assert forced["rows"][0]["reason"] == "forced"
 

@@ -140,7 +140,8 @@ def get_preview(state: UiState, request: Request) -> dict[str, Any]:
     session, now = state.session, state.moment()
     name = known_asset(session, request.path_params["name"])
     key = known_partition(session, name, request.path_params["key"], now)
-    if session.catalog.state(name, key) is None:
+    recorded = session.catalog.state(name, key)
+    if recorded is None or recorded.data_version is None:  # nothing published yet
         return {"columns": [], "rows": [], "total_rows": 0}
     return views.preview_json(session.read(name, key), PREVIEW_ROWS)
 

@@ -18,7 +18,7 @@ function el(tag, attributes, ...children) {
     if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -79,7 +79,7 @@ async function post(path, body) {
 }
 
 function show(...nodes) {
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.filter((node) => node !== null && node !== undefined));
 }
 
 function showError(error) {
@@ -139,7 +139,7 @@ function drawGraph(data) {
   const depth = layers(data.assets, data.edges);
   const columns = [];
   for (const a of data.assets) (columns[depth[a.name]] = columns[depth[a.name]] || []).push(a);
-  const W = 230, H = 62, GX = 90, GY = 22, position = {};
+  const W = 320, H = 62, GX = 90, GY = 22, position = {};
   columns.forEach((column, c) => {
     column.sort((a, b) => (a.group + a.name).localeCompare(b.group + b.name));
     column.forEach((a, r) => { position[a.name] = { x: 20 + c * (W + GX), y: 20 + r * (H + GY) }; });
@@ -270,10 +270,13 @@ function healthSection(name, parts, first, last) {
     parts.ranges_merged ? el("p", {}, "Many short runs of states: neighbouring ones are merged, each showing its worst state. Narrow the range to see each.") : null);
 }
 
+function barWidth() {  // the page's width inside its padding
+  return Math.min(Math.max(main.clientWidth - 52, 300), 1600);
+}
+
 function drawBar(name, parts) {
   const canvas = document.getElementById("health-bar");
-  const width = canvas.parentElement.clientWidth - 4 || 1000;
-  canvas.width = Math.min(Math.max(width, 300), 1600);
+  canvas.width = barWidth();
   const context = canvas.getContext("2d");
   const total = parts.ranges.reduce((sum, r) => sum + r.count, 0);
   const scale = total ? canvas.width / total : 0;
@@ -417,7 +420,7 @@ function drawTimeline(run) {
     lanes[lane] = u.f;
     u.lane = lane;
   }
-  canvas.width = Math.min(Math.max(canvas.parentElement.clientWidth - 4, 300), 1600);
+  canvas.width = barWidth();
   canvas.height = Math.max(1, lanes.length) * 18 + 4;
   if (!units.length) return;
   const t0 = Math.min(...units.map((u) => u.s)), t1 = Math.max(...units.map((u) => u.f));

@@ -75,7 +75,7 @@ def start_server(root: Path, *extra: str, log: Path, timeout: float = 90.0) -> U
                 "--port",
                 str(port),
                 *extra,
-            ],  # fmt: skip
+            ],
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

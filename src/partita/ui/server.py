@@ -6,6 +6,7 @@ token is then the only thing standing between the network and launching runs.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import secrets
 import webbrowser
@@ -89,4 +90,7 @@ def serve(
     print(f"partita ui: serving {session.root} at {url} (Ctrl-C stops)", flush=True)
     if open_browser:
         webbrowser.open(url)
-    server.run()
+    # uvicorn shuts down on Ctrl-C or SIGTERM, then re-raises the signal it caught.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    print("partita ui: stopped (runs started from the page go on)", flush=True)

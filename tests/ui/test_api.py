@@ -39,7 +39,9 @@ def test_an_asset_gives_its_definition_freshness_and_watermark(client) -> None:
     assert answer["location"] == "assets/demo.py:8"
     assert answer["freshness_policy"] == "max_lag 6:00:00"
     assert answer["watermark_column"] == "ts"
-    assert answer["watermark"]["complete_through"] == "2013-01-05"
+    watermark = client.get("/api/assets/events/watermark").json()
+    assert watermark["complete_through"] == "2013-01-05"
+    assert watermark["high_water"].startswith("2013-01-05")
     assert answer["freshness"]["verdict"] == "overdue"
     assert answer["downstream"] == ["daily_totals"]
     deps = client.get("/api/assets/daily_totals").json()["deps"]

@@ -19,6 +19,7 @@ from .requests import PlanRequest
 if TYPE_CHECKING:
     from ..catalog.records import FailedCheck, MaterializationRecord, RunRecord
     from ..planning.status import AssetStatus, PartitionStatus
+    from ..planning.watermarks import WatermarkReport
     from .session import Selection, Session
 
 # A page lists at most this many partitions that need work; the ranges cover the rest.
@@ -76,6 +77,16 @@ def asset_status(
     checks = [c for c in session.catalog.failed_checks() if c.asset == name]
     (status,) = build_status(plan, [name], checks, needs_work_limit)
     return status
+
+
+def asset_watermark(session: Session, asset: str, *, now: datetime) -> WatermarkReport:
+    """One asset's high-water mark, latest partition and complete-through key, from its
+    own states only (the session's `watermarks` reads every asset's)."""
+    from ..planning.watermarks import build_watermarks
+
+    name = known_asset(session, asset)
+    (report,) = build_watermarks(session.graph, [name], {name: session.catalog.states(name)}, now)
+    return report
 
 
 def partition_status(session: Session, asset: str, partition: str | None, *, now: datetime):

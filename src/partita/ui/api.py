@@ -22,6 +22,7 @@ from starlette.routing import Route
 from ..app.inspection import (
     NotFoundError,
     asset_status,
+    asset_watermark,
     health_counts,
     known_asset,
     known_partition,
@@ -106,10 +107,15 @@ def get_asset(state: UiState, request: Request) -> dict[str, Any]:
     payload["storage_location"] = session.storage(name).location()
     freshness = session.freshness(name, now=now, include_all=True)
     payload["freshness"] = views.freshness_json(freshness[0]) if freshness else None
-    marks = session.watermarks(name, now=now)
-    payload["watermark"] = marks[0].to_json() if marks else None
     payload["now"] = now.isoformat()
     return payload
+
+
+def get_watermark(state: UiState, request: Request) -> dict[str, Any]:
+    """Apart from the asset: it reads every state of the asset, which the page's health
+    bar does not wait for."""
+    name = known_asset(state.session, request.path_params["name"])
+    return asset_watermark(state.session, name, now=state.moment()).to_json()
 
 
 def get_partitions(state: UiState, request: Request) -> dict[str, Any]:
@@ -177,6 +183,7 @@ ROUTES = [
     Route("/api/assets", json_route(list_assets)),
     Route("/api/assets/{name}", json_route(get_asset)),
     Route("/api/assets/{name}/partitions", json_route(get_partitions)),
+    Route("/api/assets/{name}/watermark", json_route(get_watermark)),
     Route("/api/assets/{name}/preview/{key:path}", json_route(get_preview)),
     Route("/api/assets/{name}/partitions/{key:path}", json_route(get_partition)),
     Route("/api/runs", json_route(list_runs)),

@@ -208,11 +208,11 @@ async function planThenLaunch(box, request, title) {
 // --- asset page ------------------------------------------------------------------------
 
 async function assetPage(name) {
-  const asset = await api("/api/assets/" + enc(name));
-  setNow(asset.now);
   const params = new URLSearchParams(location.search);
   const first = params.get("first") || "", last = params.get("last") || "";
-  const parts = await api(`/api/assets/${enc(name)}/partitions?first=${enc(first)}&last=${enc(last)}`);
+  const [asset, parts] = await Promise.all([api("/api/assets/" + enc(name)),
+    api(`/api/assets/${enc(name)}/partitions?first=${enc(first)}&last=${enc(last)}`)]);
+  setNow(asset.now);
   const actionBox = el("div", { id: "actions" });
   const fromInput = el("input", { type: "text", id: "backfill-from", value: first, placeholder: "from key" });
   const toInput = el("input", { type: "text", id: "backfill-to", value: last, placeholder: "to key" });
@@ -246,6 +246,10 @@ async function assetPage(name) {
     parts.failed_checks.length ? table(["partition", "check", "severity", "message"], parts.failed_checks.map((c) =>
       [c.partition === null ? "-" : c.partition, c.check, c.severity, c.message || ""])) : null);
   drawBar(name, parts);
+  const watermark = await api(`/api/assets/${enc(name)}/watermark`);
+  for (const [id, value] of [["high-water", watermark.high_water], ["complete-through", watermark.complete_through]]) {
+    document.getElementById(id).textContent = value || "-";
+  }
 }
 
 function healthSection(name, parts, first, last) {
@@ -317,14 +321,14 @@ function drawBar(name, parts) {
 }
 
 function freshnessLine(asset) {
-  const f = asset.freshness, w = asset.watermark;
+  const f = asset.freshness;
   return el("dl", { class: "def", id: "freshness" },
     el("dt", {}, "verdict"), el("dd", {}, f ? stateSpan(f.verdict, "verdict-") : "no policy",
       f && f.reason ? ` (${f.reason})` : ""),
     el("dt", {}, "deadline"), el("dd", {}, f && f.deadline ? f.deadline : ""),
     el("dt", {}, "lag"), el("dd", {}, f ? seconds(f.lag_s) : ""),
-    el("dt", {}, "high-water mark"), el("dd", {}, w && w.high_water ? w.high_water : "-"),
-    el("dt", {}, "complete through"), el("dd", {}, w && w.complete_through ? w.complete_through : "-"));
+    el("dt", {}, "high-water mark"), el("dd", { id: "high-water" }, "…"),
+    el("dt", {}, "complete through"), el("dd", { id: "complete-through" }, "…"));
 }
 
 function definitionList(asset) {

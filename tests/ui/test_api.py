@@ -199,3 +199,16 @@ def test_every_page_carries_the_token_and_a_strict_policy(client) -> None:
         assert page.status_code == 200
         assert f'content="{TOKEN}"' in page.text
         assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_the_starting_selection_is_escaped_into_the_page(ui_project) -> None:
+    from starlette.testclient import TestClient
+
+    from partita.app.session import open_session
+    from partita.ui.server import build_app
+
+    with open_session(ui_project) as session:
+        app = build_app(session, token=TOKEN, selection=['"><script>x</script>'])
+        page = TestClient(app).get("/").text
+    assert 'content="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"' in page
+    assert "<script>x" not in page

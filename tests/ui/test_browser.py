@@ -174,3 +174,17 @@ def test_a_backfill_launched_from_the_page_runs_and_shows_live(page, server: UiS
     open_page(page, "/freshness")
     assert page.locator("#freshness-board tbody td").first.text_content() == "events"
     screenshot(page, "freshness")
+
+
+def test_the_graph_filters_with_the_selection_syntax(page) -> None:
+    open_page(page, "/")
+    page.fill("#selection", "+daily_totals")
+    page.click("text=Filter")
+    page.wait_for_url("**/?select=%2Bdaily_totals")
+    page.wait_for_selector("body[data-ready]")
+    names = page.locator("g.node").evaluate_all("ns => ns.map(n => n.dataset.asset)")
+    assert sorted(names) == ["daily_totals", "events"]
+    page.fill("#selection", "group:nope")
+    page.click("text=Filter")
+    page.wait_for_selector(".error")
+    assert "no asset is in group 'nope'" in page.locator(".error").text_content()

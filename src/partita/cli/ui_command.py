@@ -30,8 +30,8 @@ def ui_command(state: CliState, selection, host, port, token, open_browser, now)
     """Serve a local web page: the asset graph, partition health, runs as they happen,
     freshness, and materializing or backfilling from the page. Ctrl-C stops it.
 
-    SELECTION pre-fills the graph's filter. Binds to 127.0.0.1 unless --host is given
-    (then --token is required).
+    SELECTION is what the graph shows first (the filter box changes it). Binds to
+    127.0.0.1 unless --host is given (then --token is required).
     """
     missing = [m for m in UI_EXTRA_MODULES if importlib.util.find_spec(m) is None]
     if missing:
@@ -52,4 +52,5 @@ def ui_command(state: CliState, selection, host, port, token, open_browser, now)
         token=token,
         now=parse_now(now) if now else None,
         open_browser=open_browser,
+        selection=selection,
     )

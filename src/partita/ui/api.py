@@ -47,11 +47,13 @@ DEFAULT_RUNS = 50
 @dataclass
 class UiState:
     """What every route shares: the session (used under `lock`), the token that requests
-    changing anything must carry, and `now` (None: the wall clock)."""
+    changing anything must carry, `now` (None: the wall clock) and the selection the
+    graph starts with."""
 
     session: Session
     token: str
     now: datetime | None = None
+    selection: tuple[str, ...] = ()  # what the graph shows when the page names none
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def moment(self) -> datetime:

@@ -44,9 +44,13 @@ def _package_text(name: str) -> str:
 
 
 def page(request: Request) -> HTMLResponse:
-    """The HTML shell with the token (escaped, though it is hex)."""
-    token = html.escape(request.app.state.ui.token, quote=True)
-    body = _package_text("index.html").replace("{{token}}", token)
+    """The HTML shell with the token and the starting selection, escaped."""
+    state = request.app.state.ui
+    body = (
+        _package_text("index.html")
+        .replace("{{token}}", html.escape(state.token, quote=True))
+        .replace("{{selection}}", html.escape(" ".join(state.selection), quote=True))
+    )
     return HTMLResponse(body, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
 

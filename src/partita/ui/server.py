@@ -10,6 +10,7 @@ import contextlib
 import ipaddress
 import secrets
 import webbrowser
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -47,14 +48,21 @@ def check_host(host: str, token: str | None) -> None:
         )
 
 
-def build_app(session: Session, *, token: str | None = None, now: datetime | None = None):
-    """The Starlette application over `session`; `now` fixes the time (None: the clock)."""
+def build_app(
+    session: Session,
+    *,
+    token: str | None = None,
+    now: datetime | None = None,
+    selection: Sequence[str] = (),
+) -> Starlette:
+    """The Starlette application over `session`; `now` fixes the time (None: the clock),
+    `selection` is what the graph shows first."""
     launcher = Launcher()
     app = Starlette(
         routes=[*api.ROUTES, *action_routes(launcher), *pages.ROUTES],
         exception_handlers={404: _not_found, 405: _not_allowed},
     )
-    app.state.ui = api.UiState(session, token or secrets.token_hex(16), now)
+    app.state.ui = api.UiState(session, token or secrets.token_hex(16), now, tuple(selection))
     app.state.launcher = launcher
     return app
 
@@ -77,12 +85,13 @@ def serve(
     token: str | None,
     now: datetime | None,
     open_browser: bool,
+    selection: Sequence[str] = (),
 ) -> None:
     """Serve until Ctrl-C (or SIGTERM); prints the address first."""
     import uvicorn
 
     check_host(host, token)
-    app = build_app(session, token=token, now=now)
+    app = build_app(session, token=token, now=now, selection=selection)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")

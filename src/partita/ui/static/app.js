@@ -114,7 +114,9 @@ function layers(assets, edges) {
 
 async function graphPage() {
   const params = new URLSearchParams(location.search);
-  const selection = params.getAll("select");
+  const first = document.querySelector('meta[name="partita-selection"]').content;
+  const selection = params.has("select") ? params.getAll("select").filter(Boolean)
+    : first.split(/\s+/).filter(Boolean);
   const query = selection.map((s) => "select=" + enc(s)).join("&");
   const data = await api("/api/assets" + (query ? "?" + query : ""));
   setNow(data.now);
@@ -123,7 +125,7 @@ async function graphPage() {
   const filter = (event) => {
     event.preventDefault();
     const parts = input.value.split(/\s+/).filter(Boolean);
-    location.href = "/" + (parts.length ? "?" + parts.map((p) => "select=" + enc(p)).join("&") : "");
+    location.href = "/?" + (parts.length ? parts.map((p) => "select=" + enc(p)).join("&") : "select=");
   };
   const actionBox = el("div", { id: "actions" });
   show(

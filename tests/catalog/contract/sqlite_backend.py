@@ -52,6 +52,9 @@ class SQLiteBackend:
                 " ('flights', '2013-01-01', 'failed', 'dv-old', ?, ?)",
                 (T0_TEXT, T0_TEXT),
             )
+            if version >= 5:  # from schema 5 on, the counter and the states keep sequences
+                connection.execute("UPDATE sequence_counter SET value = 2")
+                connection.execute("UPDATE partition_states SET seq = 2, published_seq = 1")
             if version >= 2:
                 connection.execute(
                     "INSERT INTO leases (asset, partition, run_id, pid, heartbeat)"

@@ -100,6 +100,7 @@ def test_runs_and_a_run_with_its_units(client) -> None:
     assert runs[1]["command"].startswith("partita --project")
     assert len(client.get("/api/runs", params={"limit": 1}).json()["runs"]) == 1
     run = client.get(f"/api/runs/{runs[0]['run_id']}").json()
+    assert run["units_total"] == 2
     assert {(u["partition"], u["status"]) for u in run["units"]} == {
         (HOSTILE_KEY, "failed"),
         ("plain", "materialized"),

@@ -42,6 +42,7 @@ log = logging.getLogger("partita.ui")
 
 PREVIEW_ROWS = 100
 DEFAULT_RUNS = 50
+RUN_UNITS_LIMIT = 5000  # a run page lists the first units; `units_total` counts them all
 
 
 @dataclass
@@ -163,7 +164,8 @@ def list_runs(state: UiState, request: Request) -> dict[str, Any]:
 def get_run(state: UiState, request: Request) -> dict[str, Any]:
     detail = run_detail(state.session, request.path_params["run_id"])
     payload = views.run_json(detail.run, datetime.now(UTC))
-    payload["units"] = [views.run_unit_json(r) for r in detail.attempts]
+    payload["units"] = [views.run_unit_json(r) for r in detail.attempts[:RUN_UNITS_LIMIT]]
+    payload["units_total"] = len(detail.attempts)
     return payload
 
 

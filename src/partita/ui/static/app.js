@@ -396,7 +396,7 @@ async function runsPage() {
 
 async function runPage(runId) {
   const run = await api("/api/runs/" + enc(runId));
-  const done = run.units.length;
+  const done = run.units_total;
   show(
     el("h1", {}, "Run ", el("span", { id: "run-id" }, run.run_id)),
     el("p", {}, "Status: ", el("strong", { id: "run-status", class: "status-" + run.status }, run.status),

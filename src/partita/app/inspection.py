@@ -80,13 +80,36 @@ def asset_status(
 
 
 def asset_watermark(session: Session, asset: str, *, now: datetime) -> WatermarkReport:
-    """One asset's high-water mark, latest partition and complete-through key, from its
-    own states only (the session's `watermarks` reads every asset's)."""
-    from ..planning.watermarks import build_watermarks
+    """One asset's high-water mark, latest published partition and complete-through key.
+
+    The partitions come from the planner's state table (arrays, no object per partition);
+    only an asset declaring a watermark column has its states read for the maximum."""
+    import numpy as np
+
+    from ..planning.state_table import load_state_tables
+    from ..planning.targets import partition_count
+    from ..planning.watermarks import WatermarkReport, high_water_mark
 
     name = known_asset(session, asset)
-    (report,) = build_watermarks(session.graph, [name], {name: session.catalog.states(name)}, now)
-    return report
+    definition = session.graph[name]
+    high_water = None
+    if definition.watermark is not None:
+        high_water = high_water_mark(session.catalog.states(name).values())
+    partitions = definition.partitions
+    if partitions is None:
+        return WatermarkReport(name, high_water, None, None)
+    table = load_state_tables(session.catalog, session.graph, [name])[name]
+    latest = table.latest_published()
+    available = partition_count(definition, now)
+    published = table.column("published", available).astype(bool)
+    gaps = np.flatnonzero(~published)
+    through = int(gaps[0]) if len(gaps) else available  # partitions before the first gap
+    return WatermarkReport(
+        name,
+        high_water,
+        None if latest is None else partitions.key(latest),
+        partitions.key(through - 1) if through else None,
+    )
 
 
 def partition_status(session: Session, asset: str, partition: str | None, *, now: datetime):

@@ -53,9 +53,10 @@ def test_asset_status_over_a_range_lists_at_most_the_limit(session) -> None:
 
 def test_unknown_partitions_and_runs_are_not_found(session) -> None:
     assert known_partition(session, "events", "2013-01-03", MOMENT) == "2013-01-03"
-    with pytest.raises(NotFoundError, match="'2013-01-11' yet"):
-        known_partition(
-            session, "events", "2013-01-11", datetime.fromisoformat("2013-01-11T12:00Z")
-        )
+    early = datetime.fromisoformat("2013-01-05T12:00Z")
+    with pytest.raises(NotFoundError, match="no partition '2013-01-08' yet"):
+        known_partition(session, "events", "2013-01-08", early)
+    with pytest.raises(NotFoundError, match="no partition '2013-01-11'"):
+        known_partition(session, "events", "2013-01-11", MOMENT)
     with pytest.raises(NotFoundError, match="'nope'"):
         run_detail(session, "nope")

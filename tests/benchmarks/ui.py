@@ -3,9 +3,11 @@ about 2.2 million asset partitions, 90% materialized, one upstream partition cha
 plus one asset of 1,000,000 hourly partitions with a hole every 997 partitions (so its
 health bar has about 2,000 ranges to draw).
 
-Measures against the running `partita ui` (medians of warm requests): `GET /api/assets`,
-an asset page's two requests for a 43,800-partition asset, and the 1,000,000-partition
-asset's partitions; then, in headless Chromium, the time from navigation start to the
+Measures against the running `partita ui`, for each route the first request (computed)
+and the median of the next ones (answered from the server's cache, valid while the catalog
+does not change): `GET /api/assets` over the 2.2 million and over everything, an asset
+page's requests for a 43,800-partition asset, and the 1,000,000-partition asset's
+partitions and watermark; then, in headless Chromium, the time from navigation start to the
 health bar drawn (`performance.now()` when drawing ends), with the baseline `partita
 status` of the whole project as a process measured in the same run.
 """
@@ -29,7 +31,7 @@ from partita import HourlyPartitions, asset
 BIG = HourlyPartitions(start="1900-01-01T00", end="{end}")
 
 
-@asset(partitions=BIG)
+@asset(partitions=BIG, group="big")
 def big():
     return None
 """
@@ -61,8 +63,9 @@ def median_request(server, path: str, repeat: int) -> float:
     return statistics.median(once() for _ in range(repeat))
 
 
-def bar_drawn_ms(browser, url: str, repeat: int) -> tuple[float, int]:
-    """Median milliseconds from navigation start to the bar drawn, and the ranges drawn."""
+def bar_drawn_ms(browser, url: str, repeat: int) -> tuple[list[float], int]:
+    """Milliseconds from navigation start to the bar drawn, per navigation, and the
+    ranges drawn."""
     figures, ranges = [], 0
     for _ in range(repeat):
         page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -71,7 +74,7 @@ def bar_drawn_ms(browser, url: str, repeat: int) -> tuple[float, int]:
         figures.append(float(page.locator("body").get_attribute("data-bar-drawn-ms")))
         ranges = int(page.locator("body").get_attribute("data-bar-ranges"))
         page.close()
-    return statistics.median(figures), ranges
+    return figures, ranges
 
 
 def run(smoke: bool) -> None:
@@ -97,14 +100,22 @@ def run(smoke: bool) -> None:
         try:
             figures = [("baseline: `partita status` (whole process)", f"{baseline:.2f} s")]
             for label, path in [
-                ("GET /api/assets", "/api/assets"),
+                ("GET /api/assets (the 2.2 M)", "/api/assets?select=group:default"),
+                ("GET /api/assets (all)", "/api/assets"),
                 ("GET /api/assets/l4_0 (definition)", "/api/assets/l4_0"),
-                ("GET /api/assets/l4_0/partitions", "/api/assets/l4_0/partitions"),
-                ("GET /api/assets/big/partitions", "/api/assets/big/partitions"),
+                ("GET /api/assets/l4_0/partitions (43,800)", "/api/assets/l4_0/partitions"),
+                ("GET /api/assets/big/partitions (1 M)", "/api/assets/big/partitions"),
+                ("GET /api/assets/big/watermark (1 M)", "/api/assets/big/watermark"),
             ]:
-                server.get_json(path)  # warm
-                elapsed = median_request(server, path, repeat)
-                figures.append((label, f"{elapsed:.3f} s ({elapsed / baseline:.2f}x baseline)"))
+                first = median_request(server, path, 1)  # computed: nothing cached yet
+                again = median_request(server, path, repeat)  # cached until the catalog changes
+                figures.append(
+                    (
+                        label,
+                        f"first {first:.3f} s ({first / baseline:.2f}x baseline), "
+                        f"then {again:.3f} s",
+                    )
+                )
             with sync_playwright() as playwright:
                 browser = launch_chromium(playwright)
                 try:
@@ -113,7 +124,8 @@ def run(smoke: bool) -> None:
                         figures.append(
                             (
                                 f"browser: /assets/{name} health bar drawn ({ranges:,} ranges)",
-                                f"{drawn:.0f} ms after navigation start",
+                                f"first {drawn[0]:.0f} ms after navigation start, then "
+                                f"{statistics.median(drawn[1:]):.0f} ms",
                             )
                         )
                 finally:

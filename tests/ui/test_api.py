@@ -213,3 +213,21 @@ def test_the_starting_selection_is_escaped_into_the_page(ui_project) -> None:
         page = TestClient(app).get("/").text
     assert 'content="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"' in page
     assert "<script>x" not in page
+
+
+def test_answers_follow_runs_of_other_processes(client, ui_project) -> None:
+    """Counts are cached while the catalog is unchanged; a CLI run elsewhere shows at once."""
+    from .conftest import NOW, run_cli
+
+    def events_counts():
+        assets = client.get("/api/assets").json()["assets"]
+        return next(a["counts"] for a in assets if a["name"] == "events")
+
+    before = events_counts()
+    assert events_counts() == before
+    run_cli(ui_project, "materialize", "events", "--partition", "2013-01-10", "--now", NOW, check=0)
+    after = events_counts()
+    assert after["fresh"] == before["fresh"] + 1
+    assert after["missing"] == before["missing"] - 1
+    ranges = client.get("/api/assets/events/partitions").json()["ranges"]
+    assert ranges[-1] == {"first": "2013-01-10", "last": "2013-01-10", "count": 1, "state": "fresh"}

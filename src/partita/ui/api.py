@@ -42,6 +42,7 @@ log = logging.getLogger("partita.ui")
 
 PREVIEW_ROWS = 100
 DEFAULT_RUNS = 50
+CACHE_SIZE = 64
 RUN_UNITS_LIMIT = 5000  # a run page lists the first units; `units_total` counts them all
 
 
@@ -56,9 +57,22 @@ class UiState:
     now: datetime | None = None
     selection: tuple[str, ...] = ()  # what the graph shows when the page names none
     lock: threading.Lock = field(default_factory=threading.Lock)
+    cache: dict[tuple, Any] = field(default_factory=dict)
 
     def moment(self) -> datetime:
-        return self.now or datetime.now(UTC)
+        """`now`, or the wall clock to the minute (so answers can be cached a minute)."""
+        return self.now or datetime.now(UTC).replace(second=0, microsecond=0)
+
+    def cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """`compute()`, remembered while the catalog does not change: same sequence (no
+        attempt recorded since) and same dead leases (no run died since)."""
+        catalog = self.session.catalog
+        full_key = (*key, catalog.sequence(), len(catalog.dead_leases(datetime.now(UTC))))
+        if full_key not in self.cache:
+            if len(self.cache) >= CACHE_SIZE:
+                self.cache.pop(next(iter(self.cache)))  # the oldest
+            self.cache[full_key] = compute()
+        return self.cache[full_key]
 
 
 Handler = Callable[[UiState, Request], Any]
@@ -92,7 +106,10 @@ def error_response(status: int, error: Exception) -> JSONResponse:
 def list_assets(state: UiState, request: Request) -> dict[str, Any]:
     selection = [s for s in request.query_params.getlist("select") if s.strip()]
     session, now = state.session, state.moment()
-    counts = health_counts(session, selection or None, now=now)
+    counts = state.cached(
+        ("counts", tuple(selection), now),
+        lambda: health_counts(session, selection or None, now=now),
+    )
     assets = []
     for summary in session.assets(selection or None, now=now):
         summary.pop("description", None)
@@ -108,7 +125,10 @@ def get_asset(state: UiState, request: Request) -> dict[str, Any]:
     name = known_asset(session, request.path_params["name"])
     payload = views.definition_json(session.graph, session.graph[name], now, session.root)
     payload["storage_location"] = session.storage(name).location()
-    freshness = session.freshness(name, now=now, include_all=True)
+    freshness = state.cached(
+        ("freshness", name, now),
+        lambda: session.freshness(name, now=now, include_all=True),
+    )
     payload["freshness"] = views.freshness_json(freshness[0]) if freshness else None
     payload["now"] = now.isoformat()
     return payload
@@ -126,7 +146,10 @@ def get_partitions(state: UiState, request: Request) -> dict[str, Any]:
     name = known_asset(session, request.path_params["name"])
     first = request.query_params.get("first") or None
     last = request.query_params.get("last") or None
-    status = asset_status(session, name, now=now, partitions=PartitionRange(first, last))
+    status = state.cached(
+        ("status", name, first, last, now),
+        lambda: asset_status(session, name, now=now, partitions=PartitionRange(first, last)),
+    )
     return {"now": now.isoformat(), **views.partitions_json(status)}
 
 

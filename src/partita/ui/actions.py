@@ -169,11 +169,12 @@ def launch_action(state: UiState, action: ActionRequest, launcher: Launcher) -> 
     process = launcher.start(action.command(state))
     deadline = time.monotonic() + RUN_START_TIMEOUT_S
     while time.monotonic() < deadline:
+        exited = process.poll() is not None  # before looking: a run recorded then is seen
         with state.lock:
             run = next((r for r in state.session.runs(20) if r.pid == process.pid), None)
         if run is not None:
             return {"run_id": run.run_id, "pid": process.pid, "command": run.command}
-        if process.poll() is not None:
+        if exited:
             output = process.log_path.read_text(errors="replace")  # type: ignore[attr-defined]
             raise UsageError(f"the run did not start: {output.strip()[-2000:]}")
         time.sleep(0.1)

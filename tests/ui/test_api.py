@@ -231,3 +231,16 @@ def test_answers_follow_runs_of_other_processes(client, ui_project) -> None:
     assert after["missing"] == before["missing"] - 1
     ranges = client.get("/api/assets/events/partitions").json()["ranges"]
     assert ranges[-1] == {"first": "2013-01-10", "last": "2013-01-10", "count": 1, "state": "fresh"}
+
+
+def test_a_run_that_cannot_start_says_why(client) -> None:
+    body = {"selection": ["events"], "partition": "junk"}
+    answer = client.post("/api/runs", json=body, headers={"X-Partita-Token": TOKEN})
+    assert answer.status_code == 400
+    assert "the run did not start" in answer.json()["error"]
+    assert "'junk'" in answer.json()["error"]
+    unknown = client.post(
+        "/api/runs", json={"selection": ["nope"]}, headers={"X-Partita-Token": TOKEN}
+    )
+    assert unknown.status_code == 400
+    assert "'nope'" in unknown.json()["error"]

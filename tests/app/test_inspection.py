@@ -60,3 +60,15 @@ def test_unknown_partitions_and_runs_are_not_found(session) -> None:
         known_partition(session, "events", "2013-01-11", MOMENT)
     with pytest.raises(NotFoundError, match="'nope'"):
         run_detail(session, "nope")
+
+
+def test_a_running_run_shows_the_units_it_is_working_on(session) -> None:
+    catalog = session.catalog
+    run_id = catalog.start_run("materialize events", MOMENT)
+    assert catalog.acquire_lease("events", "2013-01-09", run_id, MOMENT, 30.0) is None
+    try:
+        assert run_detail(session, run_id).in_progress == [("events", "2013-01-09")]
+    finally:
+        catalog.release_leases(run_id)
+        catalog.finish_run(run_id, MOMENT, "succeeded", {})
+    assert run_detail(session, run_id).in_progress == []

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ..catalog.records import RunStatus
 from ..errors import PartitionError, UsageError
 from ..graph.graph import suggest
 from ..planning.targets import PartitionRange
@@ -32,10 +33,12 @@ class NotFoundError(UsageError):
 
 @dataclass(frozen=True)
 class RunDetail:
-    """A run and the attempts it recorded so far (oldest first)."""
+    """A run, the attempts it recorded so far (oldest first) and, while it runs, the
+    units it holds leases on (those in progress)."""
 
     run: RunRecord
     attempts: list[MaterializationRecord]
+    in_progress: list[tuple[str, str | None]]
 
 
 def health_counts(
@@ -150,7 +153,8 @@ def run_detail(session: Session, run_id: str) -> RunDetail:
     run = session.catalog.get_run(run_id)
     if run is None:
         raise NotFoundError(f"no run has the id '{run_id}'. Run 'partita runs' to see them.")
-    return RunDetail(run, session.catalog.run_history(run_id))
+    in_progress = session.catalog.run_leases(run_id) if run.status == RunStatus.RUNNING else []
+    return RunDetail(run, session.catalog.run_history(run_id), in_progress)
 
 
 def known_asset(session: Session, asset: str) -> str:

@@ -175,6 +175,11 @@ class RunHistory(Protocol):
         unknown run or one that recorded none yet)."""
         ...
 
+    def run_leases(self, run_id: str) -> list[Unit]:
+        """The units the run holds a lease on now, alive or not (what it is working on),
+        sorted; read only."""
+        ...
+
 
 class Catalog(RunLog, PartitionStates, Snapshots, Leases, History, RunHistory, Protocol):
     """A whole catalog backend: every role, and closing."""

@@ -189,6 +189,7 @@ def get_run(state: UiState, request: Request) -> dict[str, Any]:
     payload = views.run_json(detail.run, datetime.now(UTC))
     payload["units"] = [views.run_unit_json(r) for r in detail.attempts[:RUN_UNITS_LIMIT]]
     payload["units_total"] = len(detail.attempts)
+    payload["in_progress"] = [{"asset": a, "partition": p} for a, p in detail.in_progress]
     return payload
 
 

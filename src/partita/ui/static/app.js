@@ -405,6 +405,9 @@ async function runPage(runId) {
     el("p", {}, el("code", {}, run.command)),
     el("h2", {}, "Timeline (one lane per unit running at the same time)"),
     el("canvas", { class: "bar", id: "timeline", width: 1000, height: 40 }),
+    run.in_progress.length ? el("h2", {}, `In progress (${run.in_progress.length})`) : null,
+    run.in_progress.length ? table(["asset", "partition"], run.in_progress.map((u) =>
+      [link(assetHref(u.asset), u.asset), u.partition === null ? "-" : u.partition]), { id: "in-progress" }) : null,
     el("h2", {}, `Units (${done})`),
     done ? table(["asset", "partition", "status", "duration", "attempts", "error"],
       run.units.map((u) => [link(assetHref(u.asset), u.asset),

@@ -305,7 +305,8 @@ function drawBar(name, parts) {
     const r = rangeAt(event);
     if (!r) return;
     const keys = r.count > 1 ? `${r.first} .. ${r.last} (${r.count} partitions)` : (r.first === null ? "-" : r.first);
-    const reason = r.count === 1 && reasons.get(r.first) ? "\nreason: " + reasons.get(r.first) : "";
+    const known = reasons.get(r.first);
+    const reason = known ? (r.count === 1 ? "\nreason: " : "\nreason of the first: ") + known : "";
     tooltip.textContent = `${keys}\nstate: ${r.state}${reason}`;
     tooltip.hidden = false;
     tooltip.style.left = event.clientX + 12 + "px";

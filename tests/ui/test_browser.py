@@ -99,6 +99,7 @@ def test_the_health_bar_hovers_and_zooms(page) -> None:
     tooltip = page.locator("#tooltip").text_content()
     assert "2013-01-06 .. 2013-01-10 (5 partitions)" in tooltip
     assert "state: missing" in tooltip
+    assert "reason of the first: missing" in tooltip
     assert page.locator("#needs-work tbody tr").count() == 5
     screenshot(page, "asset")
 

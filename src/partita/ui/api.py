@@ -120,6 +120,20 @@ def list_assets(state: UiState, request: Request) -> dict[str, Any]:
     return {"now": now.isoformat(), "assets": assets, "edges": edges}
 
 
+def warm_cache(state: UiState) -> None:
+    """Compute the graph's counts for the starting selection ahead of the first visit."""
+    selection = list(state.selection)
+    now = state.moment()
+    try:
+        with state.lock:
+            state.cached(
+                ("counts", tuple(selection), now),
+                lambda: health_counts(state.session, selection or None, now=now),
+            )
+    except PartitaError as error:  # the page will show the same error when asked
+        log.warning("could not compute the graph's counts: %s", error.format())
+
+
 def get_asset(state: UiState, request: Request) -> dict[str, Any]:
     session, now = state.session, state.moment()
     name = known_asset(session, request.path_params["name"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import secrets
+import threading
 import webbrowser
 from collections.abc import Sequence
 from datetime import datetime
@@ -97,6 +98,7 @@ def serve(
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     print(f"partita ui: serving {session.root} at {url} (Ctrl-C stops)", flush=True)
+    threading.Thread(target=api.warm_cache, args=(app.state.ui,), daemon=True).start()
     if open_browser:
         webbrowser.open(url)
     # uvicorn shuts down on Ctrl-C or SIGTERM, then re-raises the signal it caught.

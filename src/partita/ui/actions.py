@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -115,8 +116,6 @@ def action_route(handler):
             action = ActionRequest.parse(json.loads(await request.body() or b"{}"))
         except (ValueError, UnicodeDecodeError) as error:
             return error_response(400, error)
-        from starlette.concurrency import run_in_threadpool
-
         try:
             return JSONResponse(await run_in_threadpool(handler, state, action))
         except (SelectionError, PartitionError, UsageError) as error:

@@ -15,7 +15,13 @@ UI_EXTRA_MODULES = ("starlette", "uvicorn")
 @click.command("ui")
 @selection_argument
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port",
+    default=3000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to serve on.",
+)
 @click.option(
     "--token",
     metavar="SECRET",

@@ -105,9 +105,16 @@ function health(counts) {
 }
 
 function layers(assets, edges) {
+  // Columns by longest path from a source (assets come in topological order); a source
+  // then moves right, next to its first reader, so no edge runs across a column for it.
   const depth = Object.fromEntries(assets.map((a) => [a.name, 0]));
-  for (const a of assets) {  // assets come in topological order
+  for (const a of assets) {
     for (const [u, d] of edges) if (u === a.name) depth[d] = Math.max(depth[d], depth[u] + 1);
+  }
+  for (const a of assets) {
+    if (edges.some(([, d]) => d === a.name)) continue;
+    const readers = edges.filter(([u]) => u === a.name).map(([, d]) => depth[d]);
+    if (readers.length) depth[a.name] = Math.min(...readers) - 1;
   }
   return depth;
 }
@@ -141,7 +148,7 @@ function drawGraph(data) {
   const depth = layers(data.assets, data.edges);
   const columns = [];
   for (const a of data.assets) (columns[depth[a.name]] = columns[depth[a.name]] || []).push(a);
-  const W = 320, H = 62, GX = 90, GY = 22, position = {};
+  const W = 340, H = 62, GX = 60, GY = 22, position = {};
   columns.forEach((column, c) => {
     column.sort((a, b) => (a.group + a.name).localeCompare(b.group + b.name));
     column.forEach((a, r) => { position[a.name] = { x: 20 + c * (W + GX), y: 20 + r * (H + GY) }; });

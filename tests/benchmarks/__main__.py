@@ -14,6 +14,7 @@ BENCHMARKS = (
     "planning",
     "partitions",
     "retention",
+    "ui",
 )
 
 

@@ -231,6 +231,20 @@ class Quarantines(Protocol):
         ...
 
 
+class RunHistory(Protocol):
+    """The attempts of one run, for a run page."""
+
+    def run_history(self, run_id: str) -> list[MaterializationRecord]:
+        """The attempts the run recorded, in the order it recorded them (empty for an
+        unknown run or one that recorded none yet)."""
+        ...
+
+    def run_leases(self, run_id: str) -> list[Unit]:
+        """The units the run holds a lease on now, alive or not (what it is working on),
+        sorted; read only."""
+        ...
+
+
 class Catalog(
     RunLog,
     PartitionStates,
@@ -240,6 +254,7 @@ class Catalog(
     DynamicKeys,
     Versions,
     Quarantines,
+    RunHistory,
     Protocol,
 ):
     """A whole catalog backend: every role, and closing."""

@@ -31,6 +31,7 @@ COMMANDS = {
     "rollback": "undo_commands:rollback_command",
     "restore": "undo_commands:restore_command",
     "prune": "undo_commands:prune_command",
+    "ui": "ui_command:ui_command",
 }
 
 

@@ -107,8 +107,11 @@ def build_status(
     plan: Plan,
     assets: list[str],
     failed_checks: Iterable[FailedCheck] = (),
+    needs_work_limit: int | None = None,
 ) -> list[AssetStatus]:
-    """Statuses of the selected assets, from a plan over them and their upstream."""
+    """Statuses of the selected assets, from a plan over them and their upstream; with
+    `needs_work_limit`, each lists at most that many partitions that need work (the
+    first ones), so a page over a million missing partitions stays small."""
     checks: dict[str, list[tuple[str | None, CheckResult]]] = {asset: [] for asset in assets}
     for failed in failed_checks:
         if failed.asset in checks:
@@ -117,16 +120,18 @@ def build_status(
     for asset in assets:
         asset_plan = plan.asset_plan(asset)
         if asset_plan is not None:
-            statuses.append(_asset_status(asset_plan, tuple(checks[asset])))
+            statuses.append(_asset_status(asset_plan, tuple(checks[asset]), needs_work_limit))
     return statuses
 
 
 def _asset_status(
-    plan: AssetPlan, failed_checks: tuple[tuple[str | None, CheckResult], ...]
+    plan: AssetPlan,
+    failed_checks: tuple[tuple[str | None, CheckResult], ...],
+    needs_work_limit: int | None = None,
 ) -> AssetStatus:
     states = _STATE_OF_KIND[plan.kinds]
     counts = np.bincount(states, minlength=len(STATES))
-    not_fresh = np.flatnonzero(plan.kinds != ReasonKind.UP_TO_DATE)
+    not_fresh = np.flatnonzero(plan.kinds != ReasonKind.UP_TO_DATE)[:needs_work_limit]
     partitions = tuple(
         PartitionStatus(unit.partition, STATES[states[p]], _text(unit.reason))
         for p, unit in zip(not_fresh, plan.units(not_fresh), strict=True)
@@ -138,6 +143,12 @@ def _asset_status(
         partitions,
         failed_checks,
     )
+
+
+def count_states(plan: AssetPlan) -> dict[str, int]:
+    """How many of the plan's partitions are fresh, stale, missing and failed."""
+    counts = np.bincount(_STATE_OF_KIND[plan.kinds], minlength=len(STATES))
+    return {state: int(counts[i]) for i, state in enumerate(STATES)}
 
 
 def _ranges(plan: AssetPlan, states: np.ndarray) -> tuple[StateRange, ...]:

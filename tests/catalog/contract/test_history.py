@@ -88,3 +88,16 @@ def test_closed_catalog_raises(catalog: Catalog) -> None:
     catalog.close()
     with pytest.raises(CatalogError, match="closed"):
         catalog.states("flights")
+
+
+def test_run_history_lists_one_runs_attempts_in_recorded_order(catalog: Catalog) -> None:
+    catalog.record(attempt(partition="2013-01-02", minute=0, run_id="run-a"))
+    catalog.record(attempt(partition="2013-01-01", minute=1, run_id="run-b"))
+    catalog.record(attempt(partition="2013-01-01", minute=2, run_id="run-a", status="failed"))
+
+    assert catalog.run_history("run-a") == [
+        attempt(partition="2013-01-02", minute=0, run_id="run-a"),
+        attempt(partition="2013-01-01", minute=2, run_id="run-a", status="failed"),
+    ]
+    assert [r.run_id for r in catalog.run_history("run-b")] == ["run-b"]
+    assert catalog.run_history("no-such-run") == []

@@ -162,3 +162,15 @@ def test_process_identity_of_this_process_is_complete() -> None:
     assert me.start_time == process_start_time(os.getpid())
     assert me.boot == boot_id()
     assert me.is_alive()
+
+
+def test_run_leases_lists_what_a_run_is_working_on(catalog: Catalog) -> None:
+    assert catalog.acquire_lease("flights", "2013-01-02", "run-a", at(0), 30.0) is None
+    assert catalog.acquire_lease("airports", None, "run-a", at(0), 30.0) is None
+    assert catalog.acquire_lease("flights", "2013-01-01", "run-b", at(0), 30.0) is None
+    assert catalog.run_leases("run-a") == [("airports", None), ("flights", "2013-01-02")]
+    catalog.record(attempt(partition="2013-01-02", run_id="run-a"))  # drops its lease
+    assert catalog.run_leases("run-a") == [("airports", None)]
+    catalog.release_leases("run-a")
+    assert catalog.run_leases("run-a") == []
+    assert catalog.run_leases("run-b") == [("flights", "2013-01-01")]

@@ -1,4 +1,4 @@
-"""The catalog's SQLite schema, version 8, and the statements that built each version.
+"""The catalog's SQLite schema, version 9, and the statements that built each version.
 
 Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to n + 1.
 
@@ -36,7 +36,7 @@ from collections.abc import Callable
 
 from partita.catalog.records import AttemptStatus
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 UNPARTITIONED = ""
 
 # Sets the sequence columns of existing states from the history, so that a migrated catalog
@@ -281,6 +281,11 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         )
         """,
         "PRAGMA user_version = 8",
+    ),
+    (
+        # A run's attempts, for its run page, without scanning the whole history.
+        "CREATE INDEX materializations_by_run ON materializations (run_id, id)",
+        "PRAGMA user_version = 9",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

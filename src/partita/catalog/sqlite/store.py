@@ -303,3 +303,21 @@ class SQLiteCatalog(SQLiteVersions, SQLiteLeases, SQLiteDynamicKeys, SQLiteQuara
                 parameters,
             ).fetchall()
         return [history_from_row(row) for row in rows]
+
+    def run_history(self, run_id: str) -> list[MaterializationRecord]:
+        """The attempts `run_id` recorded, oldest first."""
+        with self._reading(f"read the attempts of run {run_id}") as connection:
+            rows = connection.execute(
+                f"SELECT {HISTORY_COLUMNS} FROM materializations WHERE run_id = ? ORDER BY id",
+                (run_id,),
+            ).fetchall()
+        return [history_from_row(row) for row in rows]
+
+    def run_leases(self, run_id: str) -> list[tuple[str, str | None]]:
+        """The units `run_id` holds a lease on now, sorted."""
+        with self._reading(f"read the leases of run {run_id}") as connection:
+            rows = connection.execute(
+                "SELECT asset, partition FROM leases WHERE run_id = ? ORDER BY asset, partition",
+                (run_id,),
+            ).fetchall()
+        return [(asset, partition_from_text(key)) for asset, key in rows]

@@ -1,0 +1,234 @@
+"""The read routes of the JSON API: assets, partitions, runs, freshness.
+
+Each handler is a plain function (Starlette runs it in a thread) asking the session under
+the server's lock; errors become JSON: 404 naming what was not found, 400 for bad
+parameters.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ..app.inspection import (
+    NotFoundError,
+    asset_status,
+    asset_watermark,
+    health_counts,
+    known_asset,
+    known_partition,
+    partition_attempts,
+    partition_failed_checks,
+    partition_status,
+    run_detail,
+)
+from ..errors import PartitaError, PartitionError, SelectionError
+from ..planning.targets import PartitionRange
+from . import views
+
+if TYPE_CHECKING:
+    from ..app.session import Session
+
+log = logging.getLogger("partita.ui")
+
+PREVIEW_ROWS = 100
+DEFAULT_RUNS = 50
+CACHE_SIZE = 64
+RUN_UNITS_LIMIT = 5000  # a run page lists the first units; `units_total` counts them all
+
+
+@dataclass
+class UiState:
+    """What every route shares: the session (used under `lock`), the token that requests
+    changing anything must carry, `now` (None: the wall clock) and the selection the
+    graph starts with."""
+
+    session: Session
+    token: str
+    now: datetime | None = None
+    selection: tuple[str, ...] = ()  # what the graph shows when the page names none
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    cache: dict[tuple, Any] = field(default_factory=dict)
+
+    def moment(self) -> datetime:
+        """`now`, or the wall clock to the minute (so answers can be cached a minute)."""
+        return self.now or datetime.now(UTC).replace(second=0, microsecond=0)
+
+    def cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """`compute()`, remembered while the catalog does not change: same sequence (no
+        attempt recorded since) and same dead leases (no run died since)."""
+        catalog = self.session.catalog
+        full_key = (*key, catalog.sequence(), len(catalog.dead_leases(datetime.now(UTC))))
+        if full_key not in self.cache:
+            if len(self.cache) >= CACHE_SIZE:
+                self.cache.pop(next(iter(self.cache)))  # the oldest
+            self.cache[full_key] = compute()
+        return self.cache[full_key]
+
+
+Handler = Callable[[UiState, Request], Any]
+
+
+def json_route(handler: Handler) -> Callable[[Request], JSONResponse]:
+    """A handler's value as JSON; PartitaErrors as 404 (not found) or 400 (bad input)."""
+
+    @functools.wraps(handler)
+    def endpoint(request: Request) -> JSONResponse:
+        state: UiState = request.app.state.ui
+        try:
+            with state.lock:
+                return JSONResponse(handler(state, request))
+        except NotFoundError as error:
+            return error_response(404, error)
+        except (SelectionError, PartitionError, ValueError) as error:
+            return error_response(400, error)
+        except PartitaError as error:
+            log.warning("%s: %s", request.url.path, error.format())
+            return error_response(500, error)
+
+    return endpoint
+
+
+def error_response(status: int, error: Exception) -> JSONResponse:
+    message = error.format() if isinstance(error, PartitaError) else str(error)
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def list_assets(state: UiState, request: Request) -> dict[str, Any]:
+    selection = [s for s in request.query_params.getlist("select") if s.strip()]
+    session, now = state.session, state.moment()
+    counts = state.cached(
+        ("counts", tuple(selection), now),
+        lambda: health_counts(session, selection or None, now=now),
+    )
+    assets = []
+    for summary in session.assets(selection or None, now=now):
+        summary.pop("description", None)
+        summary["counts"] = counts.get(summary["name"], {})
+        assets.append(summary)
+    names = {a["name"] for a in assets}
+    edges = [[u, d] for u, d in session.graph.edges() if u in names and d in names]
+    return {"now": now.isoformat(), "assets": assets, "edges": edges}
+
+
+def warm_cache(state: UiState) -> None:
+    """Compute the graph's counts for the starting selection ahead of the first visit."""
+    selection = list(state.selection)
+    now = state.moment()
+    try:
+        with state.lock:
+            state.cached(
+                ("counts", tuple(selection), now),
+                lambda: health_counts(state.session, selection or None, now=now),
+            )
+    except PartitaError as error:  # the page will show the same error when asked
+        log.warning("could not compute the graph's counts: %s", error.format())
+
+
+def get_asset(state: UiState, request: Request) -> dict[str, Any]:
+    session, now = state.session, state.moment()
+    name = known_asset(session, request.path_params["name"])
+    payload = views.definition_json(session.graph, session.graph[name], now, session.root)
+    payload["storage_location"] = session.storage(name).location()
+    freshness = state.cached(
+        ("freshness", name, now),
+        lambda: session.freshness(name, now=now, include_all=True),
+    )
+    payload["freshness"] = views.freshness_json(freshness[0]) if freshness else None
+    payload["now"] = now.isoformat()
+    return payload
+
+
+def get_watermark(state: UiState, request: Request) -> dict[str, Any]:
+    """Apart from the asset: it reads every state of the asset, which the page's health
+    bar does not wait for."""
+    name = known_asset(state.session, request.path_params["name"])
+    return asset_watermark(state.session, name, now=state.moment()).to_json()
+
+
+def get_partitions(state: UiState, request: Request) -> dict[str, Any]:
+    session, now = state.session, state.moment()
+    name = known_asset(session, request.path_params["name"])
+    first = request.query_params.get("first") or None
+    last = request.query_params.get("last") or None
+    status = state.cached(
+        ("status", name, first, last, now),
+        lambda: asset_status(session, name, now=now, partitions=PartitionRange(first, last)),
+    )
+    return {"now": now.isoformat(), **views.partitions_json(status)}
+
+
+def get_partition(state: UiState, request: Request) -> dict[str, Any]:
+    session, now = state.session, state.moment()
+    name = known_asset(session, request.path_params["name"])
+    key = known_partition(session, name, request.path_params["key"], now)
+    status = partition_status(session, name, key, now=now)
+    return {
+        "asset": name,
+        "partition": key,
+        "state": status.state,
+        "reason": status.reason,
+        "attempts": [views.attempt_json(r) for r in partition_attempts(session, name, key)],
+        "failed_checks": [views.check_json(c) for c in partition_failed_checks(session, name, key)],
+    }
+
+
+def get_preview(state: UiState, request: Request) -> dict[str, Any]:
+    session, now = state.session, state.moment()
+    name = known_asset(session, request.path_params["name"])
+    key = known_partition(session, name, request.path_params["key"], now)
+    recorded = session.catalog.state(name, key)
+    if recorded is None or recorded.data_version is None:  # nothing published yet
+        return {"columns": [], "rows": [], "total_rows": 0}
+    return views.preview_json(session.read(name, key), PREVIEW_ROWS)
+
+
+def list_runs(state: UiState, request: Request) -> dict[str, Any]:
+    limit = _positive_int(request.query_params.get("limit"), DEFAULT_RUNS, "limit")
+    now = datetime.now(UTC)  # durations of running runs are about the wall clock
+    return {"runs": [views.run_json(run, now) for run in state.session.runs(limit)]}
+
+
+def get_run(state: UiState, request: Request) -> dict[str, Any]:
+    detail = run_detail(state.session, request.path_params["run_id"])
+    payload = views.run_json(detail.run, datetime.now(UTC))
+    payload["units"] = [views.run_unit_json(r) for r in detail.attempts[:RUN_UNITS_LIMIT]]
+    payload["units_total"] = len(detail.attempts)
+    payload["in_progress"] = [{"asset": a, "partition": p} for a, p in detail.in_progress]
+    return payload
+
+
+def get_freshness(state: UiState, request: Request) -> dict[str, Any]:
+    now = state.moment()
+    results = state.session.freshness(now=now)
+    return {"now": now.isoformat(), "assets": [views.freshness_json(r) for r in results]}
+
+
+def _positive_int(value: str | None, default: int, name: str) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"'{name}' must be a positive whole number, not {value!r}")
+    return int(value)
+
+
+ROUTES = [
+    Route("/api/assets", json_route(list_assets)),
+    Route("/api/assets/{name}", json_route(get_asset)),
+    Route("/api/assets/{name}/partitions", json_route(get_partitions)),
+    Route("/api/assets/{name}/watermark", json_route(get_watermark)),
+    Route("/api/assets/{name}/preview/{key:path}", json_route(get_preview)),
+    Route("/api/assets/{name}/partitions/{key:path}", json_route(get_partition)),
+    Route("/api/runs", json_route(list_runs)),
+    Route("/api/runs/{run_id}", json_route(get_run)),
+    Route("/api/freshness", json_route(get_freshness)),
+]

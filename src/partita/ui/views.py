@@ -187,13 +187,13 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     share a row."""
     rows = []
     for asset_plan in plan.assets:
-        for first, last in asset_plan.runs_to_run():
+        for first, last, count in asset_plan.runs_to_run():
             rows.append(
                 {
                     "asset": asset_plan.asset,
                     "first": asset_plan.key(first),
                     "last": asset_plan.key(last),
-                    "count": int(last - first + 1),
+                    "count": count,
                     "reason": str(asset_plan.reason(first)),
                 }
             )

@@ -1,4 +1,4 @@
-"""The catalog's SQLite schema, version 5, and the statements that built each version.
+"""The catalog's SQLite schema, version 6, and the statements that built each version.
 
 Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to n + 1.
 
@@ -15,6 +15,8 @@ Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to
 - `leases`: which run (pid, process start time, boot id, host, heartbeat) works on which
   unit right now.
 - `state_snapshots`: an opaque per-asset cache of the planner, valid through a sequence.
+- `ticks`, `cursors`, `daemon_lease`, `pool_slots`: the daemon's ticks (requests recorded
+  before launch), sensor and automation cursors, the one daemon lease, pool slots.
 
 Unpartitioned assets are stored under partition `""` (a primary key column cannot hold NULL
 usefully) and surface as `None`. Timestamps are UTC ISO-8601 text with microseconds, so they
@@ -32,7 +34,7 @@ from collections.abc import Callable
 
 from partita.catalog.records import AttemptStatus
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 UNPARTITIONED = ""
 
 # Sets the sequence columns of existing states from the history, so that a migrated catalog
@@ -236,6 +238,53 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         "ALTER TABLE leases ADD COLUMN process_start INTEGER",
         "ALTER TABLE leases ADD COLUMN boot_id TEXT",
         "PRAGMA user_version = 5",
+    ),
+    (
+        # The daemon: each tick (requests recorded before their run launches), cursors of
+        # sensors and automated assets, the one daemon lease, and concurrency pool slots.
+        """
+        CREATE TABLE ticks (
+            tick_id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            recorded TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('requested', 'launched', 'finished')),
+            evaluated TEXT NOT NULL DEFAULT '[]',
+            requested TEXT NOT NULL DEFAULT '[]',
+            run_ids TEXT NOT NULL DEFAULT '[]',
+            error TEXT,
+            launcher_host TEXT,
+            launcher_pid INTEGER,
+            launcher_start INTEGER,
+            launcher_boot TEXT
+        )
+        """,
+        "CREATE INDEX ticks_by_status ON ticks (status, tick_id)",
+        "CREATE TABLE cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """
+        CREATE TABLE daemon_lease (
+            name TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            process_start INTEGER,
+            boot_id TEXT,
+            heartbeat TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE pool_slots (
+            pool TEXT NOT NULL,
+            asset TEXT NOT NULL,
+            partition TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            process_start INTEGER,
+            boot_id TEXT,
+            heartbeat TEXT NOT NULL,
+            PRIMARY KEY (pool, asset, partition)
+        )
+        """,
+        "PRAGMA user_version = 6",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

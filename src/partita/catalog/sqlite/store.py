@@ -27,6 +27,7 @@ from partita.catalog.sqlite.attempts import (
     record_parameters,
     write_attempt,
 )
+from partita.catalog.sqlite.automation import SQLiteAutomation
 from partita.catalog.sqlite.leases import SQLiteLeases
 from partita.catalog.sqlite.rows import (
     HISTORY_COLUMNS,
@@ -64,7 +65,7 @@ ORDER BY m.asset, m.partition, c.name
 """
 
 
-class SQLiteCatalog(SQLiteLeases):
+class SQLiteCatalog(SQLiteLeases, SQLiteAutomation):
     """Runs, materialization history, current partition states and leases in one SQLite file.
 
     Opens (creating the file, its folders and the schema if needed) on construction. One

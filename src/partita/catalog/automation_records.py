@@ -1,0 +1,62 @@
+"""Plain data of the automation role of the catalog: daemon ticks and process holders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class TickStatus(StrEnum):
+    """Where a tick is: its requests recorded and not yet launched, launched by a run
+    process, or finished (nothing requested, or its run ended)."""
+
+    REQUESTED = "requested"
+    LAUNCHED = "launched"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedUnit:
+    """One unit a tick requested, and which conditions or sensor asked for it."""
+
+    asset: str
+    partition: str | None
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """The process holding something (the daemon lease, a pool slot, a launched tick)."""
+
+    host: str
+    pid: int
+    process_start: int | None = None
+    boot_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TickRecord:
+    """One evaluation of the daemon: its evaluation time `at`, what it evaluated (assets,
+    sources, sensors), what it requested and why, the runs it started, and an error (a
+    sensor that raised, a launch that failed)."""
+
+    tick_id: int
+    at: datetime
+    status: TickStatus
+    evaluated: tuple[str, ...]
+    requested: tuple[RequestedUnit, ...]
+    run_ids: tuple[str, ...] = ()
+    error: str | None = None
+    launcher: Holder | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSlot:
+    """A unit holding one slot of a concurrency pool."""
+
+    pool: str
+    asset: str
+    partition: str | None
+    run_id: str
+    holder: Holder

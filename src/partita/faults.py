@@ -3,7 +3,8 @@ SIGKILL the Nth time (default: first) it reaches POINT.
 
 Points: `asset` (the asset function has returned, nothing written), `parquet-write`
 (half of a Parquet file written), `duckdb-transaction` (rows deleted, new rows not yet
-committed), `before-catalog-commit` (data durable on disk, catalog not yet told).
+committed), `before-catalog-commit` (data durable on disk, catalog not yet told), `daemon-launch` (a
+daemon tick's requests recorded, its run not launched).
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ import os
 import signal
 
 FAULT_ENVIRONMENT = "PARTITA_FAULT"
-FAULT_POINTS = ("asset", "parquet-write", "duckdb-transaction", "before-catalog-commit")
+FAULT_POINTS = (
+    "asset",
+    "parquet-write",
+    "duckdb-transaction",
+    "before-catalog-commit",
+    "daemon-launch",
+)
 
 _hits: dict[str, int] = {}
 

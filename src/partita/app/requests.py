@@ -39,7 +39,8 @@ class PlanRequest:
     requested range (everything up to the latest complete partition at `now` by default);
     `now` None means the wall clock. `retry_failed` keeps only units whose last attempt
     failed. `catch_up` adds up-to-date assets that their freshness policy says are overdue;
-    `overdue` names such units explicitly, with the reason to run them.
+    `overdue` names such units explicitly, with the reason to run them. `only` keeps
+    just those units of the plan (what a daemon tick requested).
     """
 
     selection: tuple[str, ...] = ()
@@ -49,6 +50,7 @@ class PlanRequest:
     retry_failed: bool = False
     catch_up: bool = False
     overdue: Mapping[tuple[str, str | None], str] | None = None
+    only: frozenset[tuple[str, str | None]] | None = None
 
 
 @dataclass(frozen=True)

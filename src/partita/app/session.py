@@ -253,6 +253,8 @@ class Session:
             request.force,
             overdue or None,
         )
+        if request.only is not None:
+            plan = plan.restricted_to_units(request.only)
         return plan.restricted_to({ReasonKind.FAILED}) if request.retry_failed else plan
 
     def _state_tables(self, assets: Iterable[str]) -> dict[str, StateTable]:

@@ -18,11 +18,13 @@ class TickStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RequestedUnit:
-    """One unit a tick requested, and which conditions or sensor asked for it."""
+    """One unit a tick requested, which conditions or sensor asked for it, and whether it
+    runs even when up to date (an observation, a sensor request, a cron refresh)."""
 
     asset: str
     partition: str | None
     why: str
+    force: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,6 +198,10 @@ class Automation(Protocol):
         """Mark a tick finished (its run ended), with an error if it failed to run."""
         ...
 
+    def requeue_tick(self, tick_id: int) -> None:
+        """Put a launched tick back to requested (its run was stopped before the end)."""
+        ...
+
     def open_ticks(self) -> list[TickRecord]:
         """Ticks not finished (requested or launched), oldest first."""
         ...

@@ -26,6 +26,9 @@ COMMANDS = {
     "show": "report_commands:show_command",
     "freshness": "freshness_commands:freshness_command",
     "watermarks": "freshness_commands:watermarks_command",
+    "daemon": "automation_commands:daemon_command",
+    "ticks": "automation_commands:ticks_command",
+    "observe": "automation_commands:observe_command",
 }
 
 

@@ -26,6 +26,7 @@ from ..storage.registry import open_asset_storage
 from ..storage.schemas import unify_schemas
 from .cache import TableCache
 from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
+from .observing import observe
 from .publishing import LeaseLostError
 from .quality import check_schema, run_checks
 from .retries import call_with_retry
@@ -190,6 +191,8 @@ class Workspace:
         """Compute, audit (checks, schema), then publish; nothing is written unless the new
         data passes."""
         definition = self.graph[job.asset]
+        if definition.observable:  # an observation: a data version, nothing stored
+            return observe(definition, self._context(job)), None, ()
         reads = list(job.reads)
         check_upstream_published(job.asset, job.partition, reads)
         with _LazyDuckDB() as relations:

@@ -14,7 +14,7 @@ from .helpers import at, dead_pid
 ELSEWHERE = Holder("another-host.example", 4242)
 UNITS = (
     RequestedUnit("flights", "2013-01-01", "on_missing"),
-    RequestedUnit("airports", None, "eager"),
+    RequestedUnit("airports", None, "eager", force=True),
 )
 
 
@@ -38,6 +38,9 @@ def test_a_requested_tick_is_claimed_once_then_finished(catalog: Catalog) -> Non
 
     assert catalog.claim_tick(tick.tick_id, current_holder(), at(0))
     assert not catalog.claim_tick(tick.tick_id, ELSEWHERE, at(0))
+    catalog.requeue_tick(tick.tick_id)  # its run was stopped: claimable again
+    assert catalog.open_ticks()[0].status == TickStatus.REQUESTED
+    assert catalog.claim_tick(tick.tick_id, current_holder(), at(0))
     catalog.add_tick_run(tick.tick_id, "run-1")
     (opened,) = catalog.open_ticks()
     assert opened.status == TickStatus.LAUNCHED and opened.launcher == current_holder()

@@ -52,7 +52,7 @@ def _tick(row: Sequence) -> TickRecord:
         at=datetime.fromisoformat(row[1]),
         status=TickStatus(row[2]),
         evaluated=tuple(json.loads(row[3])),
-        requested=tuple(RequestedUnit(a, p, w) for a, p, w in json.loads(row[4])),
+        requested=tuple(RequestedUnit(*unit) for unit in json.loads(row[4])),
         run_ids=tuple(json.loads(row[5])),
         error=row[6],
         launcher=launcher,
@@ -74,7 +74,7 @@ class SQLiteAutomation(SQLiteConnection):
     ) -> TickRecord:
         """Record a tick and set `cursors` in one transaction (see the module)."""
         status = TickStatus.REQUESTED if requested else TickStatus.FINISHED
-        units = [[r.asset, r.partition, r.why] for r in requested]
+        units = [[r.asset, r.partition, r.why, r.force] for r in requested]
         with self._transaction("record a daemon tick") as connection:
             cursor = connection.execute(
                 "INSERT INTO ticks (at, recorded, status, evaluated, requested, error)"
@@ -130,6 +130,15 @@ class SQLiteAutomation(SQLiteConnection):
             connection.execute(
                 "UPDATE ticks SET status = ?, error = coalesce(?, error) WHERE tick_id = ?",
                 (TickStatus.FINISHED, error, tick_id),
+            )
+
+    def requeue_tick(self, tick_id: int) -> None:
+        """Put a launched tick back to requested, forgetting its launcher."""
+        with self._transaction(f"requeue daemon tick {tick_id}") as connection:
+            connection.execute(
+                "UPDATE ticks SET status = ?, launcher_host = NULL, launcher_pid = NULL,"
+                " launcher_start = NULL, launcher_boot = NULL WHERE tick_id = ? AND status = ?",
+                (TickStatus.REQUESTED, tick_id, TickStatus.LAUNCHED),
             )
 
     def open_ticks(self) -> list[TickRecord]:

@@ -145,3 +145,11 @@ def test_bad_declarations_say_what_to_write():
         on_missing(max_catch_up=0)
     with pytest.raises(TypeError, match="combine only"):
         on_missing() & "eager"
+
+
+def test_eager_builds_a_missing_partition_whose_inputs_got_new_data_since_the_last_look():
+    new = np.array([True, False, True, False, False])
+    decision = evaluate(
+        eager(), situation([M, M, U, M, M], upstream_new=new, cursor=AutomationCursor(count=5))
+    )
+    assert decision.indices == (0,)  # 02 is up to date; 03 and 04 have nothing new

@@ -7,7 +7,7 @@ Each primitive selects partitions (a boolean per partition index of the asset at
 - `eager`: partitions whose planner reason is `upstream changed`, those whose reason is
   `upstream stale` when that upstream unit is requested in the same tick (one run
   rebuilds both, in order), and missing partitions that appeared since the last
-  evaluation.
+  evaluation or whose inputs got new data since then.
 - `on_missing`: missing partitions.
 
 `&`, `|` and `~` combine the selections. The request is the selected partitions that need
@@ -39,14 +39,16 @@ from ..planning.reasons import ReasonKind
 
 @dataclass(frozen=True)
 class AutomationCursor:
-    """What the last evaluation of an asset saw: when, and how many partitions existed."""
+    """What the last evaluation of an asset saw: when, how many partitions existed, and
+    the catalog sequence then (what was published since is new data)."""
 
     evaluated_at: datetime | None = None
     count: int | None = None
+    sequence: int | None = None
 
     def dumps(self) -> str:
         at = None if self.evaluated_at is None else self.evaluated_at.isoformat()
-        return json.dumps({"evaluated_at": at, "count": self.count})
+        return json.dumps({"evaluated_at": at, "count": self.count, "sequence": self.sequence})
 
     @classmethod
     def loads(cls, text: str | None) -> AutomationCursor:
@@ -54,7 +56,8 @@ class AutomationCursor:
             return cls()
         data = json.loads(text)
         at = data.get("evaluated_at")
-        return cls(None if at is None else datetime.fromisoformat(at), data.get("count"))
+        moment = None if at is None else datetime.fromisoformat(at)
+        return cls(moment, data.get("count"), data.get("sequence"))
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class AssetSituation:
     now: datetime
     cursor: AutomationCursor = AutomationCursor()
     upstream_requested: np.ndarray | None = None
+    upstream_new: np.ndarray | None = None  # an upstream it reads published since the cursor
+    sequence: int | None = None  # the catalog sequence now
     excluded: np.ndarray | None = None  # already requested by a tick still in flight
 
     @property
@@ -107,7 +112,7 @@ def evaluate(condition: AutomationCondition, situation: AssetSituation) -> Autom
     why = tuple(
         ", ".join(text for text, mask in masks if mask[i]) or str(condition) for i in indices
     )
-    cursor = AutomationCursor(situation.now, situation.count)
+    cursor = AutomationCursor(situation.now, situation.count, situation.sequence)
     return AutomationDecision(tuple(int(i) for i in indices), why, cursor)
 
 
@@ -134,6 +139,8 @@ def _eager(situation: AssetSituation) -> np.ndarray:
     selected = kinds == ReasonKind.UPSTREAM_CHANGED
     if situation.upstream_requested is not None:
         selected |= (kinds == ReasonKind.UPSTREAM_STALE) & situation.upstream_requested
+    if situation.upstream_new is not None:  # never built, and its inputs just got data
+        selected |= (kinds == ReasonKind.MISSING) & situation.upstream_new
     previous = situation.cursor.count
     if previous is not None:
         appeared = np.arange(situation.count) >= previous

@@ -20,7 +20,9 @@ from ..definitions.partitions import Partitions
 from ..errors import PartitaError
 from ..planning.plan import AssetPlan
 from ..planning.reasons import ReasonKind
+from ..planning.state_table import load_state_tables
 from ..planning.targets import partition_count
+from ..planning.windows import windows
 from .evaluate import AssetSituation, AutomationCursor, evaluate
 from .sensors import SensorOutcome, run_sensors
 
@@ -117,18 +119,41 @@ def _evaluate_asset(
     keys = _all_keys(plan.partitions, now) if plan.partitions is not None else [None]
     excluded = np.array([(name, key) in busy for key in keys], dtype=bool)
     cursor_name = ASSET_CURSOR + name
+    cursor = AutomationCursor.loads(session.catalog.cursor(cursor_name))
     situation = AssetSituation(
         partitions=plan.partitions,
         kinds=kinds,
         now=now,
-        cursor=AutomationCursor.loads(session.catalog.cursor(cursor_name)),
+        cursor=cursor,
         upstream_requested=stale_requested,
+        upstream_new=_published_since(session, plan, count, cursor.sequence),
+        sequence=session.catalog.sequence(),
         excluded=excluded,
     )
     decision = evaluate(definition.automation, situation)
     for index, why in zip(decision.indices, decision.why, strict=True):
         tick.request((name, keys[index]), why, force=kinds[index] == ReasonKind.UP_TO_DATE)
     tick.cursors[cursor_name] = decision.cursor.dumps()
+
+
+def _published_since(
+    session: Session, plan: AssetPlan, count: int, sequence: int | None
+) -> np.ndarray | None:
+    """Per partition index: an upstream partition it reads was published after `sequence`."""
+    if sequence is None:
+        return None
+    tables = load_state_tables(session.catalog, session.graph, [d.upstream for d in plan.upstreams])
+    indices = np.arange(count, dtype=np.int64)
+    new = np.zeros(count, dtype=bool)
+    for dependency in plan.upstreams:
+        table = tables[dependency.upstream]
+        size = dependency.count
+        published = np.where(
+            table.column("published", size), table.column("published_seq", size), 0
+        )
+        reads = windows(dependency.mapping, plan.partitions, indices, dependency.partitions, size)
+        new |= reads.maximum(published) > sequence
+    return new
 
 
 def _apply_sensor(

@@ -187,5 +187,5 @@ def test_sigterm_mid_run_stops_cleanly_and_a_restart_resumes_the_tick(project):
     project.cli("daemon", "daily", "--once", "--now", "2024-01-02T12:00", check=0)
 
     assert attempts(project, "daily") == ["2024-01-01"]
-    finished = [t for t in ticks(project) if t["tick_id"] == tick["tick_id"]][0]
+    finished = next(t for t in ticks(project) if t["tick_id"] == tick["tick_id"])
     assert finished["status"] == "finished" and len(finished["run_ids"]) == 2

@@ -13,9 +13,12 @@ import sys
 import tomllib
 import traceback
 import types
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from .automation_config import AUTOMATION_KEYS, automation_settings
 from .definitions.asset import AssetDefinition
 from .errors import DefinitionError, DefinitionErrors, ProjectError
 
@@ -29,6 +32,8 @@ class ProjectConfig:
     root: Path
     assets_dir: Path
     warehouse: Path
+    timeout: timedelta | None = None  # the default timeout of a unit (`timeout = "1h"`)
+    pools: Mapping[str, int] = field(default_factory=dict)  # [tool.partita.pools] name = size
 
 
 def find_project_root(start: Path) -> Path:
@@ -52,11 +57,11 @@ def load_config(root: Path) -> ProjectConfig:
         settings = tomllib.loads(pyproject.read_text()).get("tool", {}).get("partita", {})
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ProjectError(f"cannot read {pyproject}: {error}. Fix the TOML syntax.") from error
-    unknown = sorted(set(settings) - {"assets", "warehouse"})
+    unknown = sorted(set(settings) - {"assets", "warehouse", *AUTOMATION_KEYS})
     if unknown:
         raise ProjectError(
             f"{pyproject}: [tool.partita] has unknown key(s) {', '.join(unknown)}; "
-            "the keys are 'assets' and 'warehouse'."
+            "the keys are 'assets', 'warehouse', 'timeout' and 'pools'."
         )
     assets_dir = (root / settings.get("assets", "assets")).resolve()
     if not assets_dir.is_dir():
@@ -65,7 +70,10 @@ def load_config(root: Path) -> ProjectConfig:
             f"[tool.partita] assets = '...' in {pyproject}."
         )
     return ProjectConfig(
-        root, assets_dir, (root / settings.get("warehouse", "warehouse")).resolve()
+        root,
+        assets_dir,
+        (root / settings.get("warehouse", "warehouse")).resolve(),
+        *automation_settings(settings, pyproject),
     )
 
 

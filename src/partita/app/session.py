@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..automation_config import apply_project_settings
 from ..catalog import open_catalog
 from ..catalog.records import AttemptStatus, PartitionState
 from ..discovery import ProjectConfig, find_project_root, import_definitions, load_config
@@ -311,5 +312,6 @@ def open_session(path: str | Path | None = None) -> Session:
     root = Path(path).resolve() if path is not None else find_project_root(Path.cwd())
     config = load_config(root)
     definitions, import_errors = import_definitions(config)
+    definitions = apply_project_settings(definitions, config)
     graph = build_graph(definitions, root=str(root), import_errors=import_errors)
     return Session(config, graph)

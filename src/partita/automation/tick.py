@@ -17,6 +17,7 @@ from ..app.requests import PlanRequest
 from ..app.session import Session
 from ..catalog.automation_records import RequestedUnit
 from ..definitions.partitions import Partitions
+from ..definitions.policies import format_duration
 from ..errors import PartitaError
 from ..planning.plan import AssetPlan
 from ..planning.reasons import ReasonKind
@@ -95,7 +96,7 @@ def _observe_if_due(
         return
     for key in _all_keys(definition.partitions, now):
         if (name, key) not in busy:
-            tick.request((name, key), f"observe every {_duration(every)}", force=True)
+            tick.request((name, key), f"observe every {format_duration(every)}", force=True)
     tick.cursors[cursor_name] = now.isoformat()
 
 
@@ -179,11 +180,3 @@ def _all_keys(partitions: Partitions | None, now: datetime) -> list[str | None]:
     if partitions is None:
         return [None]
     return list(partitions.keys(0, partitions.count(now)))
-
-
-def _duration(every) -> str:
-    seconds = int(every.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0 and seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

@@ -199,10 +199,10 @@ def _define(fn: Callable[..., Any], options: dict[str, Any]) -> AssetDefinition:
         module=getattr(fn, "__module__", "") or "",
         file=code.co_filename if code else "<unknown>",
         line=code.co_firstlineno if code else 0,
-        problems=tuple(problems),
         automation=_typed(options, "automation", AutomationCondition, problems),
         timeout=_duration(options, "timeout", problems),
         pool=_pool(options.get("pool"), problems),
+        problems=tuple(problems),  # last: every check above adds to it
     )
 
 

@@ -218,6 +218,7 @@ class Session:
             max_failures=request.max_failures,
             wait_for_locks=request.wait,
             catch_up=frozenset(overdue),
+            pools=self.config.pools,
         )
         return execute_plan(
             self.graph,

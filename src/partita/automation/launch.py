@@ -14,8 +14,7 @@ from datetime import datetime
 
 from ..app.requests import RunRequest
 from ..app.session import Session, open_session
-from ..catalog.automation_records import TickRecord
-from ..catalog.sqlite.automation import current_holder
+from ..catalog.automation_records import TickRecord, current_holder
 from ..errors import PartitaError
 from ..execution.events import RunListener
 from ..execution.interrupts import TERMINATED_EXIT, sigterm_as_interrupt

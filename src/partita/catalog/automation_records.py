@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from partita.processes import ProcessIdentity
+
 
 class TickStatus(StrEnum):
     """Where a tick is: its requests recorded and not yet launched, launched by a run
@@ -62,3 +64,9 @@ class PoolSlot:
     partition: str | None
     run_id: str
     holder: Holder
+
+
+def current_holder() -> Holder:
+    """This process, as a holder."""
+    me = ProcessIdentity.current()
+    return Holder(me.host, me.pid, me.start_time, me.boot)

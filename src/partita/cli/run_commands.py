@@ -11,6 +11,7 @@ from ..app.requests import RunRequest, partition_range
 from ..errors import EXIT_FAILED, EXIT_OK
 from ..execution.interrupts import TERMINATED_EXIT, Terminated
 from .context import CliState, json_option, now_option, parse_now, selection_argument
+from .pool_output import print_pool_waits
 from .progress import RunProgress
 from .run_output import ReportPrinter, print_plan
 
@@ -145,7 +146,10 @@ def _run(
         command=" ".join(["partita", *sys.argv[1:]])[:500],
     )
     if plan_only:
-        print_plan(session.plan(request), as_json)
+        plan = session.plan(request)
+        print_plan(plan, as_json)
+        if not as_json:
+            print_pool_waits(session, plan)
         return
     _configure_logging(state.debug)
     printer = ReportPrinter(as_json, moment, catch_up=overdue)

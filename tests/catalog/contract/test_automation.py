@@ -6,8 +6,7 @@ from __future__ import annotations
 import threading
 
 from partita.catalog import Catalog
-from partita.catalog.automation_records import Holder, RequestedUnit, TickStatus
-from partita.catalog.sqlite.automation import current_holder
+from partita.catalog.automation_records import Holder, RequestedUnit, TickStatus, current_holder
 
 from .helpers import at, dead_pid
 

@@ -287,9 +287,3 @@ class SQLiteAutomation(SQLiteConnection):
 
 def _holder_values(holder: Holder) -> tuple:
     return (holder.host, holder.pid, holder.process_start, holder.boot_id)
-
-
-def current_holder() -> Holder:
-    """This process, as a holder."""
-    me = ProcessIdentity.current()
-    return Holder(me.host, me.pid, me.start_time, me.boot)

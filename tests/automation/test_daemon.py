@@ -189,3 +189,20 @@ def test_sigterm_mid_run_stops_cleanly_and_a_restart_resumes_the_tick(project):
     assert attempts(project, "daily") == ["2024-01-01"]
     finished = next(t for t in ticks(project) if t["tick_id"] == tick["tick_id"])
     assert finished["status"] == "finished" and len(finished["run_ids"]) == 2
+
+
+def test_a_backfill_triggers_eager_downstream_once_in_one_request(project):
+    project.write("assets/pipeline.py", PIPELINE)
+    now = ("--now", "2024-01-05T12:00")
+    project.cli("daemon", "derived", "--once", *now, check=0)  # nothing to react to yet
+    project.cli("backfill", "daily", "--from", "2024-01-01", "--to", "2024-01-03", *now, check=0)
+
+    project.cli("daemon", "derived", "--once", *now, check=0)
+    project.cli("daemon", "derived", "--once", *now, check=0)
+
+    idle, reacted, settled = ticks(project)
+    assert requested(idle) == []
+    assert requested(reacted) == [("derived", f"2024-01-0{day}") for day in (1, 2, 3)]
+    assert len(reacted["run_ids"]) == 1  # one run for the whole backfill
+    assert requested(settled) == []
+    assert attempts(project, "derived") == ["2024-01-01", "2024-01-02", "2024-01-03"]

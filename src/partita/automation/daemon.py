@@ -30,8 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..app.session import Session
-from ..catalog.automation_records import Holder, TickStatus
-from ..catalog.sqlite.automation import current_holder, holder_is_dead
+from ..catalog.automation_records import Holder, TickStatus, current_holder, holder_is_dead
 from ..errors import EXIT_FAILED, PartitaError
 from ..faults import fault_point
 from .tick import evaluate_tick

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from partita.processes import ProcessIdentity
+from partita.processes import ProcessIdentity, this_host
 
 
 class TickStatus(StrEnum):
@@ -70,3 +70,14 @@ def current_holder() -> Holder:
     """This process, as a holder."""
     me = ProcessIdentity.current()
     return Holder(me.host, me.pid, me.start_time, me.boot)
+
+
+def holder_is_dead(holder: Holder, heartbeat: str | None, now: datetime, stale: float) -> bool:
+    """Whether a holder's process is gone (see the module)."""
+    age = 0.0 if heartbeat is None else (now - datetime.fromisoformat(heartbeat)).total_seconds()
+    if holder.host != this_host():
+        return age > stale
+    identity = ProcessIdentity(holder.host, holder.pid, holder.process_start, holder.boot_id)
+    if not identity.is_alive():
+        return True
+    return holder.process_start is None and age > stale

@@ -21,10 +21,10 @@ from partita.catalog.automation_records import (
     RequestedUnit,
     TickRecord,
     TickStatus,
+    holder_is_dead,
 )
 from partita.catalog.sqlite.connection import SQLiteConnection
 from partita.catalog.sqlite.rows import partition_from_text, partition_to_text
-from partita.processes import ProcessIdentity, this_host
 
 DAEMON = "daemon"
 _TICK_COLUMNS = (
@@ -32,17 +32,6 @@ _TICK_COLUMNS = (
     " launcher_host, launcher_pid, launcher_start, launcher_boot"
 )
 _HOLDER_COLUMNS = "host, pid, process_start, boot_id"
-
-
-def holder_is_dead(holder: Holder, heartbeat: str | None, now: datetime, stale: float) -> bool:
-    """Whether a holder's process is gone (see the module)."""
-    age = 0.0 if heartbeat is None else (now - datetime.fromisoformat(heartbeat)).total_seconds()
-    if holder.host != this_host():
-        return age > stale
-    identity = ProcessIdentity(holder.host, holder.pid, holder.process_start, holder.boot_id)
-    if not identity.is_alive():
-        return True
-    return holder.process_start is None and age > stale
 
 
 def _tick(row: Sequence) -> TickRecord:

@@ -160,6 +160,10 @@ class Daemon:
         ended = [tick_id for tick_id, child in self.children.items() if child.poll() is not None]
         for tick_id in ended:
             child = self.children.pop(tick_id)
+            outcome = {0: "succeeded", 1: "had failures"}.get(
+                child.returncode, f"exit code {child.returncode}"
+            )
+            self.say(f"tick {tick_id}: its run ended ({outcome}); see partita runs")
             if child.returncode < 0:  # killed by a signal: it could not finish its tick
                 self.catalog.finish_tick(
                     tick_id, error=f"its run process was killed by signal {-child.returncode}"

@@ -160,7 +160,7 @@ class Daemon:
         ended = [tick_id for tick_id, child in self.children.items() if child.poll() is not None]
         for tick_id in ended:
             child = self.children.pop(tick_id)
-            outcome = {0: "succeeded", 1: "had failures"}.get(
+            outcome = {0: "succeeded", 1: "had failures", 3: "run by another process"}.get(
                 child.returncode, f"exit code {child.returncode}"
             )
             self.say(f"tick {tick_id}: its run ended ({outcome}); see partita runs")

@@ -146,10 +146,7 @@ def _run(
         command=" ".join(["partita", *sys.argv[1:]])[:500],
     )
     if plan_only:
-        plan = session.plan(request)
-        print_plan(plan, as_json)
-        if not as_json:
-            print_pool_waits(session, plan)
+        _print_plan(session, request, as_json)
         return
     _configure_logging(state.debug)
     printer = ReportPrinter(as_json, moment, catch_up=overdue)
@@ -166,6 +163,13 @@ def _run(
         )
         sys.exit(TERMINATED_EXIT if terminated else INTERRUPTED_EXIT)
     sys.exit(EXIT_FAILED if report.failed else EXIT_OK)
+
+
+def _print_plan(session, request: RunRequest, as_json: bool) -> None:
+    plan = session.plan(request)
+    print_plan(plan, as_json)
+    if not as_json:
+        print_pool_waits(session, plan)
 
 
 @click.command("auto")

@@ -57,7 +57,13 @@ def daemon_command(state: CliState, selection, tick: str, once: bool, now, worke
 
 
 @click.command("ticks")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Show at most this many ticks, newest first.",
+)
 @json_option
 @click.pass_obj
 def ticks_command(state: CliState, limit: int, as_json: bool) -> None:

@@ -76,6 +76,7 @@ def test_unknown_config_key_is_an_error(project) -> None:
     message = str(caught.value)
     assert "unknown key(s) extra, warehous" in message
     assert "'assets', 'warehouse'" in message and "'retain_versions'" in message
+    assert "'timeout'" in message and "'pools'" in message
     assert caught.value.exit_code == 2
 
 
@@ -294,3 +295,17 @@ def test_asset_module_names_are_private_to_the_project(project) -> None:
     assert definition.module.startswith("_partita_assets_")
     assert definition.module.endswith(".a")
     assert "a" not in sys.modules or sys.modules["a"].__name__ == "a"
+
+
+def test_timeout_and_pools_are_read_and_checked(project) -> None:
+    (project.root / "pyproject.toml").write_text(
+        '[tool.partita]\ntimeout = "10m"\n\n[tool.partita.pools]\nwarehouse_db = 2\n'
+    )
+    config = load_config(project.root)
+    assert (config.timeout.total_seconds(), dict(config.pools)) == (600, {"warehouse_db": 2})
+    (project.root / "pyproject.toml").write_text("[tool.partita.pools]\nwarehouse_db = 0\n")
+    with pytest.raises(ProjectError, match="sizes of at least 1"):
+        load_config(project.root)
+    (project.root / "pyproject.toml").write_text('[tool.partita]\ntimeout = "later"\n')
+    with pytest.raises(ProjectError, match="timeout: cannot read the duration"):
+        load_config(project.root)

@@ -43,6 +43,16 @@ _PUBLIC = {
     "MultiPartitions": "partita.definitions.partitions",
     "PerDimension": "partita.definitions.mappings",
     "DynamicPartitions": "partita.definitions.partitions",
+    "on_cron": "partita.definitions.automation",
+    "eager": "partita.definitions.automation",
+    "on_missing": "partita.definitions.automation",
+    "AutomationCondition": "partita.definitions.automation",
+    "observable_source": "partita.definitions.sources",
+    "sensor": "partita.definitions.sensors",
+    "FileSensor": "partita.definitions.sensors",
+    "SensorRequest": "partita.definitions.sensors",
+    "SensorResult": "partita.definitions.sensors",
+    "SensorContext": "partita.definitions.sensors",
 }
 
 __all__ = [*sorted(_PUBLIC), "__version__"]
@@ -68,6 +78,10 @@ if TYPE_CHECKING:
     from .app.session import open_session as open_session
     from .definitions.asset import AssetDep as AssetDep
     from .definitions.asset import asset as asset
+    from .definitions.automation import AutomationCondition as AutomationCondition
+    from .definitions.automation import eager as eager
+    from .definitions.automation import on_cron as on_cron
+    from .definitions.automation import on_missing as on_missing
     from .definitions.context import AssetContext as AssetContext
     from .definitions.mappings import AllPartitions as AllPartitions
     from .definitions.mappings import Identity as Identity
@@ -88,6 +102,12 @@ if TYPE_CHECKING:
     from .definitions.policies import FreshnessPolicy as FreshnessPolicy
     from .definitions.policies import Retry as Retry
     from .definitions.resources import resource as resource
+    from .definitions.sensors import FileSensor as FileSensor
+    from .definitions.sensors import SensorContext as SensorContext
+    from .definitions.sensors import SensorRequest as SensorRequest
+    from .definitions.sensors import SensorResult as SensorResult
+    from .definitions.sensors import sensor as sensor
+    from .definitions.sources import observable_source as observable_source
     from .definitions.storage import DuckDB as DuckDB
     from .definitions.storage import Parquet as Parquet
     from .errors import PermanentError as PermanentError

@@ -15,18 +15,31 @@ import traceback
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .automation_config import AUTOMATION_KEYS, apply_project_settings, automation_settings
 from .definitions.asset import AssetDefinition
 from .definitions.resources import ResourceDefinition
 from .definitions.retention import DEFAULT_RETENTION, Retention, retention_problems
 from .errors import DefinitionError, DefinitionErrors, ProjectError
 
+if TYPE_CHECKING:
+    from .graph.graph import AssetGraph
+
 PACKAGE_PREFIX = "_partita_assets_"
 ENV_VARIABLE = "PARTITA_ENV"  # names the environment when --env is not given
 DEFAULT_ENV = "default"  # the name of `[tool.partita]` without any env table
-CONFIG_KEYS = ("assets", "warehouse", "env", "resources", "retain", "retain_versions")
+CONFIG_KEYS = (
+    "assets",
+    "warehouse",
+    "env",
+    "resources",
+    "retain",
+    "retain_versions",
+    *AUTOMATION_KEYS,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,8 @@ class ProjectConfig:
     retention: Retention = DEFAULT_RETENTION  # project default: `retain`, `retain_versions`
     env: str | None = None  # the `[tool.partita.env.NAME]` applied, None for the default
     resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # raw, `${VAR}` kept
+    timeout: timedelta | None = None  # the default timeout of a unit (`timeout = "1h"`)
+    pools: Mapping[str, int] = field(default_factory=dict)  # [tool.partita.pools] name = size
 
 
 def find_project_root(start: Path) -> Path:
@@ -86,7 +101,13 @@ def load_config(root: Path, env: str | None = None) -> ProjectConfig:
         )
     warehouse = (root / settings.get("warehouse", "warehouse")).resolve()
     return ProjectConfig(
-        root, assets_dir, warehouse, _retention(settings, pyproject), env, resources
+        root,
+        assets_dir,
+        warehouse,
+        _retention(settings, pyproject),
+        env,
+        resources,
+        *automation_settings(settings, pyproject),
     )
 
 
@@ -278,3 +299,17 @@ def _asset_defined_at(path: Path, line: int) -> str | None:
                     return str(value.value)
         return node.name
     return None
+
+
+def load_graph(config: ProjectConfig) -> AssetGraph:
+    """Import the project's definitions and build its validated graph (with the project's
+    default timeout and retention); all definition problems are raised together."""
+    from .graph.graph import build_graph
+
+    definitions, import_errors = import_definitions(config)
+    return build_graph(
+        apply_project_settings(definitions, config),
+        root=str(config.root),
+        import_errors=import_errors,
+        default_retention=config.retention,
+    )

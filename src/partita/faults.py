@@ -8,6 +8,7 @@ History and restores (`partita.storage.history`, `partita.execution.restore`):
 `parquet-kept` / `duckdb-kept` (the replaced version kept, the new one not yet published),
 `parquet-restore` / `duckdb-restore` (a restore about to publish), `parquet-restored` (a
 restored file published, its kept copy not yet removed), `restore-before-catalog-commit`.
+The daemon: `daemon-launch` (a tick's requests recorded, its run not launched).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ FAULT_POINTS = (
     "duckdb-restore",
     "parquet-restored",
     "restore-before-catalog-commit",
+    "daemon-launch",
 )
 
 _hits: dict[str, int] = {}

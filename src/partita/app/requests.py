@@ -40,7 +40,8 @@ class PlanRequest:
     `now` None means the wall clock. `retry_failed` keeps only units whose last attempt
     failed. `catch_up` adds up-to-date assets that their freshness policy says are overdue;
     `overdue` names such units explicitly, with the reason to run them. `defer_to` names
-    an environment whose warehouse the unselected upstream assets are read from.
+    an environment whose warehouse the unselected upstream assets are read from. `only` keeps
+    just those units of the plan (what a daemon tick requested).
     """
 
     selection: tuple[str, ...] = ()
@@ -51,6 +52,7 @@ class PlanRequest:
     catch_up: bool = False
     overdue: Mapping[tuple[str, str | None], str] | None = None
     defer_to: str | None = None
+    only: frozenset[tuple[str, str | None]] | None = None
 
 
 @dataclass(frozen=True)

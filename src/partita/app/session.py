@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog import open_catalog
 from ..catalog.records import AttemptStatus, PartitionState
-from ..discovery import ProjectConfig, find_project_root, import_definitions, load_config
+from ..discovery import ProjectConfig, find_project_root, load_config, load_graph
 from ..errors import UsageError
-from ..graph.graph import AssetGraph, build_graph
+from ..graph.graph import AssetGraph
 from ..graph.selection import select
 from ..planning.reasons import ReasonKind
 from ..planning.targets import PartitionRange
@@ -248,6 +248,7 @@ class Session:
             max_failures=request.max_failures,
             wait_for_locks=request.wait,
             catch_up=frozenset(overdue),
+            pools=self.config.pools,
         )
         report = execute_plan(
             self.graph,
@@ -315,6 +316,8 @@ class Session:
             request.force,
             overdue or None,
         )
+        if request.only is not None:
+            plan = plan.restricted_to_units(request.only)
         return plan.restricted_to({ReasonKind.FAILED}) if request.retry_failed else plan
 
     def _state_tables(self, assets: Iterable[str]) -> dict[str, StateTable]:
@@ -371,11 +374,4 @@ def open_session(path: str | Path | None = None, env: str | None = None) -> Sess
     """
     root = Path(path).resolve() if path is not None else find_project_root(Path.cwd())
     config = load_config(root, env)
-    definitions, import_errors = import_definitions(config)
-    graph = build_graph(
-        definitions,
-        root=str(root),
-        import_errors=import_errors,
-        default_retention=config.retention,
-    )
-    return Session(config, graph)
+    return Session(config, load_graph(config))

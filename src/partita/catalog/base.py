@@ -23,6 +23,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from partita.catalog.automation_records import Holder, PoolSlot, RequestedUnit, TickRecord
 from partita.catalog.records import (
     DeadLease,
     DynamicKeySet,
@@ -245,6 +246,90 @@ class RunHistory(Protocol):
         ...
 
 
+class Automation(Protocol):
+    """The daemon's state: ticks recorded before their runs launch, cursors, the daemon
+    lease, and the slots of concurrency pools. A holder (`Holder`) of this host holds while
+    its process lives; of another host while its heartbeat is fresher than `stale_after`."""
+
+    def record_tick(
+        self,
+        at: datetime,
+        evaluated: Sequence[str],
+        requested: Sequence[RequestedUnit],
+        cursors: dict[str, str],
+        error: str | None = None,
+    ) -> TickRecord:
+        """Record a tick and set `cursors`, in one transaction: status requested when it
+        requested something, else finished."""
+        ...
+
+    def claim_tick(self, tick_id: int, launcher: Holder, now: datetime) -> bool:
+        """Mark a requested tick launched by `launcher`; False when it is not requested
+        (another process launched it already)."""
+        ...
+
+    def add_tick_run(self, tick_id: int, run_id: str) -> None:
+        """Name a run the tick started."""
+        ...
+
+    def finish_tick(self, tick_id: int, error: str | None = None) -> None:
+        """Mark a tick finished (its run ended), with an error if it failed to run."""
+        ...
+
+    def requeue_tick(self, tick_id: int) -> None:
+        """Put a launched tick back to requested (its run was stopped before the end)."""
+        ...
+
+    def open_ticks(self) -> list[TickRecord]:
+        """Ticks not finished (requested or launched), oldest first."""
+        ...
+
+    def ticks(self, limit: int | None = None) -> list[TickRecord]:
+        """Recorded ticks, newest first."""
+        ...
+
+    def cursor(self, name: str) -> str | None:
+        """A stored cursor (of a sensor, or of an asset's automation), or None."""
+        ...
+
+    def set_cursor(self, name: str, value: str) -> None:
+        """Store a cursor."""
+        ...
+
+    def acquire_daemon_lease(
+        self, holder: Holder, now: datetime, stale_after: float
+    ) -> Holder | None:
+        """Take (or refresh) the one daemon lease: None when `holder` has it, else the live
+        process holding it. A dead holder's lease is taken over."""
+        ...
+
+    def release_daemon_lease(self, holder: Holder) -> None:
+        """Drop the daemon lease if `holder` has it."""
+        ...
+
+    def acquire_pool_slot(
+        self,
+        pool: str,
+        size: int,
+        unit: Unit,
+        run_id: str,
+        holder: Holder,
+        now: datetime,
+        stale_after: float,
+    ) -> bool:
+        """Take a slot of `pool` for a unit of `run_id` if fewer than `size` live holders
+        have one (slots of dead holders are freed first)."""
+        ...
+
+    def release_pool_slot(self, pool: str, unit: Unit, run_id: str) -> None:
+        """Free the unit's slot."""
+        ...
+
+    def pool_slots(self, pool: str | None = None) -> list[PoolSlot]:
+        """The slots held now (of one pool, or of all)."""
+        ...
+
+
 class Catalog(
     RunLog,
     PartitionStates,
@@ -255,6 +340,7 @@ class Catalog(
     Versions,
     Quarantines,
     RunHistory,
+    Automation,
     Protocol,
 ):
     """A whole catalog backend: every role, and closing."""

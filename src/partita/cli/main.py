@@ -32,6 +32,9 @@ COMMANDS = {
     "restore": "undo_commands:restore_command",
     "prune": "undo_commands:prune_command",
     "ui": "ui_command:ui_command",
+    "daemon": "automation_commands:daemon_command",
+    "ticks": "automation_commands:ticks_command",
+    "observe": "automation_commands:observe_command",
 }
 
 

@@ -53,10 +53,19 @@ class RunProgress(RunListener):
             TimeElapsedColumn(),
             TextColumn("eta"),
             TimeRemainingColumn(),
+            TextColumn("{task.fields[waiting]}"),
             console=Console(stderr=True),
         )
-        self._task = self._progress.add_task("run", total=plan.unit_count, failures=0)
+        self._task = self._progress.add_task("run", total=plan.unit_count, failures=0, waiting="")
         self._progress.start()
+
+    def unit_waiting(self, run_id: str, unit: Any, reason: str) -> None:
+        if self._progress is not None:  # e.g. `waiting for pool warehouse_db`
+            self._progress.update(self._task, waiting=reason)
+
+    def unit_started(self, run_id: str, unit: Any, reason: str) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, waiting="")
 
     def unit_finished(self, run_id: str, result: Any, record: Any) -> None:
         if self._progress is None:

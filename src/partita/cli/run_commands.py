@@ -13,6 +13,7 @@ from ..errors import EXIT_FAILED, EXIT_OK
 from ..execution.interrupts import TERMINATED_EXIT, Terminated
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .partitions_commands import parse_where
+from .pool_output import print_pool_waits
 from .progress import RunProgress
 from .run_output import ReportPrinter, print_plan
 
@@ -164,7 +165,7 @@ def _run(
         command=" ".join(["partita", *sys.argv[1:]])[:500],
     )
     if plan_only:
-        print_plan(session.plan(request), as_json)
+        _print_plan(session, request, as_json)
         return
     _configure_logging(state.debug)
     printer = ReportPrinter(as_json, moment, catch_up=overdue)
@@ -181,6 +182,13 @@ def _run(
         )
         sys.exit(TERMINATED_EXIT if terminated else INTERRUPTED_EXIT)
     sys.exit(EXIT_FAILED if report.failed else EXIT_OK)
+
+
+def _print_plan(session, request: RunRequest, as_json: bool) -> None:
+    plan = session.plan(request)
+    print_plan(plan, as_json)
+    if not as_json:
+        print_pool_waits(session, plan)
 
 
 @click.command("auto")

@@ -14,13 +14,15 @@ import keyword
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
 from ..checks import Check, Quarantine, as_check
+from .automation import AutomationCondition
 from .mappings import PartitionMapping
 from .partitions import Partitions
-from .policies import FreshnessPolicy, Retry
+from .policies import FreshnessPolicy, Retry, parse_duration
 from .retention import retention_problems
 from .storage import Parquet, StorageDeclaration
 
@@ -42,6 +44,9 @@ ASSET_OPTIONS = (
     "schema",
     "retain",
     "retain_versions",
+    "automation",
+    "timeout",
+    "pool",
 )
 
 SCHEMA_MODES = ("strict", "evolve")
@@ -107,6 +112,15 @@ class AssetDefinition:
     problems: tuple[str, ...] = field(default=())
     retain: str | None = None  # how long replaced versions are kept; None: project default
     retain_versions: int | None = None  # how many replaced versions; None: project default
+    automation: AutomationCondition | None = None  # when the daemon materializes it
+    timeout: timedelta | None = None  # a unit running longer is stopped and fails
+    pool: str | None = None  # a concurrency pool of `[tool.partita.pools]`
+    observe_every: timedelta | None = None  # set: an observable source, observed this often
+
+    @property
+    def observable(self) -> bool:
+        """An observable source: its function returns a data version, no data is stored."""
+        return self.observe_every is not None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
@@ -134,7 +148,9 @@ def asset(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     schema (`"strict"`, the default: a partition whose columns or types differ from the
     published ones fails; `"evolve"`: new columns are added), retain and retain_versions
     (how long and how many replaced versions of each partition are kept; see
-    `partita.definitions.retention`).
+    `partita.definitions.retention`), automation (a condition:
+    `on_cron`, `eager`, `on_missing`), timeout (`"10m"`), pool (a name of
+    `[tool.partita.pools]`).
     """
     if fn is not None:
         return _define(fn, options)
@@ -194,10 +210,38 @@ def _define(fn: Callable[..., Any], options: dict[str, Any]) -> AssetDefinition:
         module=getattr(fn, "__module__", "") or "",
         file=code.co_filename if code else "<unknown>",
         line=code.co_firstlineno if code else 0,
-        problems=tuple(problems),
         retain=options.get("retain"),
         retain_versions=options.get("retain_versions"),
+        automation=_typed(options, "automation", AutomationCondition, problems),
+        timeout=_duration(options, "timeout", problems),
+        pool=_pool(options.get("pool"), problems),
+        problems=tuple(problems),  # last: every check above adds to it
     )
+
+
+def _duration(options: dict[str, Any], key: str, problems: list[str]) -> timedelta | None:
+    value = options.get(key)
+    if value is None:
+        return None
+    try:
+        duration = parse_duration(value)
+    except ValueError as error:
+        problems.append(f"{key}=: {error}")
+        return None
+    if duration <= timedelta(0):
+        problems.append(f"{key}= must be positive, not {value!r}")
+        return None
+    return duration
+
+
+def _pool(pool: Any, problems: list[str]) -> str | None:
+    if pool is not None and (not isinstance(pool, str) or not pool.isidentifier()):
+        problems.append(
+            f"pool= must be the name of a pool of [tool.partita.pools] (letters, digits "
+            f"and underscores), not {pool!r}"
+        )
+        return None
+    return pool
 
 
 def _typed(options: dict[str, Any], key: str, kind: type, problems: list[str]) -> Any:

@@ -25,6 +25,16 @@ def parse_duration(value: timedelta | str | float | int) -> timedelta:
     return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
+def format_duration(duration: timedelta) -> str:
+    """`10m`, `2h`, `90s`: the largest unit that divides the duration exactly."""
+    seconds = duration.total_seconds()
+    for unit in ("w", "d", "h", "m"):
+        size = _UNIT_SECONDS[unit]
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
 @dataclass(frozen=True)
 class FreshnessPolicy:
     """The latest partition must be materialized within `max_lag` of its interval end."""

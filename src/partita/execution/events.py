@@ -28,6 +28,9 @@ class RunListener:
     def unit_started(self, run_id: str, unit: PlannedUnit, reason: str) -> None:
         """A unit was leased and handed to an executor, to run for `reason`."""
 
+    def unit_waiting(self, run_id: str, unit: PlannedUnit, reason: str) -> None:
+        """A unit ready to run waits (`waiting for pool NAME`); told once per unit."""
+
     def unit_finished(
         self, run_id: str, result: UnitResult, record: MaterializationRecord | None
     ) -> None:
@@ -53,6 +56,10 @@ class Listeners(RunListener):
     def unit_started(self, run_id: str, unit: PlannedUnit, reason: str) -> None:
         for listener in self.listeners:
             _call(listener, "unit_started", run_id, unit, reason)
+
+    def unit_waiting(self, run_id: str, unit: PlannedUnit, reason: str) -> None:
+        for listener in self.listeners:
+            _call(listener, "unit_waiting", run_id, unit, reason)
 
     def unit_finished(
         self, run_id: str, result: UnitResult, record: MaterializationRecord | None

@@ -91,7 +91,8 @@ def execute_plan(
     try:
         for asset in {unit.asset for unit in plan.to_run}:
             workspace.storage(asset).cleanup()
-        executor = make_executor(workspace, workers if plan.to_run else 1)
+        timed = any(graph[unit.asset].timeout is not None for unit in plan.to_run)
+        executor = make_executor(workspace, workers if plan.to_run else 1, timed)
         listener.run_started(run_id, plan)
         results = runner.run(plan, executor)
         _stop(run_id, executor, workspace)  # on success, an error here is the first one

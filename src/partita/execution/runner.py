@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from ..planning.watermarks import max_watermark
 from .cleanup import cleanup_step
 from .events import RunListener
 from .interrupts import interrupt_cause
+from .pools import PoolGate, waiting_text
 from .report import UnitResult, UnitStatus
 from .unit import UnitJob, UnitOutcome
 
@@ -61,6 +62,7 @@ class RunOptions:
     max_failures: int | None = None
     wait_for_locks: bool = True
     catch_up: frozenset[Unit] = frozenset()  # overdue units to run although up to date
+    pools: Mapping[str, int] = field(default_factory=dict)  # concurrency pool sizes
 
 
 @dataclass
@@ -80,6 +82,8 @@ class Runner:
     states: dict[str, dict[str | None, PartitionState]] = field(default_factory=dict)
     _read_seq: dict[Unit, int] = field(default_factory=dict)  # catalog sequence of each read
     _watermarks: dict[str, dict[str | None, str | None]] = field(default_factory=dict)
+    _pools: PoolGate | None = None
+    _waiting: set[Unit] = field(default_factory=set)  # told they wait for a pool
     env: str | None = None  # the environment the project is loaded in, named in jobs
     # `--defer-to`: upstream assets read from another warehouse, with their states there.
     deferred_states: dict[str, dict[str | None, PartitionState]] = field(default_factory=dict)
@@ -94,6 +98,8 @@ class Runner:
         unit starts any more, the units in flight are recorded as interrupted, the leases
         released, and the interrupt propagates (the caller stops the executor)."""
         schedule = _Schedule(plan, self._priority())
+        if self.options.pools:
+            self._pools = PoolGate(self.graph, self.catalog, self.run_id, self.options.pools)
         for planned in plan.units:
             if planned.reason is None:
                 result = UnitResult(planned.asset, planned.partition, UnitStatus.UP_TO_DATE, None)
@@ -124,6 +130,9 @@ class Runner:
                 self._record_interrupted(planned, interrupt_cause(interrupt))
             raise
         finally:
+            if self._pools is not None:
+                with cleanup_step(f"free the pool slots of run {self.run_id}"):
+                    self._pools.release_all()
             with cleanup_step(f"release the leases of run {self.run_id}"):
                 self.catalog.release_leases(self.run_id)
         return [self.results[u.unit] for u in plan.units if u.unit in self.results]
@@ -166,6 +175,14 @@ class Runner:
                 planned,
                 UnitResult(planned.asset, planned.partition, UnitStatus.UP_TO_DATE, text),
             )
+            return None
+        pool = self._pools.acquire(planned.unit) if self._pools is not None else None
+        if pool is not None:  # full: wait, without holding the unit meanwhile
+            self.catalog.release_lease(planned.asset, planned.partition, self.run_id)
+            if planned.unit not in self._waiting:
+                self._waiting.add(planned.unit)
+                self.listener.unit_waiting(self.run_id, planned, waiting_text(pool))
+            schedule.defer(planned)
             return None
         return str(reason)
 
@@ -349,6 +366,8 @@ class Runner:
             self._watermarks[record.asset][record.partition] = record.watermark
 
     def _finish(self, schedule: _Schedule, planned: PlannedUnit, result: UnitResult) -> None:
+        if self._pools is not None:
+            self._pools.release(planned.unit)
         self.results[planned.unit] = result
         self.failures += result.status == UnitStatus.FAILED
         schedule.release(planned.unit)

@@ -27,6 +27,7 @@ from ..storage.registry import open_asset_storage
 from ..storage.schemas import unify_schemas
 from .cache import TableCache
 from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
+from .observing import observe
 from .publishing import LeaseLostError
 from .quality import check_schema, run_checks
 from .quarantine import apply_quarantines, write_quarantine
@@ -300,6 +301,8 @@ class Workspace:
         """Call the asset function with its inputs, context and resources; its result as
         an Arrow table."""
         definition = self.graph[job.asset]
+        if definition.observable:  # an observation: a data version, nothing stored
+            return observe(definition, self._context(job)), None, ()
         reads = list(job.reads)
         check_upstream_published(job.asset, job.partition, reads)
         with _LazyDuckDB() as relations:

@@ -21,8 +21,9 @@ __all__ = [
 ]
 
 
-def make_executor(workspace: Workspace, workers: int) -> Executor:
-    """Inline for one worker; a process pool (started with `spawn`) for more."""
-    if workers <= 1:
+def make_executor(workspace: Workspace, workers: int, timed: bool = False) -> Executor:
+    """Inline for one worker; a process pool (started with `spawn`) for more, or when a
+    unit has a timeout (`timed`: only a worker process can be stopped mid-unit)."""
+    if workers <= 1 and not (timed and workspace.root is not None):
         return InlineExecutor(workspace)
     return ProcessExecutor(workspace, workers)

@@ -12,6 +12,9 @@ worker per run.
 When a worker dies (a segfault, the OOM killer), only the job it was running fails,
 with the signal in the error, or runs again if the asset's `Retry` allows another
 attempt; the job queued behind it goes to another worker, and a new worker replaces it.
+A job running longer than its asset's `timeout` is stopped the same way: its worker is
+killed (nothing it was writing is published: writes publish atomically, at their end) and
+the job fails with `timed out after 10m`, or runs again as its `Retry` allows.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -30,7 +34,7 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
-from ..definitions.policies import NO_RETRY
+from ..definitions.policies import NO_RETRY, format_duration
 from ..errors import UsageError, describe_unit
 from ..execution.unit import UnitJob, UnitOutcome, Workspace, failed_outcome
 from ..planning.staleness import Unit
@@ -78,6 +82,7 @@ class ProcessExecutor:
         self._deaths: Counter[Unit] = Counter()  # worker deaths while running the unit
         self._startup_deaths = 0
         self._done: deque[tuple[Unit, UnitOutcome]] = deque()
+        self._deadlines: dict[int, float] = {}  # running job id -> monotonic deadline
         self._pool: list[_Worker] = [self._start_worker() for _ in range(workers)]
 
     def _start_worker(self) -> _Worker:
@@ -122,11 +127,32 @@ class ProcessExecutor:
             for worker in self._pool:
                 handles[worker.connection] = worker
                 handles[worker.process.sentinel] = worker
-            for handle in wait(list(handles)):
+            ready = wait(list(handles), timeout=self._until_deadline())
+            for handle in ready:
                 worker = handles[handle]
                 if worker in self._pool:
                     self._serve(worker, died=handle is worker.process.sentinel)
+            if not ready:
+                self._stop_timed_out()
         return self._done.popleft()
+
+    def _until_deadline(self) -> float | None:
+        """Seconds until the first running job's timeout (None: no job has one)."""
+        if not self._deadlines:
+            return None
+        return max(0.0, min(self._deadlines.values()) - time.monotonic())
+
+    def _stop_timed_out(self) -> None:
+        """Kill the worker of each job past its timeout; fail or retry the job."""
+        now = time.monotonic()
+        for worker in list(self._pool):
+            job_id = worker.running
+            if job_id is None or self._deadlines.get(job_id, now + 1) > now:
+                continue
+            _, job = self._jobs[job_id]
+            timeout = format_duration(self._graph[job.asset].timeout)
+            worker.process.kill()
+            self._replace(worker, cause=f"timed out after {timeout}")
 
     def _serve(self, worker: _Worker, died: bool) -> None:
         """Take the worker's messages; on EOF or death, replace it."""
@@ -143,11 +169,15 @@ class ProcessExecutor:
             worker.running = message[1]
             worker.started_any = True
             self._startup_deaths = 0
+            timeout = self._graph[self._jobs[message[1]][1].asset].timeout
+            if timeout is not None:
+                self._deadlines[message[1]] = time.monotonic() + timeout.total_seconds()
             return
         assert message[0] == DONE, message
         job_id, outcome = message[1], message[2]
         worker.jobs.remove(job_id)
         worker.running = None
+        self._deadlines.pop(job_id, None)
         unit, job = self._jobs.pop(job_id)
         outcome = self._workspace.finish(job, outcome)
         deaths = self._deaths.pop(unit, 0)
@@ -155,21 +185,25 @@ class ProcessExecutor:
             outcome = replace(outcome, attempts=outcome.attempts + deaths)
         self._done.append((unit, outcome))
 
-    def _replace(self, worker: _Worker) -> None:
-        """A worker died (or its pipe broke, which makes it as good as dead): fail (or
-        retry) the job it was running, hand on its queued ones."""
+    def _replace(self, worker: _Worker, cause: str | None = None) -> None:
+        """A worker died (or its pipe broke, which makes it as good as dead, or its job
+        timed out: `cause`): fail (or retry) the job it was running, hand on its queued
+        ones."""
         if worker.process.is_alive():
             worker.process.kill()
         worker.process.join()
         _close(worker)
         self._pool.remove(worker)
         self._pool.append(self._start_worker())
-        cause = _death_cause(worker.process.exitcode)
+        if worker.running is not None:
+            self._deadlines.pop(worker.running, None)
+        timed_out = cause is not None
+        cause = cause or _death_cause(worker.process.exitcode)
         if not worker.started_any:
             self._startup_deaths += 1
         for job_id in worker.jobs:
             if job_id == worker.running:
-                self._running_job_died(job_id, worker.process.pid, cause)
+                self._running_job_died(job_id, worker.process.pid, cause, timed_out)
             elif self._startup_deaths >= MAX_STARTUP_DEATHS:
                 _, job = self._jobs[job_id]
                 self._fail(
@@ -181,12 +215,16 @@ class ProcessExecutor:
             else:
                 self._send(job_id)
 
-    def _running_job_died(self, job_id: int, pid: int | None, cause: str) -> None:
+    def _running_job_died(
+        self, job_id: int, pid: int | None, cause: str, timed_out: bool = False
+    ) -> None:
         unit, job = self._jobs[job_id]
         self._deaths[unit] += 1
         retry = self._graph[job.asset].retry or NO_RETRY
         label = describe_unit(job.asset, job.partition)
         message = f"the worker process running {label} died with {cause} (pid {pid})"
+        if timed_out:
+            message = f"{label}: {cause} (its worker process, pid {pid}, was stopped)"
         if self._deaths[unit] < retry.max_attempts:
             log.warning(
                 "%s; attempt %d/%d, running it again",
@@ -196,11 +234,13 @@ class ProcessExecutor:
             )
             self._send(job_id)
             return
-        self._fail(
-            job_id,
-            f"{message}. Only this unit failed; the crash is in the asset's code or a "
-            "library it calls (a native extension, memory). Fix it and run again.",
+        advice = (
+            "Make it faster, or give it a longer timeout= (or [tool.partita] timeout)."
+            if timed_out
+            else "Only this unit failed; the crash is in the asset's code or a library it "
+            "calls (a native extension, memory). Fix it and run again."
         )
+        self._fail(job_id, f"{message}. {advice}")
 
     def _fail(self, job_id: int, message: str) -> None:
         unit, _ = self._jobs.pop(job_id)

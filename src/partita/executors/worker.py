@@ -22,11 +22,11 @@ from pathlib import Path
 
 from ..catalog import Catalog, open_catalog
 from ..definitions.partitions.dynamic import bind_dynamic_keys, dynamic_sets
-from ..discovery import DEFAULT_ENV, import_definitions, load_config
+from ..discovery import DEFAULT_ENV, load_config, load_graph
 from ..errors import PartitaError, describe_unit
 from ..execution.publishing import LeaseGuard, LeaseLostError
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
-from ..graph.graph import AssetGraph, build_graph
+from ..graph.graph import AssetGraph
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 STARTED = "started"
@@ -135,13 +135,7 @@ class _Jobs:
             raise ValueError("a job for a worker process must name its project root")
         if (root, env) not in self._workspaces:
             config = load_config(Path(root), env or DEFAULT_ENV)
-            definitions, import_errors = import_definitions(config)
-            graph = build_graph(
-                definitions,
-                root=root,
-                import_errors=import_errors,
-                default_retention=config.retention,
-            )
+            graph = load_graph(config)
             guard = _WorkerGuard(self, config.warehouse)
             _bind_dynamic_keys(graph, guard)
             self._workspaces[(root, env)] = Workspace(

@@ -328,6 +328,11 @@ def _dependency(
         mapping = default_mapping(downstream, upstream.partitions, offset)
     if problem is None and upstream.name != definition.name:  # a self-read is a cycle
         problem = mapping.validate(downstream, upstream.partitions)
+    if problem is None and upstream.observable and parameter is not None:
+        problem = (
+            "it is an observable source, which stores no data; declare it in deps=[...] "
+            "and read the external data yourself"
+        )
     if problem:
         errors.append(
             DefinitionError(

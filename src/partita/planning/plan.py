@@ -268,6 +268,22 @@ class Plan:
             tuple(plan.subset(np.isin(plan.kinds, wanted)) for plan in self.assets), self.now
         )
 
+    def restricted_to_units(self, units: Iterable[Unit]) -> Plan:
+        """Only the given units (a daemon tick runs exactly what it requested)."""
+        wanted: dict[str, set[str | None]] = {}
+        for asset, key in units:
+            wanted.setdefault(asset, set()).add(key)
+        kept = []
+        for plan in self.assets:
+            keys = wanted.get(plan.asset, set())
+            if plan.partitions is None:
+                keep = np.full(len(plan), None in keys)
+            else:
+                indices = [plan.partitions.index(key) for key in keys if key is not None]
+                keep = np.isin(plan.indices, np.array(indices, dtype=np.int64))
+            kept.append(plan.subset(keep))
+        return Plan(tuple(kept), self.now)
+
 
 def tables_needed(graph: AssetGraph, assets: Iterable[str]) -> set[str]:
     """The assets whose states planning `assets` reads: them and their direct upstream."""

@@ -1,4 +1,4 @@
-"""The catalog's SQLite schema, version 9, and the statements that built each version.
+"""The catalog's SQLite schema, version 10, and the statements that built each version.
 
 Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to n + 1.
 
@@ -19,6 +19,8 @@ Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to
   (0, 1, ...: the partition index); `dynamic_partition_sets` counts each set's generation.
 - `quarantines`: per (asset, partition), the rows its latest successful attempt set aside
   (`checks.quarantine`), by which checks, and where they were written.
+- `ticks`, `cursors`, `daemon_lease`, `pool_slots`: the daemon's ticks (requests recorded
+  before launch), sensor and automation cursors, the one daemon lease, pool slots.
 
 Unpartitioned assets are stored under partition `""` (a primary key column cannot hold NULL
 usefully) and surface as `None`. Timestamps are UTC ISO-8601 text with microseconds, so they
@@ -36,7 +38,7 @@ from collections.abc import Callable
 
 from partita.catalog.records import AttemptStatus
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 UNPARTITIONED = ""
 
 # Sets the sequence columns of existing states from the history, so that a migrated catalog
@@ -286,6 +288,53 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         # A run's attempts, for its run page, without scanning the whole history.
         "CREATE INDEX materializations_by_run ON materializations (run_id, id)",
         "PRAGMA user_version = 9",
+    ),
+    (
+        # The daemon: each tick (requests recorded before their run launches), cursors of
+        # sensors and automated assets, the one daemon lease, and concurrency pool slots.
+        """
+        CREATE TABLE ticks (
+            tick_id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            recorded TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('requested', 'launched', 'finished')),
+            evaluated TEXT NOT NULL DEFAULT '[]',
+            requested TEXT NOT NULL DEFAULT '[]',
+            run_ids TEXT NOT NULL DEFAULT '[]',
+            error TEXT,
+            launcher_host TEXT,
+            launcher_pid INTEGER,
+            launcher_start INTEGER,
+            launcher_boot TEXT
+        )
+        """,
+        "CREATE INDEX ticks_by_status ON ticks (status, tick_id)",
+        "CREATE TABLE cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """
+        CREATE TABLE daemon_lease (
+            name TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            process_start INTEGER,
+            boot_id TEXT,
+            heartbeat TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE pool_slots (
+            pool TEXT NOT NULL,
+            asset TEXT NOT NULL,
+            partition TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            process_start INTEGER,
+            boot_id TEXT,
+            heartbeat TEXT NOT NULL,
+            PRIMARY KEY (pool, asset, partition)
+        )
+        """,
+        "PRAGMA user_version = 10",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

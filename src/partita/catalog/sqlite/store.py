@@ -27,6 +27,7 @@ from partita.catalog.sqlite.attempts import (
     record_parameters,
     write_attempt,
 )
+from partita.catalog.sqlite.automation import SQLiteAutomation
 from partita.catalog.sqlite.dynamic_keys import SQLiteDynamicKeys
 from partita.catalog.sqlite.leases import SQLiteLeases
 from partita.catalog.sqlite.quarantines import SQLiteQuarantines
@@ -67,7 +68,9 @@ ORDER BY m.asset, m.partition, c.name
 """
 
 
-class SQLiteCatalog(SQLiteVersions, SQLiteLeases, SQLiteDynamicKeys, SQLiteQuarantines):
+class SQLiteCatalog(
+    SQLiteVersions, SQLiteLeases, SQLiteDynamicKeys, SQLiteQuarantines, SQLiteAutomation
+):
     """Runs, materialization history, current partition states and leases in one SQLite file.
 
     Opens (creating the file, its folders and the schema if needed) on construction. One

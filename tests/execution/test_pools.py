@@ -1,0 +1,121 @@
+"""Concurrency pools: at most N units of a pool at once across runs and processes; units
+waiting for a full pool say so in the progress events and under --plan."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import UTC, datetime
+
+from conftest import PARTITA
+from processes import kill_all
+
+from partita import RunListener, RunRequest, open_session
+from partita.catalog import open_catalog
+from partita.catalog.automation_records import current_holder
+
+PYPROJECT = '[project]\nname = "demo"\nversion = "0"\n\n[tool.partita.pools]\ndb = 1\n'
+
+POOLED = """
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+from partita import DailyPartitions, asset
+
+RUNNING = Path(__file__).parent.parent / "running"
+DAYS = DailyPartitions(start="2024-01-01", end="2024-01-04")
+
+
+def hold(name):
+    marker = RUNNING / name
+    marker.write_text("")
+    with (RUNNING.parent / "seen.txt").open("a") as seen:
+        seen.write(f"{len(list(RUNNING.iterdir()))}\\n")
+    time.sleep(0.3)
+    marker.unlink()
+    return pd.DataFrame({"x": [1]})
+
+
+@asset(partitions=DAYS, pool="db")
+def a(context):
+    return hold(f"a-{context.partition_key}")
+
+
+@asset(partitions=DAYS, pool="db")
+def b(context):
+    return hold(f"b-{context.partition_key}")
+"""
+
+
+def pooled_project(project):
+    (project.root / "pyproject.toml").write_text(PYPROJECT)
+    (project.root / "running").mkdir()
+    project.write("assets/pooled.py", POOLED)
+
+
+def test_a_pool_of_one_runs_one_unit_at_a_time_across_two_runs(project):
+    pooled_project(project)
+    runs = [
+        subprocess.Popen(
+            [*PARTITA, "materialize", asset, "--workers", "2", "--now", "2024-01-05"],
+            cwd=project.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        for asset in ("a", "b")
+    ]
+    try:
+        assert [run.wait(300) for run in runs] == [0, 0]
+    finally:
+        kill_all([run.pid for run in runs])
+    seen = (project.root / "seen.txt").read_text().split()
+    assert len(seen) == 6 and set(seen) == {"1"}  # never two units of pool db at once
+    with open_catalog(project.warehouse) as catalog:
+        assert catalog.pool_slots() == []  # every slot freed
+
+
+class Waits(RunListener):
+    def __init__(self, catalog):
+        self.catalog = catalog
+        self.events = []
+
+    def unit_waiting(self, run_id, unit, reason):
+        self.events.append((unit.asset, unit.partition, reason))
+        self.catalog.release_pool_slot("db", ("other", None), "other-run")  # free it
+
+
+def test_a_unit_of_a_full_pool_waits_and_says_so(project):
+    pooled_project(project)
+    now = datetime(2024, 1, 2, tzinfo=UTC)
+    with open_session(project.root) as session:
+        catalog = session.catalog
+        taken = catalog.acquire_pool_slot(
+            "db", 1, ("other", None), "other-run", current_holder(), now, 30.0
+        )
+        assert taken
+        plan = project.cli("materialize", "a", "--plan", "--now", "2024-01-02", check=0)
+        assert "waiting for pool db (1 of 1 slots held by other runs): 1 units" in plan.stdout
+        listener = Waits(catalog)
+        report = session.run(RunRequest(selection=("a",), now=now), [listener])
+    assert listener.events == [("a", "2024-01-01", "waiting for pool db")]
+    assert [r.status for r in report.results] == ["materialized"]
+
+
+def test_an_undeclared_pool_is_a_definition_error(project):
+    project.write(
+        "assets/bad.py",
+        """
+        from partita import asset
+
+        @asset(pool="warehouse_db")
+        def bad():
+            return None
+        """,
+    )
+    result = project.cli("list", check=2)
+    assert "pool='warehouse_db' is not declared in [tool.partita.pools] (declared: none)" in (
+        result.stderr
+    )

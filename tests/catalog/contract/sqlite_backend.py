@@ -52,6 +52,8 @@ class SQLiteBackend:
                 " ('flights', '2013-01-01', 'failed', 'dv-old', ?, ?)",
                 (T0_TEXT, T0_TEXT),
             )
+            if version >= 5:  # the counter exists: the two attempts drew sequences 1 and 2
+                connection.execute("UPDATE sequence_counter SET value = 2")
             if version >= 2:
                 connection.execute(
                     "INSERT INTO leases (asset, partition, run_id, pid, heartbeat)"

@@ -1,6 +1,7 @@
 """The SQLite catalog: runs, attempts and states, snapshots and history in one file.
 
-Schema in `schema.py`, connection and errors in `connection.py`, leases in `leases.py`.
+Schema in `schema.py`, connection and errors in `connection.py`, leases in `leases.py`,
+alert incidents in `incidents.py`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from partita.catalog.sqlite.attempts import (
     record_parameters,
     write_attempt,
 )
+from partita.catalog.sqlite.incidents import SQLiteIncidents
 from partita.catalog.sqlite.leases import SQLiteLeases
 from partita.catalog.sqlite.rows import (
     HISTORY_COLUMNS,
@@ -64,7 +66,7 @@ ORDER BY m.asset, m.partition, c.name
 """
 
 
-class SQLiteCatalog(SQLiteLeases):
+class SQLiteCatalog(SQLiteLeases, SQLiteIncidents):
     """Runs, materialization history, current partition states and leases in one SQLite file.
 
     Opens (creating the file, its folders and the schema if needed) on construction. One

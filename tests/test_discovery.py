@@ -75,7 +75,7 @@ def test_unknown_config_key_is_an_error(project) -> None:
         load_config(project.root)
     message = str(caught.value)
     assert "unknown key(s) extra, warehous" in message
-    assert "'assets' and 'warehouse'" in message
+    assert "'assets', 'warehouse', 'alerts' and 'openlineage'" in message
     assert caught.value.exit_code == 2
 
 

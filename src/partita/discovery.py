@@ -15,9 +15,11 @@ import traceback
 import types
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .definitions.asset import AssetDefinition
 from .errors import DefinitionError, DefinitionErrors, ProjectError
+from .observability.alerts.rules import AlertSettings, parse_alert_settings
 
 PACKAGE_PREFIX = "_partita_assets_"
 
@@ -29,6 +31,9 @@ class ProjectConfig:
     root: Path
     assets_dir: Path
     warehouse: Path
+    name: str = ""  # [project] name, else the folder's name
+    alerts: AlertSettings | None = None  # [tool.partita.alerts]
+    openlineage: dict[str, Any] | None = None  # [tool.partita.openlineage], as written
 
 
 def find_project_root(start: Path) -> Path:
@@ -49,14 +54,15 @@ def load_config(root: Path) -> ProjectConfig:
     if not pyproject.is_file():
         raise ProjectError(f"{root} is not a partita project: it has no pyproject.toml.")
     try:
-        settings = tomllib.loads(pyproject.read_text()).get("tool", {}).get("partita", {})
+        document = tomllib.loads(pyproject.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ProjectError(f"cannot read {pyproject}: {error}. Fix the TOML syntax.") from error
-    unknown = sorted(set(settings) - {"assets", "warehouse"})
+    settings = document.get("tool", {}).get("partita", {})
+    unknown = sorted(set(settings) - {"assets", "warehouse", "alerts", "openlineage"})
     if unknown:
         raise ProjectError(
             f"{pyproject}: [tool.partita] has unknown key(s) {', '.join(unknown)}; "
-            "the keys are 'assets' and 'warehouse'."
+            "the keys are 'assets', 'warehouse', 'alerts' and 'openlineage'."
         )
     assets_dir = (root / settings.get("assets", "assets")).resolve()
     if not assets_dir.is_dir():
@@ -64,9 +70,27 @@ def load_config(root: Path) -> ProjectConfig:
             f"the assets folder {assets_dir} does not exist. Create it, or set "
             f"[tool.partita] assets = '...' in {pyproject}."
         )
+    observed = _observability(settings, pyproject)
+    name = document.get("project", {}).get("name") or root.name
     return ProjectConfig(
-        root, assets_dir, (root / settings.get("warehouse", "warehouse")).resolve()
+        root,
+        assets_dir,
+        (root / settings.get("warehouse", "warehouse")).resolve(),
+        name,
+        **observed,
     )
+
+
+def _observability(settings: dict[str, Any], pyproject: Path) -> dict[str, Any]:
+    """The `alerts` (validated) and `openlineage` tables of `[tool.partita]`, if present."""
+    observed: dict[str, Any] = {}
+    if "alerts" in settings:
+        observed["alerts"] = parse_alert_settings(settings["alerts"], str(pyproject))
+    if "openlineage" in settings:
+        if not isinstance(settings["openlineage"], dict):
+            raise ProjectError(f"{pyproject}: [tool.partita.openlineage] must be a table.")
+        observed["openlineage"] = settings["openlineage"]
+    return observed
 
 
 def import_definitions(

@@ -21,6 +21,7 @@ from ..discovery import ProjectConfig, find_project_root, import_definitions, lo
 from ..errors import UsageError
 from ..graph.graph import AssetGraph, build_graph
 from ..graph.selection import select
+from ..observability.observers import build_observers
 from ..planning.reasons import ReasonKind
 from ..planning.targets import PartitionRange
 from .requests import PartitionArgument, PlanRequest, RunRequest, partition_range, selection_tuple
@@ -198,9 +199,10 @@ class Session:
 
     def run(self, request: RunRequest, listeners: Iterable[RunListener] = ()) -> RunReport:
         """Materialize the missing or stale units of the request and record the run;
-        `listeners` hear the run's events. Ctrl-C records the run as interrupted and
-        propagates; an error after the run started raises `MaterializationError` carrying
-        the report."""
+        `listeners` hear the run's events, after the observers the project configures
+        (alerts, OpenLineage, unit logs; see `observability.observers`). Ctrl-C records
+        the run as interrupted and propagates; an error after the run started raises
+        `MaterializationError` carrying the report."""
         from ..execution.events import Listeners
         from ..execution.materialize import execute_plan, recover_dead_runs
         from ..execution.runner import ORDERS, RunOptions
@@ -226,7 +228,7 @@ class Session:
             command=request.command,
             options=options,
             workers=request.workers,
-            listener=Listeners(listeners),
+            listener=Listeners([*build_observers(self, request.now), *listeners]),
             sleep=self._sleep,
             root=self.config.root,
         )

@@ -26,6 +26,9 @@ COMMANDS = {
     "show": "report_commands:show_command",
     "freshness": "freshness_commands:freshness_command",
     "watermarks": "freshness_commands:watermarks_command",
+    "alerts": "alert_commands:alerts_command",
+    "stats": "stats_commands:stats_command",
+    "logs": "log_commands:logs_command",
 }
 
 
@@ -66,8 +69,16 @@ class PartitaGroup(click.Group):
     "folder upward.",
 )
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="partita's own logs on stderr: text, or one JSON object per line (with run id, "
+    "asset, partition and attempt).",
+)
 @click.pass_context
-def cli(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
+def cli(ctx: click.Context, project_dir: Path | None, debug: bool, log_format: str) -> None:
     """partita: declare data assets, materialize the partitions that are missing or stale,
     and see what is fresh.
 
@@ -75,7 +86,7 @@ def cli(ctx: click.Context, project_dir: Path | None, debug: bool) -> None:
     upstream), NAME+ (with everything downstream), +NAME+, group:NAME, tag:KEY=VALUE.
     Several selections are a union; none means every asset.
     """
-    ctx.obj = CliState(project_dir=project_dir, debug=debug)
+    ctx.obj = CliState(project_dir=project_dir, debug=debug, log_format=log_format)
 
 
 def main(argv: list[str] | None = None) -> None:

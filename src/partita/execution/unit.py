@@ -29,6 +29,7 @@ from .io import check_upstream_published, load_inputs, read_upstream, to_arrow
 from .publishing import LeaseLostError
 from .quality import check_schema, run_checks
 from .retries import call_with_retry
+from .unit_logs import UnitLogCapture
 from .watermarks import watermark_of
 
 log = logging.getLogger("partita")
@@ -117,7 +118,14 @@ class Workspace:
 
     def execute(self, job: UnitJob) -> UnitOutcome:
         """Materialize the unit; failures become an outcome with an error message. A
-        KeyboardInterrupt propagates."""
+        KeyboardInterrupt propagates. What the unit logs and prints is kept in the
+        warehouse (see `unit_logs`)."""
+        with UnitLogCapture(job.run_id, job.asset, job.partition) as capture:
+            outcome = self._execute(job, capture.attempt)
+        capture.save(self.warehouse)
+        return outcome
+
+    def _execute(self, job: UnitJob, on_attempt: Callable[[int], None]) -> UnitOutcome:
         started = datetime.now(UTC)
         clock = time.perf_counter()
         refused = self._refuse(job)
@@ -129,6 +137,7 @@ class Workspace:
         def count_attempt(attempt: int) -> None:
             nonlocal attempts
             attempts = attempt
+            on_attempt(attempt)
 
         try:
             written, watermark, checks = call_with_retry(

@@ -23,6 +23,7 @@ from pathlib import Path
 from ..catalog import Catalog, open_catalog
 from ..discovery import import_definitions, load_config
 from ..errors import PartitaError, describe_unit
+from ..execution.log_context import configure_worker_logging
 from ..execution.publishing import LeaseGuard, LeaseLostError
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
 from ..graph.graph import build_graph
@@ -42,6 +43,7 @@ def serve(
     # Ctrl-C goes to the whole process group; the coordinator handles it and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _share_cores(workers)
+    configure_worker_logging()
     jobs = _Jobs(liveness, coordinator)
     jobs.warm_up(root)
     while True:

@@ -128,7 +128,8 @@ def send_email(
     message = EmailMessage()
     message["From"] = smtp.sender
     message["To"] = address
-    message["Subject"] = str(alert["title"])
+    title = str(alert["title"])
+    message["Subject"] = title if len(title) <= 150 else title[:149] + "…"
     message.set_content(f"{alert['text']}\n\n{json.dumps(alert, indent=2)}\n")
     connect = smtplib.SMTP_SSL if smtp.ssl else smtplib.SMTP
     try:

@@ -55,7 +55,10 @@ def unit_finding(
     if rule.when == AlertKind.UNIT_FAILED:
         problem = None
         if record.status == AttemptStatus.FAILED:
-            problem = f"{where} failed after {record.attempts} attempt(s): {record.error}"
+            error = record.error or "no error recorded"
+            if error.startswith(where):  # the recorded error names the unit already
+                error = error[len(where) :].lstrip(" :").removeprefix("failed: ")
+            problem = f"{where} failed after {record.attempts} attempt(s): {error}"
     elif rule.when == AlertKind.CHECK_FAILED:
         if not record.checks:
             return None
@@ -100,7 +103,9 @@ def volume_problem(rule: AlertRule, rows: int, history: Sequence[int]) -> str | 
     return None
 
 
-def run_finding(rule: AlertRule, report: RunReport, selected: Collection[str] | None) -> Finding | None:
+def run_finding(
+    rule: AlertRule, report: RunReport, selected: Collection[str] | None
+) -> Finding | None:
     """A run_failed rule's verdict on a finished run: failed units of its selection open
     the incident, a run that succeeded resolves it; an interrupted run says nothing."""
     from ...execution.report import UnitStatus

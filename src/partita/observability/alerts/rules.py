@@ -124,7 +124,11 @@ _SMTP_KEYS = {"host", "port", "from", "starttls", "ssl", "username_env", "passwo
 def parse_alert_settings(table: Mapping[str, Any], where: str) -> AlertSettings:
     """The `[tool.partita.alerts]` table of the file `where`, validated; every problem is a
     `ProjectError` naming the key."""
-    _unknown(table, {"rules", "smtp", "attempts", "backoff_seconds"}, f"{where} [tool.partita.alerts]")
+    if not isinstance(table, Mapping):
+        raise ProjectError(f"{where}: [tool.partita.alerts] must be a table.")
+    _unknown(
+        table, {"rules", "smtp", "attempts", "backoff_seconds"}, f"{where} [tool.partita.alerts]"
+    )
     rules_table = table.get("rules", [])
     if not isinstance(rules_table, list):
         raise ProjectError(
@@ -196,8 +200,8 @@ def _check_thresholds(rule: AlertRule, label: str) -> None:
 def _channel(value: Any, label: str) -> Channel:
     if not isinstance(value, Mapping) or len(value) != 1:
         raise ProjectError(
-            f"{label}: channel must be one of {{ webhook = \"URL\" }}, "
-            f"{{ email = \"ADDRESS\" }} or {{ command = \"...\" }}."
+            f'{label}: channel must be one of {{ webhook = "URL" }}, '
+            f'{{ email = "ADDRESS" }} or {{ command = "..." }}.'
         )
     ((kind, target),) = value.items()
     if kind not in set(ChannelKind) or not isinstance(target, str) or not target:

@@ -6,7 +6,10 @@ and the job name the asset; the partita run is the parent run (job `run`), which
 own START and COMPLETE/FAIL. Each unit's run id is a UUID derived from the partita run id,
 asset and partition. Facets: nominal time (a time partition's window), parent run, error
 message; on datasets: schema, output statistics (rows, bytes), data-quality assertions (the
-checks) and the partition subset. Emitting never fails a run: errors are logged.
+checks) and the partition subset. Emitting never fails a run nor slows it: events are
+sent in order by a background thread, and the run's end waits at most `FLUSH_SECONDS`
+for the ones not sent yet (a transport that fails logs a warning; the client's http
+transport retries by its own `retry` settings).
 
 Configured by `[tool.partita.openlineage]` (`transport = { type = "http", url = "..." }`,
 `file` or `console`, as the client's config takes them), or, without that table, by the
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("partita")
 
 PARENT_JOB = "run"
+FLUSH_SECONDS = 30.0
 _SETTINGS_KEYS = {"namespace", "transport", "disabled"}
 _ENVIRONMENT = ("OPENLINEAGE_URL", "OPENLINEAGE_CONFIG")
 
@@ -90,8 +96,16 @@ def parent_run_id(run_id: str) -> str:
 class OpenLineageListener(RunListener):
     """Emits OpenLineage run events for a run and its units (see the module docstring)."""
 
-    def __init__(self, client: Any, graph: AssetGraph, warehouse: Path, namespace: str) -> None:
-        self.client = client
+    def __init__(
+        self,
+        client: Any,
+        graph: AssetGraph,
+        warehouse: Path,
+        namespace: str,
+        flush_seconds: float = FLUSH_SECONDS,
+    ) -> None:
+        self.emitter = BackgroundEmitter(client)
+        self.flush_seconds = flush_seconds
         self.graph = graph
         self.warehouse = warehouse
         self.namespace = namespace
@@ -136,6 +150,7 @@ class OpenLineageListener(RunListener):
             event = "ABORT"
         self._emit(event, PARENT_JOB, parent_run_id(report.run_id), {}, [], [])
         self._started.clear()
+        self.emitter.close(self.flush_seconds)
 
     # --- building events ---
 
@@ -152,10 +167,7 @@ class OpenLineageListener(RunListener):
             inputs=inputs,
             outputs=outputs,
         )
-        try:
-            self.client.emit(event)
-        except Exception as error:  # lineage is an observer: a run never fails for it
-            log.warning("could not emit the OpenLineage %s event of %s: %s", state, job, error)
+        self.emitter.submit(event)
 
     def _unit_facets(self, run_id: str, asset: str, index: int | None) -> dict[str, Any]:
         from openlineage.client.generated.nominal_time_run import NominalTimeRunFacet
@@ -264,3 +276,44 @@ class OpenLineageListener(RunListener):
         if asset not in self._storages:
             self._storages[asset] = open_asset_storage(self.graph[asset], self.warehouse)
         return self._storages[asset]
+
+
+class BackgroundEmitter:
+    """Emits events through the client in order, on one daemon thread."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, event: Any) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="openlineage", daemon=True)
+            self._thread.start()
+        self._queue.put(event)
+
+    def close(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for the events submitted to be emitted."""
+        if self._thread is None:
+            return
+        self._queue.put(None)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.warning(
+                "OpenLineage: %d event(s) not emitted after waiting %g s; giving up on them",
+                self._queue.qsize(),
+                timeout,
+            )
+        self._thread = None
+
+    def _serve(self) -> None:
+        while (event := self._queue.get()) is not None:
+            try:
+                self.client.emit(event)
+            except Exception as error:  # lineage is an observer: a run never fails for it
+                log.warning(
+                    "could not emit the OpenLineage %s event of %s: %s",
+                    event.eventType.value,
+                    event.job.name,
+                    error,
+                )

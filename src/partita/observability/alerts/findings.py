@@ -85,9 +85,9 @@ def unit_finding(
 def volume_problem(rule: AlertRule, rows: int, history: Sequence[int]) -> str | None:
     """Why `rows` is out of the rule's bounds, or too far from the history's median."""
     if rule.min_rows is not None and rows < rule.min_rows:
-        return f"{rows} rows, fewer than min_rows = {rule.min_rows:g}"
+        return f"{rows} rows, fewer than min_rows = {_count(rule.min_rows)}"
     if rule.max_rows is not None and rows > rule.max_rows:
-        return f"{rows} rows, more than max_rows = {rule.max_rows:g}"
+        return f"{rows} rows, more than max_rows = {_count(rule.max_rows)}"
     recent = list(history[: rule.history])
     if rule.max_deviation is None or len(recent) < MIN_HISTORY:
         return None
@@ -97,10 +97,14 @@ def volume_problem(rule: AlertRule, rows: int, history: Sequence[int]) -> str | 
     deviation = abs(rows - median) / median
     if deviation > rule.max_deviation:
         return (
-            f"{rows} rows, {deviation:.0%} away from the median {median:g} of the last "
+            f"{rows} rows, {deviation:.0%} away from the median {_count(median)} of the last "
             f"{len(recent)} materializations (max_deviation = {rule.max_deviation:g})"
         )
     return None
+
+
+def _count(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def run_finding(

@@ -137,3 +137,46 @@ def test_an_invalid_rule_is_a_clear_error(project) -> None:
     _configure(project, '[[tool.partita.alerts.rules]]\nwhen = "unit_fail"\nchannel = {}\n')
     result = project.cli("materialize", "--now", NOW, check=2)
     assert "when = 'unit_fail' is not one of unit_failed, run_failed" in result.stderr
+
+
+FRESHNESS = """
+import pandas as pd
+from partita import DailyPartitions, FreshnessPolicy, asset
+
+
+@asset(partitions=DailyPartitions(start="2024-01-01"), freshness=FreshnessPolicy(max_lag="1d"))
+def orders(context):
+    return pd.DataFrame({"id": [1]})
+"""
+
+
+def test_overdue_alerts_from_a_check_and_resolved_by_a_run(project) -> None:
+    with http_server() as (url, hook):
+        _configure(
+            project,
+            f'[[tool.partita.alerts.rules]]\nname = "late"\nwhen = "overdue"\n'
+            f'channel = {{ webhook = "{url}" }}\n',
+        )
+        project.write("assets/shop.py", FRESHNESS)
+        project.cli("materialize", "--now", NOW, check=0)
+        assert hook.bodies() == []
+        late = "2024-01-05T12:00:00+00:00"
+        checked = project.cli("alerts", "--check", "--now", late, "--json", check=1).json()
+        (incident,) = checked["incidents"]
+        assert (incident["rule"], incident["state"], incident["asset"]) == (
+            "late",
+            "open",
+            "orders",
+        )
+        project.cli("alerts", "--check", "--now", late, check=1)  # still overdue: no new alert
+        assert [b["event"] for b in hook.bodies()] == ["opened"]
+        assert "asset 'orders' is overdue" in hook.bodies()[0]["text"]
+        project.cli("materialize", "--now", late, check=0)
+        assert [b["event"] for b in hook.bodies()] == ["opened", "resolved"]
+    assert project.cli("alerts", "--open", "--json", check=0).json() == {"incidents": []}
+
+
+def test_check_without_rules_is_a_usage_error(project) -> None:
+    project.write("assets/shop.py", ASSETS)
+    result = project.cli("alerts", "--check", check=2)
+    assert "--check needs alert rules" in result.stderr

@@ -20,7 +20,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -132,11 +131,10 @@ class UnitLogCapture:
             path = unit_log_file(warehouse, self.run_id, self.asset, self.partition)
             path.parent.mkdir(parents=True, exist_ok=True)
             text = "".join(json.dumps(entry, default=str) + "\n" for entry in self.entries)
-            with tempfile.NamedTemporaryFile(
-                "w", dir=path.parent, prefix=".tmp-", suffix=".jsonl", delete=False
-            ) as temporary:
-                temporary.write(text)
-            os.replace(temporary.name, path)
+            # One writer per unit and run: a name unique to this process is enough.
+            temporary = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+            temporary.write_text(text)
+            os.replace(temporary, path)
         except Exception as error:
             log.warning("could not save the logs of %s: %s", self.asset, error)
 

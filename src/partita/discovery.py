@@ -20,6 +20,7 @@ from typing import Any
 from .definitions.asset import AssetDefinition
 from .errors import DefinitionError, DefinitionErrors, ProjectError
 from .observability.alerts.rules import AlertSettings, parse_alert_settings
+from .observability.lineage.settings import OpenLineageSettings, parse_openlineage_settings
 
 PACKAGE_PREFIX = "_partita_assets_"
 
@@ -33,7 +34,7 @@ class ProjectConfig:
     warehouse: Path
     name: str = ""  # [project] name, else the folder's name
     alerts: AlertSettings | None = None  # [tool.partita.alerts]
-    openlineage: dict[str, Any] | None = None  # [tool.partita.openlineage], as written
+    openlineage: OpenLineageSettings | None = None  # [tool.partita.openlineage]
 
 
 def find_project_root(start: Path) -> Path:
@@ -82,14 +83,14 @@ def load_config(root: Path) -> ProjectConfig:
 
 
 def _observability(settings: dict[str, Any], pyproject: Path) -> dict[str, Any]:
-    """The `alerts` (validated) and `openlineage` tables of `[tool.partita]`, if present."""
+    """The `alerts` and `openlineage` tables of `[tool.partita]`, validated, if present."""
     observed: dict[str, Any] = {}
     if "alerts" in settings:
         observed["alerts"] = parse_alert_settings(settings["alerts"], str(pyproject))
     if "openlineage" in settings:
-        if not isinstance(settings["openlineage"], dict):
-            raise ProjectError(f"{pyproject}: [tool.partita.openlineage] must be a table.")
-        observed["openlineage"] = settings["openlineage"]
+        observed["openlineage"] = parse_openlineage_settings(
+            settings["openlineage"], str(pyproject)
+        )
     return observed
 
 

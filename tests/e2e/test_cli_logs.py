@@ -86,7 +86,8 @@ def test_logs_of_an_unknown_run_and_of_a_quiet_unit(shop) -> None:
     assert "there is no run" in escape.stderr
 
 
-def test_log_format_json_names_run_asset_partition_and_attempt(shop) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_log_format_json_names_run_asset_partition_and_attempt(shop, workers: str) -> None:
     result = shop.cli(
         "--log-format",
         "json",
@@ -96,6 +97,8 @@ def test_log_format_json_names_run_asset_partition_and_attempt(shop) -> None:
         "2024-01-01",
         "--now",
         NOW,
+        "--workers",
+        workers,
         "--json",
         check=0,
     )

@@ -165,4 +165,4 @@ def test_an_unreachable_lineage_server_never_fails_the_run(project) -> None:
 def test_unknown_openlineage_key_is_a_clear_error(project) -> None:
     _project(project, '[tool.partita.openlineage]\nurl = "http://x"\n')
     result = project.cli("materialize", "--now", NOW, check=2)
-    assert "[tool.partita.openlineage] has unknown key(s) url" in result.stderr
+    assert "[tool.partita.openlineage] has unknown key(s) url; the keys are" in result.stderr

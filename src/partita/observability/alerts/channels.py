@@ -4,7 +4,8 @@ A webhook gets the alert as JSON (POST) with a Slack-compatible `text` field; an
 through the SMTP server of `[tool.partita.alerts.smtp]` with credentials from environment
 variables; a command gets the JSON on its standard input (a non-zero exit is a failure).
 `${VAR}` in a channel's target is replaced from the environment when sending, and the
-targets (which may hold tokens) never appear in what is recorded or logged.
+targets (which may hold tokens) never appear in what is recorded or logged. The network
+and mail modules load when an alert is sent, not with every session.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from ...errors import ProjectError
 
@@ -59,8 +60,6 @@ class Channel:
     def describe(self) -> str:
         """The channel without secrets: a URL's host only, never a command's arguments."""
         if self.kind == ChannelKind.WEBHOOK:
-            from urllib.parse import urlsplit
-
             host = urlsplit(self.target).hostname or "?"
             return f"webhook {host}"
         if self.kind == ChannelKind.COMMAND:

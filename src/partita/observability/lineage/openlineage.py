@@ -39,6 +39,7 @@ from .datasets import (
     published_schema,
     schema_fields,
 )
+from .settings import OpenLineageSettings
 
 if TYPE_CHECKING:
     from ...catalog.records import MaterializationRecord
@@ -51,7 +52,6 @@ log = logging.getLogger("partita")
 
 PARENT_JOB = "run"
 FLUSH_SECONDS = 30.0
-_SETTINGS_KEYS = {"namespace", "transport", "disabled"}
 _ENVIRONMENT = ("OPENLINEAGE_URL", "OPENLINEAGE_CONFIG")
 
 
@@ -60,16 +60,11 @@ def openlineage_listener(
 ) -> OpenLineageListener | None:
     """The listener the project asks for, or None when OpenLineage is not configured."""
     settings = config.openlineage
-    if settings is None and not any(os.environ.get(name) for name in _ENVIRONMENT):
-        return None
-    settings = dict(settings or {})
-    unknown = sorted(set(settings) - _SETTINGS_KEYS)
-    if unknown:
-        raise ProjectError(
-            f"{config.root / 'pyproject.toml'}: [tool.partita.openlineage] has unknown key(s) "
-            f"{', '.join(unknown)}; the keys are {', '.join(sorted(_SETTINGS_KEYS))}."
-        )
-    if settings.get("disabled"):
+    if settings is None:
+        if not any(os.environ.get(name) for name in _ENVIRONMENT):
+            return None
+        settings = OpenLineageSettings()
+    if settings.disabled:
         return None
     try:
         from openlineage.client import OpenLineageClient
@@ -78,8 +73,8 @@ def openlineage_listener(
             "OpenLineage is configured but the openlineage-python client is not installed: "
             "pip install 'partita[openlineage]'."
         ) from None
-    client_config = {"transport": settings["transport"]} if "transport" in settings else None
-    namespace = settings.get("namespace") or f"partita://{config.name}"
+    client_config = None if settings.transport is None else {"transport": dict(settings.transport)}
+    namespace = settings.namespace or f"partita://{config.name}"
     return OpenLineageListener(OpenLineageClient(config=client_config), graph, warehouse, namespace)
 
 

@@ -42,6 +42,17 @@ def _report(stdout: str) -> dict:
     return json.loads(stdout[stdout.index("\n{") + 1 :] if not stdout.startswith("{") else stdout)
 
 
+BROKEN = """
+from partita import asset
+
+
+@asset
+def broken():
+    print("starting")
+    raise RuntimeError("no data")
+"""
+
+
 @pytest.fixture
 def shop(project):
     project.write("assets/shop.py", ASSETS)
@@ -74,6 +85,14 @@ def test_logs_of_each_attempt_are_kept_and_shown(shop, workers: str) -> None:
     }  # quiet logged nothing
     text = shop.cli("logs", run_id, "orders", check=0).stdout
     assert "orders 2024-01-01 #2 INFO: fetching orders of 2024-01-01" in text
+
+
+def test_the_error_of_a_failed_unit_ends_its_logs(shop) -> None:
+    shop.write("assets/broken.py", BROKEN)
+    run = _report(shop.cli("materialize", "broken", "--now", NOW, "--json", check=1).stdout)
+    entries = shop.cli("logs", run["run_id"], "broken", "--json", check=0).json()["entries"]
+    assert [(e["stream"], e["level"]) for e in entries] == [("stdout", None), ("log", "ERROR")]
+    assert entries[-1]["message"] == "asset 'broken' failed: RuntimeError: no data"
 
 
 def test_logs_of_an_unknown_run_and_of_a_quiet_unit(shop) -> None:

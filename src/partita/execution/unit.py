@@ -122,6 +122,8 @@ class Workspace:
         warehouse (see `unit_logs`)."""
         with UnitLogCapture(job.run_id, job.asset, job.partition) as capture:
             outcome = self._execute(job, capture.attempt)
+            if outcome.error is not None:  # so that the logs end with why the unit failed
+                capture.add("log", outcome.error, "ERROR", "partita")
         capture.save(self.warehouse)
         return outcome
 

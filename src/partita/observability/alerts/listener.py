@@ -163,7 +163,7 @@ def alert_payload(project: str, incident: IncidentRecord, event: IncidentEvent) 
     else:
         title = f"[{project}] resolved {incident.kind}: {incident.message}"
     return {
-        "text": f"partita {title} (rule '{incident.rule}')",
+        "text": f"{title} (partita alert rule '{incident.rule}')",
         "title": title,
         "event": str(event),
         "project": project,

@@ -131,5 +131,6 @@ def test_log_format_json_names_run_asset_partition_and_attempt(shop, workers: st
         "2024-01-01",
         1,
     )
+    assert all(line["run_id"] == run_id for line in lines)
     infos = [line for line in lines if line["message"] == "fetching orders of 2024-01-01"]
     assert [(info["level"], info["attempt"]) for info in infos] == [("INFO", 1), ("INFO", 2)]

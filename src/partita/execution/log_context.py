@@ -16,6 +16,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
+
+from .events import RunListener
 
 LOG_FORMAT_VARIABLE = "PARTITA_LOG_FORMAT"
 
@@ -50,6 +53,21 @@ def set_current_unit(context: UnitContext | None) -> object:
 
 def reset_current_unit(token: object) -> None:
     _current.reset(token)  # type: ignore[arg-type]
+
+
+class RunLogContext(RunListener):
+    """Names the run in the coordinator's logs from its start to its end (listen last)."""
+
+    def __init__(self) -> None:
+        self._token: object | None = None
+
+    def run_started(self, run_id: str, plan: Any) -> None:
+        self._token = set_current_unit(UnitContext(run_id))
+
+    def run_finished(self, report: Any) -> None:
+        if self._token is not None:
+            reset_current_unit(self._token)
+            self._token = None
 
 
 class JsonLogFormatter(logging.Formatter):

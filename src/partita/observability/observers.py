@@ -1,6 +1,6 @@
 """The listeners a session attaches to every run, from the project's configuration:
 alerts (`[tool.partita.alerts]`), OpenLineage (`[tool.partita.openlineage]` or the
-`OPENLINEAGE_*` variables) and the pruning of old unit logs."""
+`OPENLINEAGE_*` variables), the pruning of old unit logs, and the run id in the logs."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..execution.events import RunListener
+from ..execution.log_context import RunLogContext
 from ..execution.unit_logs import UnitLogPruner
 from ..graph.selection import select
 from .alerts.listener import AlertListener
@@ -27,6 +28,7 @@ def build_observers(session: Session, now: datetime | None = None) -> list[RunLi
     lineage = openlineage_listener(session.config, session.graph, session.warehouse)
     if lineage is not None:
         observers.append(lineage)
+    observers.append(RunLogContext())  # last: the run's end is logged with its id
     return observers
 
 

@@ -180,3 +180,11 @@ def test_check_without_rules_is_a_usage_error(project) -> None:
     project.write("assets/shop.py", ASSETS)
     result = project.cli("alerts", "--check", check=2)
     assert "--check needs alert rules" in result.stderr
+
+
+def test_a_rule_selecting_an_unknown_asset_is_a_clear_error(project) -> None:
+    rule = '[[tool.partita.alerts.rules]]\nname = "r"\nwhen = "unit_failed"\nselect = ["ordrs"]\n'
+    _configure(project, rule + 'channel = { command = "true" }\n')
+    result = project.cli("materialize", "--now", NOW, check=2)
+    assert "alert rule 'r' in" in result.stderr and "ordrs" in result.stderr
+    assert "Fix its select = [...]" in result.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ..errors import SelectionError
 from ..execution.events import RunListener
 from ..execution.log_context import RunLogContext
 from ..execution.unit_logs import UnitLogPruner
@@ -37,11 +38,17 @@ def build_alert_listener(session: Session, now: datetime | None = None) -> Alert
     settings = session.config.alerts
     if settings is None or not settings.rules:
         return None
-    selected = {
-        rule.name: frozenset(select(session.graph, list(rule.select)))
-        for rule in settings.rules
-        if rule.select is not None
-    }
+    selected = {}
+    for rule in settings.rules:
+        if rule.select is None:
+            continue
+        try:
+            selected[rule.name] = frozenset(select(session.graph, list(rule.select)))
+        except SelectionError as error:
+            raise SelectionError(
+                f"alert rule '{rule.name}' in {session.root / 'pyproject.toml'}: {error} "
+                "Fix its select = [...]."
+            ) from error
     return AlertListener(
         settings,
         session.catalog,

@@ -21,12 +21,21 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 class RecordingDelivery(Delivery):
+    """Records what it sends; `sent` first waits for the listener's background delivery."""
+
     def __init__(self, settings) -> None:
         super().__init__(settings.smtp, attempts=1, backoff_seconds=0)
-        self.sent: list[dict] = []
+        self.listener: AlertListener | None = None
+        self._sent: list[dict] = []
 
     def _send_once(self, channel, alert) -> None:
-        self.sent.append(dict(alert))
+        self._sent.append(dict(alert))
+
+    @property
+    def sent(self) -> list[dict]:
+        assert self.listener is not None
+        self.listener.flush()
+        return self._sent
 
 
 def _listener(tmp_path: Path, rules: list[dict], **options):
@@ -41,6 +50,7 @@ def _listener(tmp_path: Path, rules: list[dict], **options):
         delivery=delivery,
         **options,
     )
+    delivery.listener = listener
     return listener, catalog, delivery
 
 
@@ -84,6 +94,7 @@ def test_check_failed_opens_once_and_resolves_when_checks_pass(tmp_path: Path) -
     assert _events(delivery)[1:] == [("resolved", "orders", "a")]
     (incident,) = catalog.incidents()
     assert incident.resolved is not None and len(incident.notifications) == 2
+    assert [n.event for n in incident.notifications] == ["opened", "resolved"]
 
 
 def test_slow_units_and_selection(tmp_path: Path) -> None:
@@ -252,3 +263,31 @@ def test_environment_variables_in_targets(tmp_path: Path) -> None:
     missing = Delivery(settings.smtp, attempts=1, environment={})
     notification = missing.send(Channel(ChannelKind.WEBHOOK, "https://h/${NOPE}"), {"event": "x"})
     assert notification.error == "the environment variable NOPE is not set"
+
+
+def test_delivery_happens_in_the_background(tmp_path: Path) -> None:
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    class Blocking(Delivery):
+        def _send_once(self, channel, alert) -> None:
+            started.set()
+            assert release.wait(60)
+
+    settings = parse_alert_settings(
+        {"rules": [{"when": "unit_failed", "channel": COMMAND}]}, "pyproject.toml"
+    )
+    catalog = SQLiteCatalog(tmp_path / "catalog.db")
+    listener = AlertListener(
+        settings, catalog, project="demo", selected={}, delivery=Blocking(settings.smtp)
+    )
+    listener.run_started("run-1", None)
+    _unit(listener, catalog, 1, "a", status="failed")  # returns while the delivery blocks
+    assert started.wait(60)
+    (incident,) = catalog.incidents()
+    assert incident.notifications == ()
+    release.set()
+    listener.flush()
+    (incident,) = catalog.incidents()
+    assert [(n.event, n.delivered) for n in incident.notifications] == [("opened", True)]

@@ -42,6 +42,7 @@ def alerts_command(
                 "pyproject.toml."
             )
         overdue = listener.check_freshness()
+        listener.flush()
     catalog = state.session.catalog
     incidents = catalog.open_incidents()[::-1] if only_open else catalog.incidents(limit)
     incidents = incidents[:limit]

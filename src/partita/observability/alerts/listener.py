@@ -3,8 +3,10 @@ incident opens and one when it resolves.
 
 It runs in the run's coordinator. Open incidents are read once when the run starts, so a
 unit that is fine costs nothing; a problem opens an incident through the catalog, which
-keeps at most one open per key (so two runs never alert twice). Delivery is retried with
-backoff and never fails the run; every notification, delivered or not, is recorded.
+keeps at most one open per key (so two runs never alert twice). Messages are delivered in
+order by a background thread, retried with backoff, and never fail or slow the run; the
+run's end waits at most `FLUSH_SECONDS` for them. Every notification, delivered or not,
+is recorded.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from ...catalog.records import AttemptStatus, IncidentEvent, IncidentRecord
 from ...execution.events import RunListener
+from ..background import BackgroundWorker
 from .channels import Delivery
 from .findings import UNIT_KINDS, Finding, overdue_findings, run_finding, unit_finding
-from .rules import AlertKind, AlertRule, AlertSettings
+from .rules import AlertKind, AlertRule, AlertSettings, Channel
 
 if TYPE_CHECKING:
     from ...catalog.base import Catalog
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
     from ...planning.plan import Plan
 
 log = logging.getLogger("partita")
+
+FLUSH_SECONDS = 60.0
 
 Freshness = Callable[[Sequence[str] | None], list["FreshnessResult"]]
 
@@ -59,6 +64,9 @@ class AlertListener(RunListener):
         )
         self._open: set[str] | None = None
         self._run_id: str | None = None
+        self._outbox: BackgroundWorker[tuple[Channel, dict[str, Any], int]] = BackgroundWorker(
+            self._deliver, "alerts"
+        )
 
     def run_started(self, run_id: str, plan: Plan) -> None:
         self._run_id = run_id
@@ -82,6 +90,11 @@ class AlertListener(RunListener):
                 if finding is not None:
                     self._guarded(rule, lambda finding=finding: self.apply(finding))
         self.check_freshness()
+        self.flush()
+
+    def flush(self, timeout: float = FLUSH_SECONDS) -> None:
+        """Wait up to `timeout` seconds for the alerts not delivered yet."""
+        self._outbox.close(timeout)
 
     def check_freshness(self) -> int:
         """Evaluate the overdue rules now; return how many assets are overdue."""
@@ -120,10 +133,13 @@ class AlertListener(RunListener):
             return
         if self._open is not None:
             (self._open.add if event == IncidentEvent.OPENED else self._open.discard)(finding.key)
-        notification = self.delivery.send(
-            finding.rule.channel, alert_payload(self.project, incident, event)
-        )
-        self.catalog.record_notification(incident.incident_id, notification)
+        payload = alert_payload(self.project, incident, event)
+        self._outbox.submit((finding.rule.channel, payload, incident.incident_id))
+
+    def _deliver(self, message: tuple[Channel, dict[str, Any], int]) -> None:
+        channel, payload, incident_id = message
+        notification = self.delivery.send(channel, payload)
+        self.catalog.record_notification(incident_id, notification)
 
     def _unit(self, rule: AlertRule, result: UnitResult, record: MaterializationRecord) -> None:
         history: list[int] = []

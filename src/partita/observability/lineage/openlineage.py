@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
-import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +30,7 @@ from ...definitions.partitions import TimePartitions
 from ...errors import ProjectError
 from ...execution.events import RunListener
 from ...storage.registry import open_asset_storage
+from ..background import BackgroundWorker
 from .datasets import (
     assertions,
     dataset_name,
@@ -99,7 +98,8 @@ class OpenLineageListener(RunListener):
         namespace: str,
         flush_seconds: float = FLUSH_SECONDS,
     ) -> None:
-        self.emitter = BackgroundEmitter(client)
+        self.client = client
+        self.emitter = BackgroundWorker(self._send, "OpenLineage")
         self.flush_seconds = flush_seconds
         self.graph = graph
         self.warehouse = warehouse
@@ -163,6 +163,17 @@ class OpenLineageListener(RunListener):
             outputs=outputs,
         )
         self.emitter.submit(event)
+
+    def _send(self, event: Any) -> None:
+        try:
+            self.client.emit(event)
+        except Exception as error:  # lineage is an observer: a run never fails for it
+            log.warning(
+                "could not emit the OpenLineage %s event of %s: %s",
+                event.eventType.value,
+                event.job.name,
+                error,
+            )
 
     def _unit_facets(self, run_id: str, asset: str, index: int | None) -> dict[str, Any]:
         from openlineage.client.generated.nominal_time_run import NominalTimeRunFacet
@@ -271,44 +282,3 @@ class OpenLineageListener(RunListener):
         if asset not in self._storages:
             self._storages[asset] = open_asset_storage(self.graph[asset], self.warehouse)
         return self._storages[asset]
-
-
-class BackgroundEmitter:
-    """Emits events through the client in order, on one daemon thread."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self._queue: queue.Queue[Any] = queue.Queue()
-        self._thread: threading.Thread | None = None
-
-    def submit(self, event: Any) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._serve, name="openlineage", daemon=True)
-            self._thread.start()
-        self._queue.put(event)
-
-    def close(self, timeout: float) -> None:
-        """Wait up to `timeout` seconds for the events submitted to be emitted."""
-        if self._thread is None:
-            return
-        self._queue.put(None)
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            log.warning(
-                "OpenLineage: %d event(s) not emitted after waiting %g s; giving up on them",
-                self._queue.qsize(),
-                timeout,
-            )
-        self._thread = None
-
-    def _serve(self) -> None:
-        while (event := self._queue.get()) is not None:
-            try:
-                self.client.emit(event)
-            except Exception as error:  # lineage is an observer: a run never fails for it
-                log.warning(
-                    "could not emit the OpenLineage %s event of %s: %s",
-                    event.eventType.value,
-                    event.job.name,
-                    error,
-                )

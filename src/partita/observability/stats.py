@@ -8,7 +8,7 @@ Percentiles interpolate linearly between the closest ranks (numpy's default meth
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -186,8 +186,7 @@ _Sample = tuple[str, dict[str, str], Any]  # (name suffix, labels, value)
 def to_prometheus(statistics: Statistics) -> str:
     """The statistics in the Prometheus text exposition format (version 0.0.4)."""
     lines: list[str] = []
-
-    def metric(name: str, kind: str, help_text: str, samples: Iterable[_Sample]) -> None:
+    for name, kind, help_text, samples in _metrics(statistics):
         kept = [sample for sample in samples if sample[2] is not None]
         if kept:
             lines.extend([f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"])
@@ -195,67 +194,71 @@ def to_prometheus(statistics: Statistics) -> str:
                 f"{name}{suffix}{_labels(labels)} {_number(value)}"
                 for suffix, labels, value in kept
             )
+    return "\n".join(lines) + "\n"
 
+
+def _metrics(statistics: Statistics) -> list[tuple[str, str, str, list[_Sample]]]:
+    """(name, type, help, samples) of each metric."""
     assets = statistics.assets
 
-    def per_asset(value) -> list[_Sample]:
+    def per_asset(value: Callable[[AssetStatistics], Any]) -> list[_Sample]:
         return [("", {"asset": a.asset}, value(a)) for a in assets]
 
-    metric(
-        "partita_asset_units_total",
-        "counter",
-        "Units of the asset attempted (after retries).",
-        per_asset(lambda a: a.units),
-    )
-    metric(
-        "partita_asset_success_ratio",
-        "gauge",
-        "Share of the asset's units that succeeded.",
-        per_asset(lambda a: a.success_rate),
-    )
-    metric(
-        "partita_asset_retries_total",
-        "counter",
-        "Retries of the asset's units.",
-        per_asset(lambda a: a.retries),
-    )
-    metric(
-        "partita_asset_duration_seconds",
-        "summary",
-        "Duration of the asset's units.",
-        [sample for a in assets if a.units for sample in _duration_samples(a)],
-    )
-    metric(
-        "partita_asset_rows_p50",
-        "gauge",
-        "Median rows of the asset's units.",
-        per_asset(lambda a: a.rows_p50),
-    )
     by_status: dict[str, int] = {}
     for run in statistics.runs:
         by_status[run.run.status] = by_status.get(run.run.status, 0) + 1
-    metric(
-        "partita_runs_total",
-        "counter",
-        "Runs by status.",
-        [("", {"status": status}, count) for status, count in sorted(by_status.items())],
-    )
     finished = [r for r in statistics.runs if r.duration_s is not None]
-    if finished:
-        last = max(finished, key=lambda r: r.run.started)
-        metric(
+    last = max(finished, key=lambda r: r.run.started) if finished else None
+    return [
+        (
+            "partita_asset_units_total",
+            "counter",
+            "Units of the asset attempted (after retries).",
+            per_asset(lambda a: a.units),
+        ),
+        (
+            "partita_asset_success_ratio",
+            "gauge",
+            "Share of the asset's units that succeeded.",
+            per_asset(lambda a: a.success_rate),
+        ),
+        (
+            "partita_asset_retries_total",
+            "counter",
+            "Retries of the asset's units.",
+            per_asset(lambda a: a.retries),
+        ),
+        (
+            "partita_asset_duration_seconds",
+            "summary",
+            "Duration of the asset's units.",
+            [sample for a in assets if a.units for sample in _duration_samples(a)],
+        ),
+        (
+            "partita_asset_rows_p50",
+            "gauge",
+            "Median rows of the asset's units.",
+            per_asset(lambda a: a.rows_p50),
+        ),
+        (
+            "partita_runs_total",
+            "counter",
+            "Runs by status.",
+            [("", {"status": status}, count) for status, count in sorted(by_status.items())],
+        ),
+        (
             "partita_last_run_duration_seconds",
             "gauge",
             "Duration of the latest finished run.",
-            [("", {}, last.duration_s)],
-        )
-        metric(
+            [("", {}, last.duration_s if last else None)],
+        ),
+        (
             "partita_last_run_start_timestamp_seconds",
             "gauge",
             "When the latest finished run started (Unix time).",
-            [("", {}, last.run.started.timestamp())],
-        )
-    return "\n".join(lines) + "\n"
+            [("", {}, last.run.started.timestamp() if last else None)],
+        ),
+    ]
 
 
 def _duration_samples(asset: AssetStatistics) -> list[_Sample]:

@@ -30,9 +30,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from ..catalog.base import Catalog
-    from ..catalog.records import RunRecord
+    from ..catalog.records import IncidentRecord, RunRecord
     from ..execution.events import RunListener
     from ..execution.report import RunReport
+    from ..observability.stats import Statistics
     from ..planning.freshness import FreshnessResult
     from ..planning.plan import Plan
     from ..planning.staleness import States, Unit
@@ -194,6 +195,35 @@ class Session:
         from ..storage.registry import open_asset_storage
 
         return open_asset_storage(self.graph[self.select(asset)[0]], self.warehouse)
+
+    # --- observing (alerts, statistics, unit logs; see `partita.observability`) ---
+
+    def incidents(self, limit: int | None = None, only_open: bool = False) -> list[IncidentRecord]:
+        """Alert incidents with their notifications, newest first (only open ones)."""
+        if only_open:
+            return self.catalog.open_incidents()[::-1][:limit]
+        return self.catalog.incidents(limit)
+
+    def stats(
+        self, selection: Selection = None, *, since: datetime | None = None, runs: int = 20
+    ) -> Statistics:
+        """Run statistics of the selected assets and the latest `runs` runs."""
+        from ..observability.stats import build_statistics
+
+        return build_statistics(
+            self.catalog.history(), self.catalog.runs(runs), self.select(selection), since=since
+        )
+
+    def unit_logs(
+        self, run_id: str, asset: str | None = None, partition: str | None = None
+    ) -> list[dict[str, Any]]:
+        """What the units of a run logged and printed (of one asset, one partition)."""
+        from ..execution.unit_logs import read_unit_logs
+
+        if self.catalog.get_run(run_id) is None:
+            raise UsageError(f"there is no run {run_id!r}; `partita runs` lists the run ids.")
+        name = None if asset is None else self.select(asset)[0]
+        return read_unit_logs(self.warehouse, run_id, name, partition)
 
     # --- running (the one path that writes) ---
 

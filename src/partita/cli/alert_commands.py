@@ -43,9 +43,7 @@ def alerts_command(
             )
         overdue = listener.check_freshness()
         listener.flush()
-    catalog = state.session.catalog
-    incidents = catalog.open_incidents()[::-1] if only_open else catalog.incidents(limit)
-    incidents = incidents[:limit]
+    incidents = state.session.incidents(limit, only_open)
     if as_json:
         print_json({"incidents": [incident_json(i) for i in incidents]})
     else:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import UsageError
-from ..execution.unit_logs import KEEP_RUNS, read_unit_logs
+from ..execution.unit_logs import KEEP_RUNS
 from .context import CliState, json_option
 from .output import print_json
 
@@ -21,12 +20,7 @@ def logs_command(
 ) -> None:
     """What the units of run RUN_ID logged (context.log, partita's warnings) and printed
     (stdout, stderr), per attempt; only ASSET's units, or only its PARTITION."""
-    session = state.session
-    if session.catalog.get_run(run_id) is None:
-        raise UsageError(f"there is no run {run_id!r}; `partita runs` lists the run ids.")
-    if asset is not None:
-        asset = session.select(asset)[0]
-    entries = read_unit_logs(session.warehouse, run_id, asset, partition)
+    entries = state.session.unit_logs(run_id, asset, partition)
     if as_json:
         print_json({"run_id": run_id, "entries": entries})
         return

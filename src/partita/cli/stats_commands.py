@@ -36,16 +36,9 @@ def stats_command(
     state: CliState, selection, since: str | None, run_limit: int, output_format: str, as_json: bool
 ) -> None:
     """Run statistics of the selected assets (all by default) from the catalog's history."""
-    from ..observability.stats import build_statistics, to_prometheus
+    from ..observability.stats import to_prometheus
 
-    session = state.session
-    moment = _parse_since(since)
-    statistics = build_statistics(
-        session.catalog.history(),
-        session.catalog.runs(run_limit),
-        session.select(selection),
-        since=moment,
-    )
+    statistics = state.session.stats(selection, since=_parse_since(since), runs=run_limit)
     if as_json or output_format == "json":
         print_json(statistics.to_json())
     elif output_format == "prometheus":

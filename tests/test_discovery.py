@@ -77,6 +77,7 @@ def test_unknown_config_key_is_an_error(project) -> None:
     assert "unknown key(s) extra, warehous" in message
     assert "'assets', 'warehouse'" in message and "'retain_versions'" in message
     assert "'timeout'" in message and "'pools'" in message
+    assert "'alerts'" in message and "'openlineage'" in message
     assert caught.value.exit_code == 2
 
 

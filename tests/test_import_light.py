@@ -9,7 +9,7 @@ import pytest
 
 from partita import __version__
 
-HEAVY = ("pandas", "pyarrow", "duckdb", "polars")
+HEAVY = ("pandas", "pyarrow", "duckdb", "polars", "openlineage", "aiosmtpd", "smtplib")
 
 PROBE = """
 import runpy, sys

@@ -24,6 +24,8 @@ from .definitions.asset import AssetDefinition
 from .definitions.resources import ResourceDefinition
 from .definitions.retention import DEFAULT_RETENTION, Retention, retention_problems
 from .errors import DefinitionError, DefinitionErrors, ProjectError
+from .observability.alerts.rules import AlertSettings, parse_alert_settings
+from .observability.lineage.settings import OpenLineageSettings, parse_openlineage_settings
 
 if TYPE_CHECKING:
     from .graph.graph import AssetGraph
@@ -38,6 +40,8 @@ CONFIG_KEYS = (
     "resources",
     "retain",
     "retain_versions",
+    "alerts",
+    "openlineage",
     *AUTOMATION_KEYS,
 )
 
@@ -54,6 +58,9 @@ class ProjectConfig:
     resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # raw, `${VAR}` kept
     timeout: timedelta | None = None  # the default timeout of a unit (`timeout = "1h"`)
     pools: Mapping[str, int] = field(default_factory=dict)  # [tool.partita.pools] name = size
+    name: str = ""  # [project] name, else the folder's name
+    alerts: AlertSettings | None = None  # [tool.partita.alerts]
+    openlineage: OpenLineageSettings | None = None  # [tool.partita.openlineage]
 
 
 def find_project_root(start: Path) -> Path:
@@ -75,9 +82,10 @@ def load_config(root: Path, env: str | None = None) -> ProjectConfig:
     if not pyproject.is_file():
         raise ProjectError(f"{root} is not a partita project: it has no pyproject.toml.")
     try:
-        settings = tomllib.loads(pyproject.read_text()).get("tool", {}).get("partita", {})
+        document = tomllib.loads(pyproject.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ProjectError(f"cannot read {pyproject}: {error}. Fix the TOML syntax.") from error
+    settings = document.get("tool", {}).get("partita", {})
     env = env or os.environ.get(ENV_VARIABLE) or None
     env = None if env == DEFAULT_ENV else env
     settings = apply_environment(settings, env, pyproject)
@@ -100,14 +108,18 @@ def load_config(root: Path, env: str | None = None) -> ProjectConfig:
             "e.g. [tool.partita.resources.db] with the resource's keyword arguments."
         )
     warehouse = (root / settings.get("warehouse", "warehouse")).resolve()
+    timeout, pools = automation_settings(settings, pyproject)
     return ProjectConfig(
         root,
         assets_dir,
         warehouse,
-        _retention(settings, pyproject),
-        env,
-        resources,
-        *automation_settings(settings, pyproject),
+        retention=_retention(settings, pyproject),
+        env=env,
+        resources=resources,
+        timeout=timeout,
+        pools=pools,
+        name=document.get("project", {}).get("name") or root.name,
+        **_observability(settings, pyproject),
     )
 
 
@@ -145,6 +157,18 @@ def _retention(settings: dict, pyproject: Path) -> Retention:
     if problems:
         raise ProjectError(f"{pyproject}: [tool.partita] {'; '.join(problems)}.")
     return DEFAULT_RETENTION.merged(retain, versions)
+
+
+def _observability(settings: dict[str, Any], pyproject: Path) -> dict[str, Any]:
+    """The `alerts` and `openlineage` tables of `[tool.partita]`, validated, if present."""
+    observed: dict[str, Any] = {}
+    if "alerts" in settings:
+        observed["alerts"] = parse_alert_settings(settings["alerts"], str(pyproject))
+    if "openlineage" in settings:
+        observed["openlineage"] = parse_openlineage_settings(
+            settings["openlineage"], str(pyproject)
+        )
+    return observed
 
 
 def import_definitions(

@@ -24,7 +24,7 @@ from .graph.graph import AssetGraph
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .catalog.records import RunRecord
+    from .catalog.records import IncidentRecord, RunRecord
     from .execution.report import RunReport, UnitResult
     from .planning.freshness import FreshnessResult
     from .planning.plan import Plan
@@ -204,6 +204,29 @@ class Project:
     def storage(self, asset: str) -> Any:
         """The storage object of an asset (for reading its data directly)."""
         return self.session().storage(asset)  # touches no catalog: nothing to close
+
+    def alerts(self, limit: int | None = None, only_open: bool = False) -> list[IncidentRecord]:
+        """Alert incidents with their notifications, newest first."""
+        with self.session() as session:
+            return session.incidents(limit, only_open)
+
+    def stats(
+        self,
+        selections: Sequence[str] | str | None = None,
+        *,
+        since: datetime | None = None,
+        runs: int = 20,
+    ) -> dict[str, Any]:
+        """Run statistics as `partita stats --json` prints them."""
+        with self.session() as session:
+            return session.stats(selections, since=since, runs=runs).to_json()
+
+    def logs(
+        self, run_id: str, asset: str | None = None, partition: str | None = None
+    ) -> list[dict[str, Any]]:
+        """What the units of a run logged and printed, as `partita logs --json` entries."""
+        with self.session() as session:
+            return session.unit_logs(run_id, asset, partition)
 
 
 def _with_overdue(

@@ -15,6 +15,7 @@ BENCHMARKS = (
     "partitions",
     "retention",
     "ui",
+    "observability",
 )
 
 

@@ -21,6 +21,7 @@ from ..discovery import ProjectConfig, find_project_root, load_config, load_grap
 from ..errors import UsageError
 from ..graph.graph import AssetGraph
 from ..graph.selection import select
+from ..observability.observers import build_observers
 from ..planning.reasons import ReasonKind
 from ..planning.targets import PartitionRange
 from .dynamic_partitions import bind_all
@@ -30,9 +31,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from ..catalog.base import Catalog
-    from ..catalog.records import QuarantineRecord, RunRecord
+    from ..catalog.records import IncidentRecord, QuarantineRecord, RunRecord
     from ..execution.events import RunListener
     from ..execution.report import RunReport
+    from ..observability.stats import Statistics
     from ..planning.freshness import FreshnessResult
     from ..planning.plan import Plan
     from ..planning.staleness import States, Unit
@@ -224,13 +226,43 @@ class Session:
 
         return open_asset_storage(self.graph[self.select(asset)[0]], self.warehouse)
 
+    # --- observing (alerts, statistics, unit logs; see `partita.observability`) ---
+
+    def incidents(self, limit: int | None = None, only_open: bool = False) -> list[IncidentRecord]:
+        """Alert incidents with their notifications, newest first (only open ones)."""
+        if only_open:
+            return self.catalog.open_incidents()[::-1][:limit]
+        return self.catalog.incidents(limit)
+
+    def stats(
+        self, selection: Selection = None, *, since: datetime | None = None, runs: int = 20
+    ) -> Statistics:
+        """Run statistics of the selected assets and the latest `runs` runs."""
+        from ..observability.stats import build_statistics
+
+        return build_statistics(
+            self.catalog.history(), self.catalog.runs(runs), self.select(selection), since=since
+        )
+
+    def unit_logs(
+        self, run_id: str, asset: str | None = None, partition: str | None = None
+    ) -> list[dict[str, Any]]:
+        """What the units of a run logged and printed (of one asset, one partition)."""
+        from ..execution.unit_logs import read_unit_logs
+
+        if self.catalog.get_run(run_id) is None:
+            raise UsageError(f"there is no run {run_id!r}; `partita runs` lists the run ids.")
+        name = None if asset is None else self.select(asset)[0]
+        return read_unit_logs(self.warehouse, run_id, name, partition)
+
     # --- running (the one path that writes) ---
 
     def run(self, request: RunRequest, listeners: Iterable[RunListener] = ()) -> RunReport:
         """Materialize the missing or stale units of the request and record the run;
-        `listeners` hear the run's events. Ctrl-C records the run as interrupted and
-        propagates; an error after the run started raises `MaterializationError` carrying
-        the report."""
+        `listeners` hear the run's events, after the observers the project configures
+        (alerts, OpenLineage, unit logs; see `observability.observers`). Ctrl-C records
+        the run as interrupted and propagates; an error after the run started raises
+        `MaterializationError` carrying the report."""
         from ..execution.events import Listeners
         from ..execution.materialize import execute_plan, recover_dead_runs
         from ..execution.runner import ORDERS, RunOptions
@@ -258,7 +290,7 @@ class Session:
             command=request.command,
             options=options,
             workers=request.workers,
-            listener=Listeners(listeners),
+            listener=Listeners([*build_observers(self, request.now), *listeners]),
             sleep=self._sleep,
             root=self.config.root,
             env=self.config.env,

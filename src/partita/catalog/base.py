@@ -28,8 +28,10 @@ from partita.catalog.records import (
     DeadLease,
     DynamicKeySet,
     FailedCheck,
+    IncidentRecord,
     LeaseHolder,
     MaterializationRecord,
+    NotificationRecord,
     PartitionState,
     QuarantineRecord,
     RunRecord,
@@ -330,6 +332,42 @@ class Automation(Protocol):
         ...
 
 
+class Incidents(Protocol):
+    """Alert incidents: at most one open incident per key, and the notifications sent."""
+
+    def open_incident(
+        self,
+        key: str,
+        *,
+        rule: str,
+        kind: str,
+        asset: str | None,
+        partition: str | None,
+        run_id: str | None,
+        opened: datetime,
+        message: str,
+    ) -> IncidentRecord | None:
+        """Open an incident for `key` and return it; None (nothing written) when one is
+        already open for that key. Atomic: two callers never both open one."""
+        ...
+
+    def resolve_incident(self, key: str, resolved: datetime) -> IncidentRecord | None:
+        """Resolve the open incident of `key` and return it; None when none is open."""
+        ...
+
+    def open_incidents(self) -> list[IncidentRecord]:
+        """Every incident not resolved yet, oldest first."""
+        ...
+
+    def record_notification(self, incident_id: int, notification: NotificationRecord) -> None:
+        """Append a notification sent (or tried) about an incident."""
+        ...
+
+    def incidents(self, limit: int | None = None) -> list[IncidentRecord]:
+        """Incidents with their notifications, the most recently opened first."""
+        ...
+
+
 class Catalog(
     RunLog,
     PartitionStates,
@@ -341,6 +379,7 @@ class Catalog(
     Quarantines,
     RunHistory,
     Automation,
+    Incidents,
     Protocol,
 ):
     """A whole catalog backend: every role, and closing."""

@@ -191,3 +191,40 @@ class QuarantineRecord:
     checks: tuple[str, ...]
     location: str
     recorded_at: datetime
+
+
+class IncidentEvent(StrEnum):
+    """What a notification of an incident said: it opened, or it resolved."""
+
+    OPENED = "opened"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRecord:
+    """One message about an incident sent (or tried) through one channel."""
+
+    event: str  # an IncidentEvent
+    channel: str  # the channel described without secrets ("webhook example.com")
+    sent: datetime
+    delivered: bool
+    attempts: int
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    """A problem an alert rule found, open until it resolves; `key` names what it is about
+    (rule, asset, partition), so one unit failing again is the same open incident."""
+
+    incident_id: int
+    key: str
+    rule: str
+    kind: str  # the rule's `when`
+    asset: str | None
+    partition: str | None
+    run_id: str | None
+    opened: datetime
+    message: str
+    resolved: datetime | None = None
+    notifications: tuple[NotificationRecord, ...] = ()

@@ -21,6 +21,7 @@ class CliState:
     project_dir: Path | None
     debug: bool
     env: str | None = None  # --env NAME
+    log_format: str = "text"  # partita's own logs: text, or JSON lines (--log-format)
     _session: Session | None = field(default=None, repr=False)
 
     @property

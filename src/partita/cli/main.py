@@ -35,6 +35,9 @@ COMMANDS = {
     "daemon": "automation_commands:daemon_command",
     "ticks": "automation_commands:ticks_command",
     "observe": "automation_commands:observe_command",
+    "alerts": "alert_commands:alerts_command",
+    "stats": "stats_commands:stats_command",
+    "logs": "log_commands:logs_command",
 }
 
 
@@ -80,8 +83,18 @@ class PartitaGroup(click.Group):
     metavar="NAME",
     help="Apply [tool.partita.env.NAME] over [tool.partita]. Default: $PARTITA_ENV.",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="partita's own logs on stderr: text, or one JSON object per line (with run id, "
+    "asset, partition and attempt).",
+)
 @click.pass_context
-def cli(ctx: click.Context, project_dir: Path | None, debug: bool, env: str | None) -> None:
+def cli(
+    ctx: click.Context, project_dir: Path | None, debug: bool, env: str | None, log_format: str
+) -> None:
     """partita: declare data assets, materialize the partitions that are missing or stale,
     and see what is fresh.
 
@@ -89,7 +102,7 @@ def cli(ctx: click.Context, project_dir: Path | None, debug: bool, env: str | No
     upstream), NAME+ (with everything downstream), +NAME+, group:NAME, tag:KEY=VALUE.
     Several selections are a union; none means every asset.
     """
-    ctx.obj = CliState(project_dir=project_dir, debug=debug, env=env)
+    ctx.obj = CliState(project_dir=project_dir, debug=debug, env=env, log_format=log_format)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,6 +11,7 @@ import click
 from ..app.requests import RunRequest, partition_range
 from ..errors import EXIT_FAILED, EXIT_OK
 from ..execution.interrupts import TERMINATED_EXIT, Terminated
+from ..execution.log_context import configure_logging
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .partitions_commands import parse_where
 from .pool_output import print_pool_waits
@@ -20,15 +21,10 @@ from .run_output import ReportPrinter, print_plan
 INTERRUPTED_EXIT = 130
 
 
-def _configure_logging(debug: bool) -> None:
-    logger = logging.getLogger("partita")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+def _configure_logging(debug: bool, log_format: str) -> None:
+    level = logging.DEBUG if debug else logging.WARNING
     # What asset functions log through context.log is for the user: show it.
-    logging.getLogger("partita.assets").setLevel(logging.DEBUG if debug else logging.INFO)
+    configure_logging(log_format, level, logging.DEBUG if debug else logging.INFO)
 
 
 def workers_option(function):
@@ -167,7 +163,7 @@ def _run(
     if plan_only:
         _print_plan(session, request, as_json)
         return
-    _configure_logging(state.debug)
+    _configure_logging(state.debug, state.log_format)
     printer = ReportPrinter(as_json, moment, catch_up=overdue)
     try:
         with RunProgress(enabled=not as_json) as progress:

@@ -33,6 +33,7 @@ from .quality import check_schema, run_checks
 from .quarantine import apply_quarantines, write_quarantine
 from .resources import ResourceSet
 from .retries import call_with_retry
+from .unit_logs import UnitLogCapture
 from .watermarks import watermark_of
 
 log = logging.getLogger("partita")
@@ -209,7 +210,16 @@ class Workspace:
 
     def execute(self, job: UnitJob) -> UnitOutcome:
         """Materialize the unit; failures become an outcome with an error message. A
-        KeyboardInterrupt propagates."""
+        KeyboardInterrupt propagates. What the unit logs and prints is kept in the
+        warehouse (see `unit_logs`)."""
+        with UnitLogCapture(job.run_id, job.asset, job.partition) as capture:
+            outcome = self._execute(job, capture.attempt)
+            if outcome.error is not None:  # so that the logs end with why the unit failed
+                capture.add("log", outcome.error, "ERROR", "partita")
+        capture.save(self.warehouse)
+        return outcome
+
+    def _execute(self, job: UnitJob, on_attempt: Callable[[int], None]) -> UnitOutcome:
         started = datetime.now(UTC)
         clock = time.perf_counter()
         refused = self._refuse(job)
@@ -221,6 +231,7 @@ class Workspace:
         def count_attempt(attempt: int) -> None:
             nonlocal attempts
             attempts = attempt
+            on_attempt(attempt)
 
         try:
             computed, published = call_with_retry(

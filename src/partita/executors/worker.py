@@ -24,6 +24,7 @@ from ..catalog import Catalog, open_catalog
 from ..definitions.partitions.dynamic import bind_dynamic_keys, dynamic_sets
 from ..discovery import DEFAULT_ENV, load_config, load_graph
 from ..errors import PartitaError, describe_unit
+from ..execution.log_context import configure_worker_logging
 from ..execution.publishing import LeaseGuard, LeaseLostError
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
 from ..graph.graph import AssetGraph
@@ -49,6 +50,7 @@ def serve(
     # Ctrl-C goes to the whole process group; the coordinator handles it and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _share_cores(workers)
+    configure_worker_logging()
     jobs = _Jobs(liveness, coordinator)
     jobs.warm_up(root, env)
     try:

@@ -1,4 +1,4 @@
-"""The catalog's SQLite schema, version 10, and the statements that built each version.
+"""The catalog's SQLite schema, version 11, and the statements that built each version.
 
 Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to n + 1.
 
@@ -21,6 +21,8 @@ Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to
   (`checks.quarantine`), by which checks, and where they were written.
 - `ticks`, `cursors`, `daemon_lease`, `pool_slots`: the daemon's ticks (requests recorded
   before launch), sensor and automation cursors, the one daemon lease, pool slots.
+- `incidents`: problems alert rules found, at most one open (`resolved` NULL) per key;
+  `notifications`: each message sent (or tried) about one.
 
 Unpartitioned assets are stored under partition `""` (a primary key column cannot hold NULL
 usefully) and surface as `None`. Timestamps are UTC ISO-8601 text with microseconds, so they
@@ -38,7 +40,7 @@ from collections.abc import Callable
 
 from partita.catalog.records import AttemptStatus
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 UNPARTITIONED = ""
 
 # Sets the sequence columns of existing states from the history, so that a migrated catalog
@@ -335,6 +337,39 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         )
         """,
         "PRAGMA user_version = 10",
+    ),
+    (
+        # Alerts: one open incident per key (a partial unique index), then its resolution.
+        """
+        CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            incident_key TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            asset TEXT,
+            partition TEXT,
+            run_id TEXT,
+            opened TEXT NOT NULL,
+            resolved TEXT,
+            message TEXT NOT NULL
+        )
+        """,
+        "CREATE UNIQUE INDEX incidents_open_by_key ON incidents (incident_key)"
+        " WHERE resolved IS NULL",
+        "CREATE INDEX incidents_by_opened ON incidents (opened)",
+        """
+        CREATE TABLE notifications (
+            incident_id INTEGER NOT NULL REFERENCES incidents (id),
+            event TEXT NOT NULL CHECK (event IN ('opened', 'resolved')),
+            channel TEXT NOT NULL,
+            sent TEXT NOT NULL,
+            delivered INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            error TEXT
+        )
+        """,
+        "CREATE INDEX notifications_by_incident ON notifications (incident_id)",
+        "PRAGMA user_version = 11",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -1,6 +1,7 @@
 """The SQLite catalog: runs, attempts and states, snapshots and history in one file.
 
-Schema in `schema.py`, connection and errors in `connection.py`, leases in `leases.py`.
+Schema in `schema.py`, connection and errors in `connection.py`, leases in `leases.py`,
+alert incidents in `incidents.py`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from partita.catalog.sqlite.attempts import (
 )
 from partita.catalog.sqlite.automation import SQLiteAutomation
 from partita.catalog.sqlite.dynamic_keys import SQLiteDynamicKeys
+from partita.catalog.sqlite.incidents import SQLiteIncidents
 from partita.catalog.sqlite.leases import SQLiteLeases
 from partita.catalog.sqlite.quarantines import SQLiteQuarantines
 from partita.catalog.sqlite.rows import (
@@ -69,7 +71,12 @@ ORDER BY m.asset, m.partition, c.name
 
 
 class SQLiteCatalog(
-    SQLiteVersions, SQLiteLeases, SQLiteDynamicKeys, SQLiteQuarantines, SQLiteAutomation
+    SQLiteVersions,
+    SQLiteLeases,
+    SQLiteDynamicKeys,
+    SQLiteQuarantines,
+    SQLiteAutomation,
+    SQLiteIncidents,
 ):
     """Runs, materialization history, current partition states and leases in one SQLite file.
 

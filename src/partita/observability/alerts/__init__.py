@@ -1,0 +1,1 @@
+"""Alerts: rules over run events, incidents kept in the catalog, channels that deliver."""

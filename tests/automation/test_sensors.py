@@ -100,25 +100,37 @@ def test_file_sensor_adds_one_key_per_new_file_and_remembers_what_it_saw(tmp_pat
     assert files.every.total_seconds() == 30
 
 
-def test_file_sensor_in_the_daemon_reports_that_dynamic_keys_cannot_be_added_yet(project):
+def test_file_sensor_in_the_daemon_adds_dynamic_keys_and_materializes_them(project):
     project.write(
         "assets/files.py",
         """
-        from partita import FileSensor
+        import pandas as pd
+        from partita import DynamicPartitions, FileSensor, asset
 
-        class Landing:
-            name = "landing_files"
+        LANDING = DynamicPartitions("landing_files")
+        files = FileSensor("landing/*.csv", partitions=LANDING)
 
-        files = FileSensor("landing/*.csv", partitions=Landing())
+
+        @asset(partitions=LANDING)
+        def landed(context) -> pd.DataFrame:
+            return pd.DataFrame({"file": [context.partition_key]})
         """,
     )
     (project.root / "landing").mkdir()
     (project.root / "landing" / "a.csv").write_text("a")
     project.cli("daemon", "--once", "--now", "2024-01-05", check=0)
-    (tick,) = ticks(project)
-    assert "dynamic partitions are not available" in tick["error"]
+    (project.root / "landing" / "b.csv").write_text("b")
+    project.cli("daemon", "--once", "--now", "2024-01-05T00:01", check=0)
+
+    listed = project.cli("partitions", "list", "landing_files", check=0).stdout.split()
+    first, second = ticks(project)
+    assert listed == ["a", "b"]
+    assert first["error"] is None and second["error"] is None
+    assert [u["partition"] for u in first["requested"]] == ["a"]
+    assert [u["partition"] for u in second["requested"]] == ["b"]
     with open_catalog(project.warehouse) as catalog:
-        assert catalog.cursor("sensor:files_landing_csv") is None  # retried next tick
+        done = sorted(r.partition for r in catalog.history("landed") if r.status == "materialized")
+    assert done == ["a", "b"]
 
 
 def test_a_sensor_returns_a_result_a_list_or_nothing(tmp_path):

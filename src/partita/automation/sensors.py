@@ -12,10 +12,10 @@ import hashlib
 import json
 import logging
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..app.dynamic_partitions import add_partitions
 from ..app.requests import PlanRequest
 from ..app.session import Session
 from ..definitions.sensors import SensorContext, SensorDefinition, SensorResult
@@ -23,20 +23,6 @@ from ..discovery import PACKAGE_PREFIX
 
 SENSOR_CURSOR = "sensor:"
 Unit = tuple[str, str | None]
-
-# How new keys of a dynamic partition set are added: (session, set name, keys) -> None.
-# Wired by dynamic partitions; until then adding keys is an error the tick records.
-DynamicKeysHook = Callable[[Session, str, tuple[str, ...]], None]
-
-
-def _no_dynamic_partitions(session: Session, name: str, keys: tuple[str, ...]) -> None:
-    raise NotImplementedError(
-        f"dynamic partitions are not available in this version of partita, so the keys "
-        f"{', '.join(keys)} of set '{name}' cannot be added"
-    )
-
-
-add_dynamic_keys: DynamicKeysHook = _no_dynamic_partitions
 
 
 @dataclass(frozen=True)
@@ -123,7 +109,9 @@ def run_sensor(session: Session, sensor: SensorDefinition, now: datetime) -> Sen
         result = sensor.evaluate(context)
         for name, keys in result.new_keys.items():
             if keys:
-                add_dynamic_keys(session, name, tuple(keys))
+                # Before the tick is recorded: a daemon killed in between adds them again,
+                # which changes nothing (keys already in the set are left where they are).
+                add_partitions(session, name, tuple(keys))
     except Exception as error:
         message = f"sensor '{sensor.name}' failed: {type(error).__name__}: {error}"
         return SensorOutcome(sensor.name, None, message, None, cursor_name)

@@ -11,7 +11,7 @@ from ..definitions.policies import parse_duration
 from ..errors import EXIT_FAILED, EXIT_OK, UsageError
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .output import print_json, print_table
-from .run_commands import _configure_logging, workers_option
+from .run_commands import configure_run_logging, workers_option
 from .run_output import ReportPrinter
 
 
@@ -40,7 +40,7 @@ def daemon_command(state: CliState, selection, tick: str, once: bool, now, worke
     """
     from ..automation.daemon import Daemon, DaemonOptions
 
-    _configure_logging(state.debug)
+    configure_run_logging(state)
     options = DaemonOptions(
         selection=tuple(selection),
         tick=_seconds(tick),
@@ -130,7 +130,7 @@ def observe_command(state: CliState, selection, now, as_json: bool) -> None:
         only=units,
         command=" ".join(["partita", *sys.argv[1:]])[:500],
     )
-    _configure_logging(state.debug)
+    configure_run_logging(state)
     printer = ReportPrinter(as_json, moment)
     report = session.run(request, [printer])
     sys.exit(EXIT_FAILED if report.failed else EXIT_OK)

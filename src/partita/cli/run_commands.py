@@ -21,10 +21,11 @@ from .run_output import ReportPrinter, print_plan
 INTERRUPTED_EXIT = 130
 
 
-def _configure_logging(debug: bool, log_format: str) -> None:
-    level = logging.DEBUG if debug else logging.WARNING
+def configure_run_logging(state: CliState) -> None:
+    """Logging for a command that runs units: `--debug` and `--log-format` applied."""
+    level = logging.DEBUG if state.debug else logging.WARNING
     # What asset functions log through context.log is for the user: show it.
-    configure_logging(log_format, level, logging.DEBUG if debug else logging.INFO)
+    configure_logging(state.log_format, level, logging.DEBUG if state.debug else logging.INFO)
 
 
 def workers_option(function):
@@ -163,7 +164,7 @@ def _run(
     if plan_only:
         _print_plan(session, request, as_json)
         return
-    _configure_logging(state.debug, state.log_format)
+    configure_run_logging(state)
     printer = ReportPrinter(as_json, moment, catch_up=overdue)
     try:
         with RunProgress(enabled=not as_json) as progress:

@@ -53,7 +53,8 @@ ON CONFLICT (asset) DO UPDATE SET
     layout = excluded.layout,
     through_seq = excluded.through_seq,
     payload = excluded.payload
-WHERE layout IS NOT excluded.layout OR through_seq <= excluded.through_seq
+WHERE state_snapshots.layout IS DISTINCT FROM excluded.layout
+    OR state_snapshots.through_seq <= excluded.through_seq
 """
 
 _FAILED_CHECKS = """

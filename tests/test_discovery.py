@@ -75,7 +75,7 @@ def test_unknown_config_key_is_an_error(project) -> None:
         load_config(project.root)
     message = str(caught.value)
     assert "unknown key(s) extra, warehous" in message
-    assert "'assets' and 'warehouse'" in message
+    assert "the keys are 'assets', 'warehouse', 'catalog', 'executor'" in message
     assert caught.value.exit_code == 2
 
 
@@ -294,3 +294,21 @@ def test_asset_module_names_are_private_to_the_project(project) -> None:
     assert definition.module.startswith("_partita_assets_")
     assert definition.module.endswith(".a")
     assert "a" not in sys.modules or sys.modules["a"].__name__ == "a"
+
+
+def test_catalog_and_executor_come_from_the_file_and_the_environment_wins(
+    project, monkeypatch
+) -> None:
+    (project.root / "pyproject.toml").write_text(
+        '[tool.partita]\ncatalog = "sqlite:///srv/c.db"\nexecutor = "dask"\n'
+    )
+    monkeypatch.delenv("PARTITA_CATALOG", raising=False)
+    monkeypatch.delenv("PARTITA_EXECUTOR", raising=False)
+    config = load_config(project.root)
+    assert (config.catalog, config.executor) == ("sqlite:///srv/c.db", "dask")
+
+    monkeypatch.setenv("PARTITA_CATALOG", "postgresql://me@db:5432/partita")
+    monkeypatch.setenv("PARTITA_EXECUTOR", "tcp://127.0.0.1:8786")
+    config = load_config(project.root)
+    assert config.catalog == "postgresql://me@db:5432/partita"
+    assert config.executor == "tcp://127.0.0.1:8786"

@@ -20,6 +20,7 @@ from .definitions.asset import AssetDefinition
 from .errors import DefinitionError, DefinitionErrors, ProjectError
 
 PACKAGE_PREFIX = "_partita_assets_"
+CONFIG_KEYS = ("assets", "warehouse", "catalog", "executor")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class ProjectConfig:
     root: Path
     assets_dir: Path
     warehouse: Path
+    catalog: str | None = None  # a catalog URL; None: the SQLite catalog in the warehouse
+    executor: str | None = None  # `process`, `dask` or `tcp://HOST:PORT`; None: process
 
 
 def find_project_root(start: Path) -> Path:
@@ -44,7 +47,9 @@ def find_project_root(start: Path) -> Path:
 
 
 def load_config(root: Path) -> ProjectConfig:
-    """Read `[tool.partita]` (keys `assets`, `warehouse`) from the project's pyproject.toml."""
+    """Read `[tool.partita]` (keys `CONFIG_KEYS`) from the project's pyproject.toml; the
+    environment variables PARTITA_CATALOG and PARTITA_EXECUTOR override `catalog` and
+    `executor`."""
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         raise ProjectError(f"{root} is not a partita project: it has no pyproject.toml.")
@@ -52,11 +57,11 @@ def load_config(root: Path) -> ProjectConfig:
         settings = tomllib.loads(pyproject.read_text()).get("tool", {}).get("partita", {})
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ProjectError(f"cannot read {pyproject}: {error}. Fix the TOML syntax.") from error
-    unknown = sorted(set(settings) - {"assets", "warehouse"})
+    unknown = sorted(set(settings) - set(CONFIG_KEYS))
     if unknown:
         raise ProjectError(
             f"{pyproject}: [tool.partita] has unknown key(s) {', '.join(unknown)}; "
-            "the keys are 'assets' and 'warehouse'."
+            f"the keys are {', '.join(repr(key) for key in CONFIG_KEYS)}."
         )
     assets_dir = (root / settings.get("assets", "assets")).resolve()
     if not assets_dir.is_dir():
@@ -65,7 +70,12 @@ def load_config(root: Path) -> ProjectConfig:
             f"[tool.partita] assets = '...' in {pyproject}."
         )
     return ProjectConfig(
-        root, assets_dir, (root / settings.get("warehouse", "warehouse")).resolve()
+        root,
+        assets_dir,
+        (root / settings.get("warehouse", "warehouse")).resolve(),
+        # The environment wins over the file (and the command line over both, in the CLI).
+        catalog=os.environ.get("PARTITA_CATALOG") or settings.get("catalog"),
+        executor=os.environ.get("PARTITA_EXECUTOR") or settings.get("executor"),
     )
 
 

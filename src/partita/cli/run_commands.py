@@ -10,6 +10,7 @@ import click
 from ..app.requests import RunRequest, partition_range
 from ..errors import EXIT_FAILED, EXIT_OK
 from ..execution.interrupts import TERMINATED_EXIT, Terminated
+from ..urls import redact_urls
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .progress import RunProgress
 from .run_output import ReportPrinter, print_plan
@@ -35,6 +36,17 @@ def workers_option(function):
         default=1,
         show_default=True,
         help="Run this many independent units at once, in separate processes.",
+    )(executor_option(function))
+
+
+def executor_option(function):
+    return click.option(
+        "--executor",
+        default=None,
+        metavar="process|dask|tcp://HOST:PORT",
+        help="Where units run: local processes (the default), a local Dask cluster of"
+        " --workers processes, or an existing Dask scheduler. Default: `executor` under"
+        " [tool.partita], else PARTITA_EXECUTOR, else process.",
     )(function)
 
 
@@ -124,6 +136,7 @@ def _run(
     as_json: bool,
     workers: int,
     order: str,
+    executor: str | None,
     retry_failed: bool,
     max_failures: int | None,
     no_wait: bool = False,
@@ -139,10 +152,11 @@ def _run(
         retry_failed=retry_failed,
         catch_up=overdue,
         workers=workers,
+        executor=executor,
         order=order,
         max_failures=max_failures,
         wait=not no_wait,
-        command=" ".join(["partita", *sys.argv[1:]])[:500],
+        command=redact_urls(" ".join(["partita", *sys.argv[1:]]))[:500],
     )
     if plan_only:
         print_plan(session.plan(request), as_json)
@@ -171,7 +185,9 @@ def _run(
 @workers_option
 @json_option
 @click.pass_obj
-def auto_command(state: CliState, selection, now, dry_run: bool, workers: int, as_json: bool):
+def auto_command(
+    state: CliState, selection, now, dry_run: bool, workers: int, executor, as_json: bool
+):
     """Catch up: materialize everything missing, stale or overdue up to the latest complete
     partition at --now. What an hourly cron entry calls; with nothing to do, it does nothing.
     """
@@ -186,6 +202,7 @@ def auto_command(state: CliState, selection, now, dry_run: bool, workers: int, a
         now=now,
         as_json=as_json,
         workers=workers,
+        executor=executor,
         order="oldest-first",
         retry_failed=False,
         max_failures=None,

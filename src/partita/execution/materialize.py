@@ -45,13 +45,17 @@ def execute_plan(
     command: str,
     options: RunOptions,
     workers: int = 1,
+    executor: str | None = None,
+    catalog_url: str | None = None,
     listener: RunListener | None = None,
     sleep: Callable[[float], None] = time.sleep,
     root: Path | None = None,
 ) -> RunReport:
     """Run the plan's units and record the run; `listener` hears the run's events.
 
-    `root` (the project folder) lets worker processes load the project. Ctrl-C (or
+    `root` (the project folder) lets worker processes load the project; `executor` names
+    where units run (`executors.make_executor`), `catalog_url` the catalog remote workers
+    check leases in. Ctrl-C (or
     SIGTERM, see `execution.interrupts`) stops cleanly: the units in progress are recorded
     as interrupted (not materialized), the run as interrupted, the workers stopped, and the
     KeyboardInterrupt propagates. A `PartitaError` after the run started (a full disk, a
@@ -62,11 +66,11 @@ def execute_plan(
     workspace = Workspace(graph, warehouse, sleep=sleep, root=root, guard=LeaseGuard(catalog))
     run_id = catalog.start_run(command, datetime.now(UTC))
     runner = Runner(graph, catalog, run_id, options, listener, root)
-    executor = None
+    kind, executor = (executor if plan.to_run else None), None  # a kind, then the executor
     try:
         for asset in {unit.asset for unit in plan.to_run}:
             workspace.storage(asset).cleanup()
-        executor = make_executor(workspace, workers if plan.to_run else 1)
+        executor = make_executor(workspace, workers if plan.to_run else 1, kind, catalog_url)
         listener.run_started(run_id, plan)
         results = runner.run(plan, executor)
         _stop(run_id, executor, workspace)  # on success, an error here is the first one

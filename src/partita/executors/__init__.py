@@ -11,8 +11,11 @@ from .base import Executor
 from .inline import InlineExecutor
 from .pool import DEFAULT_START_METHOD, START_METHODS, ProcessExecutor
 
+PROCESS = "process"
+
 __all__ = [
     "DEFAULT_START_METHOD",
+    "PROCESS",
     "START_METHODS",
     "Executor",
     "InlineExecutor",
@@ -21,8 +24,17 @@ __all__ = [
 ]
 
 
-def make_executor(workspace: Workspace, workers: int) -> Executor:
-    """Inline for one worker; a process pool (started with `spawn`) for more."""
+def make_executor(
+    workspace: Workspace, workers: int, kind: str | None = None, catalog: str | None = None
+) -> Executor:
+    """`kind` `process` (or None): inline for one worker, a process pool (started with
+    `spawn`) for more; `dask`: a local Dask cluster of `workers` processes; `tcp://...`:
+    the Dask scheduler at that address (see `executors.dask`; `catalog` is the catalog URL
+    its workers check leases in)."""
+    if kind is not None and kind != PROCESS:
+        from .dask import DaskExecutor, check_executor
+
+        return DaskExecutor(workspace, workers, check_executor(kind), catalog)
     if workers <= 1:
         return InlineExecutor(workspace)
     return ProcessExecutor(workspace, workers)

@@ -22,8 +22,8 @@ from functools import lru_cache
 from typing import Any
 
 from partita.catalog.postgres.schema import migrate
-from partita.catalog.postgres.url import redact, scrub
 from partita.errors import CatalogError
+from partita.urls import redact, scrub
 
 CONNECT_TIMEOUT_S = 10
 

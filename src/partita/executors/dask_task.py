@@ -1,0 +1,72 @@
+"""What a Dask worker runs for one unit: load the project (once per worker process, again
+when its code changed), then execute the job, publishing only while the run holds the
+unit's lease. Imported by reference on the workers, so it stays light."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..catalog import open_catalog
+from ..discovery import import_definitions, load_config
+from ..errors import PartitaError, describe_unit
+from ..execution.publishing import LeaseGuard
+from ..execution.unit import UnitJob, UnitOutcome, Workspace
+from ..graph.graph import build_graph
+from ..urls import without_password
+
+ROOT_VARIABLE = "PARTITA_PROJECT_ROOT"  # on a worker: where it finds the project
+
+_workspaces: dict[tuple[str, str | None], Workspace] = {}
+_lock = threading.Lock()
+
+
+def run_job(job: UnitJob, catalog: str | None) -> UnitOutcome:
+    """Execute `job` on this worker; `catalog` is the run's catalog URL without password
+    (None: the project's own), where the lease is checked before publishing."""
+    root = os.environ.get(ROOT_VARIABLE) or job.root
+    try:
+        with _lock:
+            workspace = _workspace(str(root), catalog, job)
+    except PartitaError as error:
+        moment = datetime.now(UTC)
+        message = (
+            f"{describe_unit(job.asset, job.partition)}: not run: the Dask worker could not"
+            f" load the project at {root}: {error.format()}"
+        )
+        return UnitOutcome(moment, moment, 0, 0.0, error=message)
+    return workspace.execute(job)
+
+
+def _workspace(root: str, catalog: str | None, job: UnitJob) -> Workspace:
+    """The loaded project at `root`; loaded again when the job was planned with code this
+    worker has not loaded (a long-lived worker outlives edits). If the code still differs,
+    `Workspace.execute` refuses the job, naming both versions."""
+    key = (root, catalog)
+    workspace = _workspaces.get(key)
+    if workspace is None or _outdated(workspace, job):
+        if workspace is not None:
+            workspace.close()
+        workspace = _load(root, catalog)
+        _workspaces[key] = workspace
+    return workspace
+
+
+def _outdated(workspace: Workspace, job: UnitJob) -> bool:
+    if job.asset not in workspace.graph:
+        return True
+    return job.code_version not in (None, workspace.graph[job.asset].code_version)
+
+
+def _load(root: str, catalog: str | None) -> Workspace:
+    config = load_config(Path(root))
+    definitions, import_errors = import_definitions(config)
+    graph = build_graph(definitions, root=root, import_errors=import_errors)
+    # The worker's own setting keeps its password; the job's URL carries none.
+    url = catalog
+    if config.catalog is not None and without_password(config.catalog) == catalog:
+        url = config.catalog
+    guard = LeaseGuard(open_catalog(config.warehouse, url))  # read only: workers never write
+    return Workspace(graph, config.warehouse, root=Path(root), guard=guard, shared=True)

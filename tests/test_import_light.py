@@ -9,7 +9,7 @@ import pytest
 
 from partita import __version__
 
-HEAVY = ("pandas", "pyarrow", "duckdb")
+HEAVY = ("pandas", "pyarrow", "duckdb", "dask", "distributed", "psycopg", "boto3", "botocore")
 
 PROBE = """
 import runpy, sys

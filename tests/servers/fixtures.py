@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from .dask import DaskServers
 from .postgres import PostgresServer
 
 
@@ -20,3 +21,19 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def _dask_servers() -> Iterator[DaskServers]:
+    servers = DaskServers()
+    try:
+        yield servers
+    finally:
+        servers.stop()
+
+
+@pytest.fixture
+def dask_servers(_dask_servers: DaskServers) -> DaskServers:
+    """The session's Dask scheduler, with its two workers alive (a test may kill one)."""
+    _dask_servers.ensure_workers()
+    return _dask_servers

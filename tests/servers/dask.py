@@ -23,7 +23,7 @@ WORKERS = 2
 class DaskServers:
     """A scheduler and its workers, each a process of ours; `address` is tcp://..."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: dict[str, str] | None = None) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="partita-dask-"))
         self.port = free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
@@ -31,6 +31,7 @@ class DaskServers:
             **os.environ,
             "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",
             "PYTHONUNBUFFERED": "1",
+            **(env or {}),
         }
         self.workers: list[subprocess.Popen] = []
         self._count = 0

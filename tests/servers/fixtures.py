@@ -24,8 +24,10 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
-def _dask_servers() -> Iterator[DaskServers]:
-    servers = DaskServers()
+def _dask_servers(postgres_server: PostgresServer) -> Iterator[DaskServers]:
+    # The workers' own credentials for the catalog (the PG* variables): a job's catalog
+    # URL never carries a password.
+    servers = DaskServers({"PGPASSWORD": postgres_server.password})
     try:
         yield servers
     finally:

@@ -12,6 +12,8 @@ Guarantees, and how:
   `distributed.scheduler.allowed-failures` 0 (set for a local cluster; checked on an
   existing scheduler, which is refused otherwise). A worker that dies mid-unit fails the
   task with KilledWorker; the unit then fails, or runs again when its `Retry` allows.
+  Tasks only queued on that worker (they never announced their start, see
+  `dask_task`) are submitted again without counting an attempt: nothing of them ran.
 - A task publishes only while its run holds the unit's lease: the worker checks the lease
   in the catalog just before the write's rename or commit (`LeaseGuard`), so a task that
   outlives its run (the scheduler or the coordinator gone) publishes nothing.
@@ -35,13 +37,13 @@ from ..errors import EXIT_FAILED, PartitaError, UsageError, describe_unit
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
 from ..planning.staleness import Unit
 from ..urls import redact, without_password
-from .dask_task import run_job
+from .dask_task import STARTED_TOPIC, run_job
 
 log = logging.getLogger("partita")
 
 LOCAL = "dask"
 SCHEDULER_SCHEMES = ("tcp", "tls")
-CONNECT_TIMEOUT_S = 30
+CONNECT_TIMEOUT_S = 10  # also how long a lost scheduler is waited for
 POLL_S = 0.5  # how often a wait for outcomes checks that the scheduler is still there
 COORDINATOR_STORAGES = ("duckdb",)  # storage kinds whose units run in the coordinator
 
@@ -151,6 +153,9 @@ class DaskExecutor:
         if not isinstance(error, KilledWorker):
             self._fail(unit, f"{label} failed on a Dask worker: {type(error).__name__}: {error}")
             return
+        if not self._began(future.key):
+            self.submit(unit, job)  # queued on the dead worker, never started: not an attempt
+            return
         self._deaths[unit] += 1
         retry = self.workspace.graph[job.asset].retry or NO_RETRY
         message = f"the Dask worker running {label} died"
@@ -169,6 +174,9 @@ class DaskExecutor:
             " materialized; the crash is in the asset's code, a library it calls or the"
             " worker's machine (memory). Fix it and run again.",
         )
+
+    def _began(self, key: str) -> bool:
+        return any(message == key for _, message in self._client.get_events(STARTED_TOPIC))
 
     def _fail(self, unit: Unit, message: str) -> None:
         moment = datetime.now(UTC)

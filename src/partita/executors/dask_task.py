@@ -18,6 +18,7 @@ from ..graph.graph import build_graph
 from ..urls import without_password
 
 ROOT_VARIABLE = "PARTITA_PROJECT_ROOT"  # on a worker: where it finds the project
+STARTED_TOPIC = "partita-started"  # events naming the tasks that began to run
 
 _workspaces: dict[tuple[str, str | None], Workspace] = {}
 _lock = threading.Lock()
@@ -26,6 +27,7 @@ _lock = threading.Lock()
 def run_job(job: UnitJob, catalog: str | None) -> UnitOutcome:
     """Execute `job` on this worker; `catalog` is the run's catalog URL without password
     (None: the project's own), where the lease is checked before publishing."""
+    _announce_start()
     root = os.environ.get(ROOT_VARIABLE) or job.root
     try:
         with _lock:
@@ -70,3 +72,12 @@ def _load(root: str, catalog: str | None) -> Workspace:
         url = config.catalog
     guard = LeaseGuard(open_catalog(config.warehouse, url))  # read only: workers never write
     return Workspace(graph, config.warehouse, root=Path(root), guard=guard, shared=True)
+
+
+def _announce_start() -> None:
+    """Tell the scheduler this task began: when its worker dies, the coordinator counts an
+    attempt only for tasks that began, and runs the ones merely queued there again."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    worker.log_event(STARTED_TOPIC, worker.get_current_task())

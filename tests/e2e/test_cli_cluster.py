@@ -94,3 +94,32 @@ def results_status(stdout: str, unit: tuple[str, str]) -> str:
         if (result["asset"], result["partition"]) == unit:
             return result["status"]
     raise AssertionError(unit)
+
+
+def test_a_scheduler_that_goes_away_fails_the_run_and_releases_its_leases(tmp_path) -> None:
+    from servers.dask import DaskServers
+
+    servers = DaskServers()  # its own: this test kills the scheduler
+    try:
+        project = write_project(tmp_path / "project", f'executor = "{servers.address}"')
+        hold = project / "assets" / "hold-2024-01-03"
+        hold.write_text("")
+        run = ["backfill", "raw", "--from", "2024-01-01", "--to", "2024-01-05", "--now", NOW]
+        process = start(project, *run, env={})
+        wait_for((project / "assets" / "pid-2024-01-03").exists, what="the held unit to start")
+        os.kill(servers.scheduler.pid, signal.SIGKILL)
+        code, stdout, stderr = finish(process)
+    finally:
+        hold.unlink(missing_ok=True)
+        servers.stop()
+
+    assert code == 1, (stdout, stderr)
+    assert "went away during the run" in stderr, stderr
+    assert "raw' partition 2024-01-03" in stderr
+    assert "Traceback" not in stderr
+    with open_catalog(project / "warehouse") as opened:
+        assert all(opened.lease_holder("raw", f"2024-01-0{day}") is None for day in range(1, 6))
+        state = opened.state("raw", "2024-01-03")
+        assert state is None or state.last_status != "materialized"
+        (run_record,) = opened.runs()
+        assert run_record.status == "failed"

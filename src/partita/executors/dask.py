@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, deque
+from concurrent.futures import CancelledError
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -82,6 +83,9 @@ class DaskExecutor:
         self._catalog = None if catalog is None else without_password(catalog)
         self._where = "a local Dask cluster" if address is None else f"the Dask scheduler {address}"
         self._cluster: Any = None
+        # The client reports a lost scheduler as a logged traceback; the run reports it
+        # as one ClusterError instead (shown with --debug).
+        self._quieted = _quiet_dask_logs()
         self._client: Any = _connect(address, workers, self)
         self._slots = workers if address is None else self._worker_count()
         self._futures: dict[Any, tuple[Unit, UnitJob]] = {}
@@ -113,8 +117,13 @@ class DaskExecutor:
             except TimeoutError:
                 self._check_scheduler()
                 continue
+            except (CancelledError, OSError) as error:  # the client lost the scheduler
+                self._lost(_first_line(error))
             for future in done:
-                self._settle(future)
+                try:
+                    self._settle(future)
+                except (CancelledError, OSError) as error:
+                    self._lost(_first_line(error))
         return self._done.popleft()
 
     def _check_scheduler(self) -> None:
@@ -195,6 +204,9 @@ class DaskExecutor:
             if self._cluster is not None:
                 self._cluster.close()
                 self._cluster = None
+            for logger, level in self._quieted:
+                logger.setLevel(level)
+            self._quieted = []
 
 
 def _connect(address: str | None, workers: int, executor: DaskExecutor) -> Any:
@@ -244,3 +256,21 @@ def _task_key(job: UnitJob) -> str:
     import uuid
 
     return f"partita-{job.asset}-{job.partition or ''}-{job.run_id}-{uuid.uuid4().hex[:8]}"
+
+
+def _quiet_dask_logs() -> list[tuple[logging.Logger, int]]:
+    """Raise distributed's log levels (unless partita logs at DEBUG); the previous ones."""
+    if log.isEnabledFor(logging.DEBUG):
+        return []
+    import distributed  # noqa: F401  (its import sets its loggers' levels: set ours after)
+
+    loggers = [logging.getLogger(name) for name in ("distributed", "tornado")]
+    saved = [(logger, logger.level) for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    return saved
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,4 +1,5 @@
-"""The contract every executor passes (inline, the process pool, a local Dask cluster): it runs the jobs it is given, reports each outcome exactly once, fails a crashing
+"""The contract every executor passes (inline, the process pool, a local Dask cluster): it
+runs the jobs it is given, reports each outcome exactly once, fails a crashing
 job alone, refuses a job planned with other code, and leaves no process behind on close.
 
 A job is self-contained: the executors get `UnitJob`s naming the project root and code

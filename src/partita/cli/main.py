@@ -26,6 +26,7 @@ COMMANDS = {
     "show": "report_commands:show_command",
     "freshness": "freshness_commands:freshness_command",
     "watermarks": "freshness_commands:watermarks_command",
+    "catalog": "catalog_commands:catalog_group",
 }
 
 

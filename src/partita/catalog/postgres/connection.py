@@ -181,3 +181,10 @@ class PostgresConnection:
         with self._reading("read the server's clock") as connection:
             (moment,) = connection.raw.execute("SELECT clock_timestamp()").fetchone()
         return moment.astimezone(UTC)
+
+    def restart_history_ids(self, connection: _Dialect) -> None:
+        """After rows were inserted with their ids (a copy), new attempts continue after them."""
+        connection.raw.execute(
+            "SELECT setval(pg_get_serial_sequence('materializations', 'id'),"
+            " coalesce(max(id), 0) + 1, false) FROM materializations"
+        )

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from cluster_project import NOW, data_versions, write_project
+from servers.workload import NOW, data_versions, write_project
 
 from partita.catalog import open_catalog
 

@@ -11,8 +11,8 @@ import signal
 import subprocess
 import sys
 
-from cluster_project import DAYS, NOW, data_versions, write_project
 from processes import wait_for
+from servers.workload import DAYS, NOW, data_versions, write_project
 
 from partita.catalog import open_catalog
 

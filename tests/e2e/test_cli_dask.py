@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from cluster_project import NOW, data_versions, write_project
+from servers.workload import NOW, data_versions, write_project
 
 PARTITA = [sys.executable, "-m", "partita"]
 

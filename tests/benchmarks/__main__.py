@@ -6,7 +6,7 @@ import argparse
 import importlib
 import time
 
-BENCHMARKS = ("startup", "backfill", "duckdb_merge", "duckdb_overhead", "planning")
+BENCHMARKS = ("startup", "backfill", "duckdb_merge", "duckdb_overhead", "planning", "cluster")
 
 
 def main() -> None:

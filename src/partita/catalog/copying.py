@@ -17,7 +17,7 @@ from partita.errors import CatalogError
 
 # (table, columns) in an order that respects references.
 TABLES: tuple[tuple[str, str], ...] = (
-    ("runs", RUN_COLUMNS),
+    ("runs", f"{RUN_COLUMNS}, host"),
     ("materializations", f"id, {HISTORY_COLUMNS}"),
     ("check_results", "materialization_id, name, severity, passed, message"),
     ("partition_states", STATE_COLUMNS),

@@ -52,6 +52,10 @@ class SQLiteBackend:
                 " ('flights', '2013-01-01', 'failed', 'dv-old', ?, ?)",
                 (T0_TEXT, T0_TEXT),
             )
+            if version >= 5:  # the counter exists: it drew the history's sequences
+                connection.execute(
+                    "UPDATE sequence_counter SET value = (SELECT max(id) FROM materializations)"
+                )
             if version >= 2:
                 connection.execute(
                     "INSERT INTO leases (asset, partition, run_id, pid, heartbeat)"

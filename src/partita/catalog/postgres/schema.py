@@ -115,7 +115,10 @@ _BASELINE = (
 )
 
 # MIGRATIONS[n]: the statements that bring a catalog from schema n to n + 1 (0 is empty).
-MIGRATIONS: dict[int, tuple[str, ...]] = {0: _BASELINE}
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    0: _BASELINE,
+    5: ("ALTER TABLE runs ADD COLUMN host TEXT",),
+}
 _NEXT = {0: FIRST_VERSION}  # the version a migration leads to, when not n + 1
 
 assert max(_NEXT.get(v, v + 1) for v in MIGRATIONS) == SCHEMA_VERSION, (

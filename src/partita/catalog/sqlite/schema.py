@@ -1,8 +1,8 @@
-"""The catalog's SQLite schema, version 5, and the statements that built each version.
+"""The catalog's SQLite schema, version 6, and the statements that built each version.
 
 Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to n + 1.
 
-- `runs`: one row per command invocation.
+- `runs`: one row per command invocation (with its process's pid and host).
 - `materializations`: append-only history, one row per attempt of a unit.
 - `sequence_counter`: one row, the catalog's sequence. Each recorded attempt increments it
   in the transaction that records it, under SQLite's write lock, so sequences are unique
@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 from partita.catalog.records import AttemptStatus
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 UNPARTITIONED = ""
 
 # Sets the sequence columns of existing states from the history, so that a migrated catalog
@@ -236,6 +236,12 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         "ALTER TABLE leases ADD COLUMN process_start INTEGER",
         "ALTER TABLE leases ADD COLUMN boot_id TEXT",
         "PRAGMA user_version = 5",
+    ),
+    (
+        # The host of a run's process: on a catalog shared by machines (PostgreSQL), a run
+        # is judged interrupted only on its own host, where its pid means something.
+        "ALTER TABLE runs ADD COLUMN host TEXT",
+        "PRAGMA user_version = 6",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -43,22 +43,13 @@ def test_copy_moves_a_sqlite_catalog_to_postgres_without_rebuilding(
         assert postgres.all_states() == sqlite.all_states()
         assert postgres.history() == sqlite.history()
         assert postgres.sequence() == sqlite.sequence() == 12
-    # On PostgreSQL now: nothing to rebuild; a new day continues the sequence and history.
+    # On PostgreSQL now: nothing to rebuild; a new day continues the sequence and history
+    # (built in a worker process, which checks its lease in the same catalog).
     again = cli(project, "backfill", *DAYS, "--json", catalog=url)
     assert again.returncode == 0, again.stderr
     assert {r["status"] for r in json.loads(again.stdout)["results"]} == {"up_to_date"}
-    more = cli(
-        project,
-        "backfill",
-        "raw",
-        "--from",
-        "2024-01-05",
-        "--to",
-        "2024-01-05",
-        "--now",
-        NOW,
-        catalog=url,
-    )
+    one_day = ["raw", "--from", "2024-01-05", "--to", "2024-01-05", "--now", NOW]
+    more = cli(project, "backfill", *one_day, "--workers", "2", catalog=url)
     assert more.returncode == 0, more.stderr
     with open_catalog(project, url) as postgres:
         assert postgres.state("raw", "2024-01-05").seq == 13  # type: ignore[union-attr]

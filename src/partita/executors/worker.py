@@ -117,7 +117,7 @@ class _Jobs:
             config = load_config(Path(root))
             definitions, import_errors = import_definitions(config)
             graph = build_graph(definitions, root=root, import_errors=import_errors)
-            guard = _WorkerGuard(self, config.warehouse)
+            guard = _WorkerGuard(self, config.warehouse, config.catalog)
             # shared: the other workers of the run write the same storages (DuckDB files).
             self._workspaces[root] = Workspace(
                 graph, config.warehouse, root=Path(root), guard=guard, shared=True
@@ -131,6 +131,7 @@ class _WorkerGuard:
 
     jobs: _Jobs
     warehouse: Path
+    catalog_url: str | None = None  # the project's catalog setting; None: in the warehouse
     _catalog: Catalog | None = None
 
     def __call__(self, asset: str, partition: str | None, run_id: str) -> None:
@@ -140,5 +141,6 @@ class _WorkerGuard:
                 f"it for run {run_id} (pid {self.jobs.coordinator}) is gone."
             )
         if self._catalog is None:
-            self._catalog = open_catalog(self.warehouse)  # read only: workers never write it
+            # Read only: workers never write it.
+            self._catalog = open_catalog(self.warehouse, self.catalog_url)
         LeaseGuard(self._catalog)(asset, partition, run_id)

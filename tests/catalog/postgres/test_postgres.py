@@ -56,9 +56,10 @@ def test_coordinators_in_several_processes_run_each_unit_once(tmp_path, postgres
         sys.executable, "-m", "partita", "backfill", "+summary",
         "--from", "2024-01-01", "--to", "2024-01-10", "--now", NOW, "--json",
     ]  # fmt: skip
+    # One of them with a pool of worker processes, which check leases in the same catalog.
     runs = [
-        subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, text=True)
-        for _ in range(3)
+        subprocess.Popen(command + extra, cwd=project, env=env, stdout=subprocess.PIPE, text=True)
+        for extra in ([], [], ["--workers", "2"])
     ]
     reports = [json.loads(run.communicate(timeout=300)[0]) for run in runs]
 

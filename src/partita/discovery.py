@@ -29,7 +29,7 @@ class ProjectConfig:
 
     root: Path
     assets_dir: Path
-    warehouse: Path
+    warehouse: Path  # or an `ObjectWarehouse` (s3://bucket/prefix)
     catalog: str | None = None  # a catalog URL; None: the SQLite catalog in the warehouse
     executor: str | None = None  # `process`, `dask` or `tcp://HOST:PORT`; None: process
 
@@ -69,14 +69,36 @@ def load_config(root: Path) -> ProjectConfig:
             f"the assets folder {assets_dir} does not exist. Create it, or set "
             f"[tool.partita] assets = '...' in {pyproject}."
         )
+    catalog = os.environ.get("PARTITA_CATALOG") or settings.get("catalog")
     return ProjectConfig(
         root,
         assets_dir,
-        (root / settings.get("warehouse", "warehouse")).resolve(),
+        _warehouse(root, settings.get("warehouse", "warehouse"), catalog, pyproject),
         # The environment wins over the file (and the command line over both, in the CLI).
-        catalog=os.environ.get("PARTITA_CATALOG") or settings.get("catalog"),
+        catalog=catalog,
         executor=os.environ.get("PARTITA_EXECUTOR") or settings.get("executor"),
     )
+
+
+def _warehouse(root: Path, setting: str, catalog: str | None, pyproject: Path) -> Path:
+    """A local folder (a path, or a file:// URL), or a warehouse on object storage
+    (`s3://bucket/prefix`), which needs a catalog kept elsewhere."""
+    from urllib.parse import unquote, urlsplit
+
+    from .storage.object_location import is_object_url, parse_object_url
+
+    if not is_object_url(setting):
+        if setting.startswith("file://"):
+            setting = unquote(urlsplit(setting).path)
+        return (root / setting).resolve()
+    if catalog is None:
+        raise ProjectError(
+            f"{pyproject}: the warehouse {setting} is on object storage, which cannot hold"
+            " the SQLite catalog: name a local file for it, catalog ="
+            " 'sqlite:///path/catalog.db', or a PostgreSQL catalog, catalog ="
+            " 'postgresql://USER@HOST:PORT/DB' (under [tool.partita], or PARTITA_CATALOG)."
+        )
+    return parse_object_url(setting)  # type: ignore[return-value]
 
 
 def import_definitions(

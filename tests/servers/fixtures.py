@@ -12,6 +12,7 @@ import pytest
 
 from .dask import DaskServers
 from .postgres import PostgresServer
+from .s3 import S3Server
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +40,20 @@ def dask_servers(_dask_servers: DaskServers) -> DaskServers:
     """The session's Dask scheduler, with its two workers alive (a test may kill one)."""
     _dask_servers.ensure_workers()
     return _dask_servers
+
+
+@pytest.fixture(scope="session")
+def _s3_server() -> Iterator[S3Server]:
+    server = S3Server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_server(_s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
+    """The session's S3 server, with the AWS variables pointing at it for this test."""
+    for name, value in _s3_server.env.items():
+        monkeypatch.setenv(name, value)
+    return _s3_server

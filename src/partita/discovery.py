@@ -46,10 +46,10 @@ def find_project_root(start: Path) -> Path:
     )
 
 
-def load_config(root: Path) -> ProjectConfig:
+def load_config(root: Path, catalog: str | None = None) -> ProjectConfig:
     """Read `[tool.partita]` (keys `CONFIG_KEYS`) from the project's pyproject.toml; the
     environment variables PARTITA_CATALOG and PARTITA_EXECUTOR override `catalog` and
-    `executor`."""
+    `executor`, and a `catalog` given here overrides both (a worker gets its coordinator's)."""
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         raise ProjectError(f"{root} is not a partita project: it has no pyproject.toml.")
@@ -69,7 +69,7 @@ def load_config(root: Path) -> ProjectConfig:
             f"the assets folder {assets_dir} does not exist. Create it, or set "
             f"[tool.partita] assets = '...' in {pyproject}."
         )
-    catalog = os.environ.get("PARTITA_CATALOG") or settings.get("catalog")
+    catalog = catalog or os.environ.get("PARTITA_CATALOG") or settings.get("catalog")
     return ProjectConfig(
         root,
         assets_dir,

@@ -1,7 +1,7 @@
 """The cluster end to end, with real servers: a `dask scheduler` and two workers, the
-PostgreSQL catalog. The workload (three daily assets, 60 days) gives the data versions of
-the local default; a worker killed mid-run loses nothing and the next run finishes exactly
-the rest; the catalog's password appears nowhere."""
+PostgreSQL catalog, the warehouse on S3. The workload (three daily assets, 60 days) gives
+the data versions of the local default; a worker killed mid-run loses nothing and the next
+run finishes exactly the rest; the catalog's password appears nowhere."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import sys
 from processes import wait_for
 from servers.workload import DAYS, NOW, data_versions, write_project
 
+from partita import load_project
 from partita.catalog import open_catalog
 
 PARTITA = [sys.executable, "-m", "partita"]
@@ -36,13 +37,14 @@ def finish(process: subprocess.Popen) -> tuple[int, str, str]:
     return process.returncode, stdout, stderr
 
 
-def test_the_workload_on_dask_and_postgres_matches_local_and_survives_a_killed_worker(
-    tmp_path, postgres_server, dask_servers
+def test_the_workload_on_dask_postgres_and_s3_matches_local_and_survives_a_killed_worker(
+    tmp_path, postgres_server, dask_servers, s3_server, monkeypatch
 ) -> None:
     local = write_project(tmp_path / "local")
-    cluster = write_project(tmp_path / "cluster", f'executor = "{dask_servers.address}"')
+    settings = f'executor = "{dask_servers.address}"\nwarehouse = "{s3_server.new_prefix()}"'
+    cluster = write_project(tmp_path / "cluster", settings)
     catalog = postgres_server.new_schema()  # with the password: the coordinator's setting
-    env = {"PARTITA_CATALOG": catalog}
+    env = {"PARTITA_CATALOG": catalog}  # (and the AWS_* variables of s3_server)
     run = ["backfill", "+summary", "--from", "2024-01-01", "--to", "2024-02-29", "--now", NOW]
     code, _, stderr = finish(start(local, *run, "--workers", "2", env={}))
     assert code == 0, stderr
@@ -52,7 +54,11 @@ def test_the_workload_on_dask_and_postgres_matches_local_and_survives_a_killed_w
     hold.write_text("")
     process = start(cluster, *run, "--json", env=env)
     pid_file = cluster / "assets" / f"pid-{HELD}"
-    wait_for(pid_file.exists, what="the held unit to start on a worker")
+    wait_for(
+        lambda: pid_file.exists() or process.poll() is not None,
+        what="the held unit to start on a worker",
+    )
+    assert process.poll() is None, finish(process)
     pid = int(pid_file.read_text())
     assert pid in dask_servers.worker_pids()
     os.kill(pid, signal.SIGKILL)
@@ -69,7 +75,8 @@ def test_the_workload_on_dask_and_postgres_matches_local_and_survives_a_killed_w
         state = opened.state("raw", HELD)
         assert state is not None and state.last_status == "failed" and state.data_version is None
         assert opened.lease_holder("raw", HELD) is None
-    assert not list((cluster / "warehouse" / "raw").glob(f"*{HELD}*"))
+    monkeypatch.setenv("PARTITA_CATALOG", catalog)  # for this process's look at the data
+    assert not load_project(cluster).storage("raw").exists(HELD)
 
     # The next run (a new worker in place of the dead one) does exactly the rest.
     dask_servers.ensure_workers()

@@ -25,10 +25,10 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
-def _dask_servers(postgres_server: PostgresServer) -> Iterator[DaskServers]:
-    # The workers' own credentials for the catalog (the PG* variables): a job's catalog
-    # URL never carries a password.
-    servers = DaskServers({"PGPASSWORD": postgres_server.password})
+def _dask_servers(postgres_server: PostgresServer, _s3_server: S3Server) -> Iterator[DaskServers]:
+    # The workers' own credentials for the catalog (the PG* variables: a job's catalog URL
+    # never carries a password) and for the S3 server (the AWS_* variables).
+    servers = DaskServers({"PGPASSWORD": postgres_server.password, **_s3_server.env})
     try:
         yield servers
     finally:

@@ -15,7 +15,6 @@ from ..errors import PartitaError, describe_unit
 from ..execution.publishing import LeaseGuard
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
 from ..graph.graph import build_graph
-from ..urls import without_password
 
 ROOT_VARIABLE = "PARTITA_PROJECT_ROOT"  # on a worker: where it finds the project
 STARTED_TOPIC = "partita-started"  # events naming the tasks that began to run
@@ -63,14 +62,13 @@ def _outdated(workspace: Workspace, job: UnitJob) -> bool:
 
 
 def _load(root: str, catalog: str | None) -> Workspace:
-    config = load_config(Path(root))
+    # The run's catalog (its URL carries no password: the worker's PG* variables or
+    # ~/.pgpass give it), else the project's own setting.
+    config = load_config(Path(root), catalog=catalog)
     definitions, import_errors = import_definitions(config)
     graph = build_graph(definitions, root=root, import_errors=import_errors)
-    # The worker's own setting keeps its password; the job's URL carries none.
-    url = catalog
-    if config.catalog is not None and without_password(config.catalog) == catalog:
-        url = config.catalog
-    guard = LeaseGuard(open_catalog(config.warehouse, url))  # read only: workers never write
+    # Read only: workers never write the catalog.
+    guard = LeaseGuard(open_catalog(config.warehouse, config.catalog))
     return Workspace(graph, config.warehouse, root=Path(root), guard=guard, shared=True)
 
 

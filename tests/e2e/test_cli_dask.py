@@ -42,3 +42,51 @@ def test_a_local_dask_cluster_materializes_what_local_processes_do(tmp_path) -> 
     again = cli(dask, "backfill", *days, "--now", NOW, "--executor", "dask", "--json")
     assert again.returncode == 0, again.stderr
     assert {r["status"] for r in json.loads(again.stdout)["results"]} == {"up_to_date"}
+
+
+WHERE = """
+import os
+import pathlib
+
+import pyarrow as pa
+from partita import DailyPartitions, DuckDB, asset
+
+DAILY = DailyPartitions(start="2024-01-01")
+HERE = pathlib.Path(__file__).parent
+
+
+def note(name, context):
+    (HERE / f"{name}-{context.partition_key}.pid").write_text(str(os.getpid()))
+
+
+@asset(partitions=DAILY)
+def events(context):
+    note("events", context)
+    return pa.table({"n": [1, 2]})
+
+
+@asset(partitions=DAILY, storage=DuckDB(database="marts.duckdb"))
+def mart(context, events):
+    note("mart", context)
+    return pa.table({"total": [sum(events["n"].to_pylist())]})
+"""
+
+
+def test_duckdb_units_run_in_the_coordinator_and_parquet_ones_on_workers(tmp_path) -> None:
+    root = write_project(tmp_path / "project", 'executor = "dask"')
+    (root / "assets" / "workload.py").write_text(WHERE)
+    days = ["--from", "2024-01-01", "--to", "2024-01-02", "--now", NOW]
+    run = subprocess.Popen(
+        [*PARTITA, "backfill", "+mart", *days, "--workers", "2"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _, stderr = run.communicate(timeout=300)
+    assert run.returncode == 0, stderr
+
+    pids = {path.stem: int(path.read_text()) for path in (root / "assets").glob("*.pid")}
+    assert set(pids) == {f"{a}-2024-01-0{d}" for a in ("events", "mart") for d in (1, 2)}
+    assert {pids["mart-2024-01-01"], pids["mart-2024-01-02"]} == {run.pid}
+    assert run.pid not in {pids["events-2024-01-01"], pids["events-2024-01-02"]}

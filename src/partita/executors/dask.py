@@ -83,9 +83,9 @@ class DaskExecutor:
         self._catalog = None if catalog is None else without_password(catalog)
         self._where = "a local Dask cluster" if address is None else f"the Dask scheduler {address}"
         self._cluster: Any = None
-        # The client reports a lost scheduler as a logged traceback; the run reports it
-        # as one ClusterError instead (shown with --debug).
-        self._quieted = _quiet_dask_logs()
+        # The client reports a lost scheduler as logged tracebacks, some after the run
+        # closed it; the run reports it as one ClusterError instead (--debug shows them).
+        _quiet_dask_logs()
         self._client: Any = _connect(address, workers, self)
         self._slots = workers if address is None else self._worker_count()
         self._futures: dict[Any, tuple[Unit, UnitJob]] = {}
@@ -204,9 +204,6 @@ class DaskExecutor:
             if self._cluster is not None:
                 self._cluster.close()
                 self._cluster = None
-            for logger, level in self._quieted:
-                logger.setLevel(level)
-            self._quieted = []
 
 
 def _connect(address: str | None, workers: int, executor: DaskExecutor) -> Any:
@@ -258,17 +255,16 @@ def _task_key(job: UnitJob) -> str:
     return f"partita-{job.asset}-{job.partition or ''}-{job.run_id}-{uuid.uuid4().hex[:8]}"
 
 
-def _quiet_dask_logs() -> list[tuple[logging.Logger, int]]:
-    """Raise distributed's log levels (unless partita logs at DEBUG); the previous ones."""
+def _quiet_dask_logs() -> None:
+    """Raise the log level of distributed (and its children that set their own) for the
+    rest of this process, unless partita logs at DEBUG."""
     if log.isEnabledFor(logging.DEBUG):
-        return []
+        return
     import distributed  # noqa: F401  (its import sets its loggers' levels: set ours after)
 
-    loggers = [logging.getLogger(name) for name in ("distributed", "tornado")]
-    saved = [(logger, logger.level) for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
-    return saved
+    for name in ("distributed", "tornado", *logging.root.manager.loggerDict):
+        if name.split(".")[0] in ("distributed", "tornado"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _first_line(error: BaseException) -> str:

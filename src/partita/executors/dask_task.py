@@ -26,7 +26,15 @@ _lock = threading.Lock()
 def run_job(job: UnitJob, catalog: str | None) -> UnitOutcome:
     """Execute `job` on this worker; `catalog` is the run's catalog URL without password
     (None: the project's own), where the lease is checked before publishing."""
-    _announce_start()
+    if not _announce_start():
+        moment = datetime.now(UTC)
+        message = (
+            f"{describe_unit(job.asset, job.partition)}: not run again: Dask ran this task"
+            " once already and ran it again after a worker died (its result was lost with"
+            " the worker). partita alone decides retries; run the command again to rebuild"
+            " the unit if it is still missing."
+        )
+        return UnitOutcome(moment, moment, 0, 0.0, error=message)
     root = os.environ.get(ROOT_VARIABLE) or job.root
     try:
         with _lock:
@@ -72,10 +80,16 @@ def _load(root: str, catalog: str | None) -> Workspace:
     return Workspace(graph, config.warehouse, root=Path(root), guard=guard, shared=True)
 
 
-def _announce_start() -> None:
-    """Tell the scheduler this task began: when its worker dies, the coordinator counts an
-    attempt only for tasks that began, and runs the ones merely queued there again."""
-    from distributed import get_worker
+def _announce_start() -> bool:
+    """Tell the scheduler this task began (when its worker dies, the coordinator counts an
+    attempt only for tasks that began, and runs the ones merely queued there again);
+    False when this task began before: Dask recomputes a finished task whose result died
+    with its worker, which must not run the unit again behind partita's back."""
+    from distributed import get_client, get_worker
 
     worker = get_worker()
-    worker.log_event(STARTED_TOPIC, worker.get_current_task())
+    key = worker.get_current_task()
+    if any(message == key for _, message in get_client().get_events(STARTED_TOPIC)):
+        return False
+    worker.log_event(STARTED_TOPIC, key)
+    return True

@@ -26,6 +26,7 @@ Guarantees, and how:
 from __future__ import annotations
 
 import logging
+import pickle
 from collections import Counter, deque
 from concurrent.futures import CancelledError
 from dataclasses import replace
@@ -38,7 +39,7 @@ from ..errors import EXIT_FAILED, PartitaError, UsageError, describe_unit
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
 from ..planning.staleness import Unit
 from ..urls import redact, without_password
-from .dask_task import STARTED_TOPIC, run_job
+from .dask_task import OUTCOME_TOPIC, RAN_BEFORE, STARTED_TOPIC, run_job
 
 log = logging.getLogger("partita")
 
@@ -142,8 +143,10 @@ class DaskExecutor:
     def _settle(self, future: Any) -> None:
         status = future.status
         if status == "finished":
-            unit, _ = self._futures.pop(future)
+            unit, job = self._futures.pop(future)
             outcome = future.result()
+            if outcome == RAN_BEFORE:
+                outcome = self._recorded_outcome(future.key, job)
             deaths = self._deaths.pop(unit, 0)
             if deaths:
                 outcome = replace(outcome, attempts=outcome.attempts + deaths)
@@ -183,6 +186,20 @@ class DaskExecutor:
             " materialized; the crash is in the asset's code, a library it calls or the"
             " worker's machine (memory). Fix it and run again.",
         )
+
+    def _recorded_outcome(self, key: str, job: UnitJob) -> UnitOutcome:
+        """The outcome a task sent before its worker died with its result (Dask then ran
+        the task again, which refused); a failure when it sent none."""
+        for _, message in self._client.get_events(OUTCOME_TOPIC):
+            if isinstance(message, dict) and message.get("key") == key:
+                return pickle.loads(message["outcome"])
+        moment = datetime.now(UTC)
+        message = (
+            f"{describe_unit(job.asset, job.partition)}: the Dask worker that ran it died"
+            " before its result reached partita, so it is not recorded as materialized. Run"
+            " the command again to rebuild it if it is still missing."
+        )
+        return UnitOutcome(moment, moment, 1, 0.0, error=message)
 
     def _began(self, key: str) -> bool:
         return any(message == key for _, message in self._client.get_events(STARTED_TOPIC))

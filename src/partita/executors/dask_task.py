@@ -5,6 +5,7 @@ unit's lease. Imported by reference on the workers, so it stays light."""
 from __future__ import annotations
 
 import os
+import pickle
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,23 +19,32 @@ from ..graph.graph import build_graph
 
 ROOT_VARIABLE = "PARTITA_PROJECT_ROOT"  # on a worker: where it finds the project
 STARTED_TOPIC = "partita-started"  # events naming the tasks that began to run
+OUTCOME_TOPIC = "partita-outcome"  # events carrying each finished task's outcome
+RAN_BEFORE = "ran-before"  # what a task Dask runs a second time returns instead
 
 _workspaces: dict[tuple[str, str | None], Workspace] = {}
 _lock = threading.Lock()
 
 
-def run_job(job: UnitJob, catalog: str | None) -> UnitOutcome:
+def run_job(job: UnitJob, catalog: str | None) -> UnitOutcome | str:
     """Execute `job` on this worker; `catalog` is the run's catalog URL without password
-    (None: the project's own), where the lease is checked before publishing."""
+    (None: the project's own), where the lease is checked before publishing. Returns
+    `RAN_BEFORE` without running when Dask runs the task again (see `_announce_start`)."""
     if not _announce_start():
-        moment = datetime.now(UTC)
-        message = (
-            f"{describe_unit(job.asset, job.partition)}: not run again: Dask ran this task"
-            " once already and ran it again after a worker died (its result was lost with"
-            " the worker). partita alone decides retries; run the command again to rebuild"
-            " the unit if it is still missing."
-        )
-        return UnitOutcome(moment, moment, 0, 0.0, error=message)
+        return RAN_BEFORE
+    outcome = _run(job, catalog)
+    # The result stays in this worker's memory until the coordinator gathers it: should
+    # the worker die first, the coordinator finds the outcome here instead.
+    from distributed import get_worker
+
+    worker = get_worker()
+    worker.log_event(
+        OUTCOME_TOPIC, {"key": worker.get_current_task(), "outcome": pickle.dumps(outcome)}
+    )
+    return outcome
+
+
+def _run(job: UnitJob, catalog: str | None) -> UnitOutcome:
     root = os.environ.get(ROOT_VARIABLE) or job.root
     try:
         with _lock:

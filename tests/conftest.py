@@ -21,6 +21,9 @@ settings.load_profile("default")
 
 PARTITA = [sys.executable, "-m", "partita"]
 
+# Real servers (PostgreSQL, S3, Dask), started once per session by the tests that need them.
+pytest_plugins = ["servers.fixtures"]
+
 
 @dataclass
 class CliResult:

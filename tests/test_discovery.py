@@ -78,6 +78,7 @@ def test_unknown_config_key_is_an_error(project) -> None:
     assert "'assets', 'warehouse'" in message and "'retain_versions'" in message
     assert "'timeout'" in message and "'pools'" in message
     assert "'alerts'" in message and "'openlineage'" in message
+    assert "'catalog'" in message and "'executor'" in message
     assert caught.value.exit_code == 2
 
 
@@ -310,3 +311,21 @@ def test_timeout_and_pools_are_read_and_checked(project) -> None:
     (project.root / "pyproject.toml").write_text('[tool.partita]\ntimeout = "later"\n')
     with pytest.raises(ProjectError, match="timeout: cannot read the duration"):
         load_config(project.root)
+
+
+def test_catalog_and_executor_come_from_the_file_and_the_environment_wins(
+    project, monkeypatch
+) -> None:
+    (project.root / "pyproject.toml").write_text(
+        '[tool.partita]\ncatalog = "sqlite:///srv/c.db"\nexecutor = "dask"\n'
+    )
+    monkeypatch.delenv("PARTITA_CATALOG", raising=False)
+    monkeypatch.delenv("PARTITA_EXECUTOR", raising=False)
+    config = load_config(project.root)
+    assert (config.catalog, config.executor) == ("sqlite:///srv/c.db", "dask")
+
+    monkeypatch.setenv("PARTITA_CATALOG", "postgresql://me@db:5432/partita")
+    monkeypatch.setenv("PARTITA_EXECUTOR", "tcp://127.0.0.1:8786")
+    config = load_config(project.root)
+    assert config.catalog == "postgresql://me@db:5432/partita"
+    assert config.executor == "tcp://127.0.0.1:8786"

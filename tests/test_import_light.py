@@ -9,7 +9,20 @@ import pytest
 
 from partita import __version__
 
-HEAVY = ("pandas", "pyarrow", "duckdb", "polars", "openlineage", "aiosmtpd", "smtplib")
+HEAVY = (
+    "pandas",
+    "pyarrow",
+    "duckdb",
+    "polars",
+    "openlineage",
+    "aiosmtpd",
+    "smtplib",
+    "dask",
+    "distributed",
+    "psycopg",
+    "boto3",
+    "botocore",
+)
 
 PROBE = """
 import runpy, sys

@@ -36,6 +36,8 @@ DEFAULT_ENV = "default"  # the name of `[tool.partita]` without any env table
 CONFIG_KEYS = (
     "assets",
     "warehouse",
+    "catalog",
+    "executor",
     "env",
     "resources",
     "retain",
@@ -52,7 +54,7 @@ class ProjectConfig:
 
     root: Path
     assets_dir: Path
-    warehouse: Path
+    warehouse: Path  # or an `ObjectWarehouse` (s3://bucket/prefix)
     retention: Retention = DEFAULT_RETENTION  # project default: `retain`, `retain_versions`
     env: str | None = None  # the `[tool.partita.env.NAME]` applied, None for the default
     resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # raw, `${VAR}` kept
@@ -61,6 +63,8 @@ class ProjectConfig:
     name: str = ""  # [project] name, else the folder's name
     alerts: AlertSettings | None = None  # [tool.partita.alerts]
     openlineage: OpenLineageSettings | None = None  # [tool.partita.openlineage]
+    catalog: str | None = None  # a catalog URL; None: the SQLite catalog in the warehouse
+    executor: str | None = None  # `process`, `dask` or `tcp://HOST:PORT`; None: process
 
 
 def find_project_root(start: Path) -> Path:
@@ -75,9 +79,11 @@ def find_project_root(start: Path) -> Path:
     )
 
 
-def load_config(root: Path, env: str | None = None) -> ProjectConfig:
+def load_config(root: Path, env: str | None = None, catalog: str | None = None) -> ProjectConfig:
     """Read `[tool.partita]` from the project's pyproject.toml, with the table
-    `[tool.partita.env.NAME]` of environment `env` (default: `$PARTITA_ENV`) merged over it."""
+    `[tool.partita.env.NAME]` of environment `env` (default: `$PARTITA_ENV`) merged over it.
+    The environment variables PARTITA_CATALOG and PARTITA_EXECUTOR override `catalog` and
+    `executor`, and a `catalog` given here overrides both (a worker gets its coordinator's)."""
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         raise ProjectError(f"{root} is not a partita project: it has no pyproject.toml.")
@@ -107,7 +113,8 @@ def load_config(root: Path, env: str | None = None) -> ProjectConfig:
             f"{pyproject}: [tool.partita.resources] must hold one table per resource, "
             "e.g. [tool.partita.resources.db] with the resource's keyword arguments."
         )
-    warehouse = (root / settings.get("warehouse", "warehouse")).resolve()
+    catalog = catalog or os.environ.get("PARTITA_CATALOG") or settings.get("catalog")
+    warehouse = _warehouse(root, settings.get("warehouse", "warehouse"), catalog, pyproject)
     timeout, pools = automation_settings(settings, pyproject)
     return ProjectConfig(
         root,
@@ -120,6 +127,9 @@ def load_config(root: Path, env: str | None = None) -> ProjectConfig:
         pools=pools,
         name=document.get("project", {}).get("name") or root.name,
         **_observability(settings, pyproject),
+        # The environment wins over the file (and the command line over both, in the CLI).
+        catalog=catalog,
+        executor=os.environ.get("PARTITA_EXECUTOR") or settings.get("executor"),
     )
 
 
@@ -169,6 +179,27 @@ def _observability(settings: dict[str, Any], pyproject: Path) -> dict[str, Any]:
             settings["openlineage"], str(pyproject)
         )
     return observed
+
+
+def _warehouse(root: Path, setting: str, catalog: str | None, pyproject: Path) -> Path:
+    """A local folder (a path, or a file:// URL), or a warehouse on object storage
+    (`s3://bucket/prefix`), which needs a catalog kept elsewhere."""
+    from urllib.parse import unquote, urlsplit
+
+    from .storage.object_location import is_object_url, parse_object_url
+
+    if not is_object_url(setting):
+        if setting.startswith("file://"):
+            setting = unquote(urlsplit(setting).path)
+        return (root / setting).resolve()
+    if catalog is None:
+        raise ProjectError(
+            f"{pyproject}: the warehouse {setting} is on object storage, which cannot hold"
+            " the SQLite catalog: name a local file for it, catalog ="
+            " 'sqlite:///path/catalog.db', or a PostgreSQL catalog, catalog ="
+            " 'postgresql://USER@HOST:PORT/DB' (under [tool.partita], or PARTITA_CATALOG)."
+        )
+    return parse_object_url(setting)  # type: ignore[return-value]
 
 
 def import_definitions(

@@ -16,6 +16,7 @@ BENCHMARKS = (
     "retention",
     "ui",
     "observability",
+    "cluster",
 )
 
 

@@ -66,6 +66,7 @@ class RunRequest(PlanRequest):
     """
 
     workers: int = 1
+    executor: str | None = None  # process, dask or tcp://HOST:PORT; None: the project's
     order: str = "oldest-first"  # or newest-first (`execution.runner.ORDERS`)
     max_failures: int | None = None
     wait: bool = True

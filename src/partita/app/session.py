@@ -75,7 +75,7 @@ class Session:
     def catalog(self) -> Catalog:
         """The warehouse's catalog, opened (and created if needed) on first use."""
         if self._catalog is None:
-            self._catalog = open_catalog(self.warehouse)
+            self._catalog = open_catalog(self.warehouse, self.config.catalog)
         return self._catalog
 
     def close(self) -> None:
@@ -290,6 +290,8 @@ class Session:
             command=request.command,
             options=options,
             workers=request.workers,
+            executor=request.executor or self.config.executor,
+            catalog_url=self.config.catalog,
             listener=Listeners([*build_observers(self, request.now), *listeners]),
             sleep=self._sleep,
             root=self.config.root,

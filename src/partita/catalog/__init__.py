@@ -37,11 +37,16 @@ def catalog_path(warehouse: Path) -> Path:
     return warehouse / ".partita" / "catalog.db"
 
 
-def open_catalog(warehouse: Path) -> Catalog:
-    """The warehouse's catalog (SQLite, the one backend today), created on first use."""
-    from partita.catalog.sqlite import SQLiteCatalog
+def open_catalog(warehouse: Path, url: str | None = None) -> Catalog:
+    """The catalog at `url` (`postgresql://...` or `sqlite:///path`), or by default the
+    SQLite catalog inside the warehouse; created on first use."""
+    if url is None:
+        from partita.catalog.sqlite import SQLiteCatalog
 
-    return SQLiteCatalog(catalog_path(warehouse))
+        return SQLiteCatalog(catalog_path(warehouse))
+    from partita.catalog.locations import open_catalog_url
+
+    return open_catalog_url(url)
 
 
 def __getattr__(name: str) -> Any:

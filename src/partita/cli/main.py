@@ -38,6 +38,7 @@ COMMANDS = {
     "alerts": "alert_commands:alerts_command",
     "stats": "stats_commands:stats_command",
     "logs": "log_commands:logs_command",
+    "catalog": "catalog_commands:catalog_group",
 }
 
 

@@ -12,6 +12,7 @@ from ..app.requests import RunRequest, partition_range
 from ..errors import EXIT_FAILED, EXIT_OK
 from ..execution.interrupts import TERMINATED_EXIT, Terminated
 from ..execution.log_context import configure_logging
+from ..urls import redact_urls
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .partitions_commands import parse_where
 from .pool_output import print_pool_waits
@@ -35,6 +36,17 @@ def workers_option(function):
         default=1,
         show_default=True,
         help="Run this many independent units at once, in separate processes.",
+    )(executor_option(function))
+
+
+def executor_option(function):
+    return click.option(
+        "--executor",
+        default=None,
+        metavar="process|dask|tcp://HOST:PORT",
+        help="Where units run: local processes (the default), a local Dask cluster of"
+        " --workers processes, or an existing Dask scheduler. Default: `executor` under"
+        " [tool.partita], else PARTITA_EXECUTOR, else process.",
     )(function)
 
 
@@ -137,6 +149,7 @@ def _run(
     as_json: bool,
     workers: int,
     order: str,
+    executor: str | None,
     retry_failed: bool,
     max_failures: int | None,
     no_wait: bool = False,
@@ -155,11 +168,12 @@ def _run(
         retry_failed=retry_failed,
         catch_up=overdue,
         workers=workers,
+        executor=executor,
         order=order,
         max_failures=max_failures,
         wait=not no_wait,
         defer_to=defer_to,
-        command=" ".join(["partita", *sys.argv[1:]])[:500],
+        command=redact_urls(" ".join(["partita", *sys.argv[1:]]))[:500],
     )
     if plan_only:
         _print_plan(session, request, as_json)
@@ -195,7 +209,9 @@ def _print_plan(session, request: RunRequest, as_json: bool) -> None:
 @workers_option
 @json_option
 @click.pass_obj
-def auto_command(state: CliState, selection, now, dry_run: bool, workers: int, as_json: bool):
+def auto_command(
+    state: CliState, selection, now, dry_run: bool, workers: int, executor, as_json: bool
+):
     """Catch up: materialize everything missing, stale or overdue up to the latest complete
     partition at --now. What an hourly cron entry calls; with nothing to do, it does nothing.
     """
@@ -210,6 +226,7 @@ def auto_command(state: CliState, selection, now, dry_run: bool, workers: int, a
         now=now,
         as_json=as_json,
         workers=workers,
+        executor=executor,
         order="oldest-first",
         retry_failed=False,
         max_failures=None,

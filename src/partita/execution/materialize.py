@@ -46,6 +46,8 @@ def execute_plan(
     command: str,
     options: RunOptions,
     workers: int = 1,
+    executor: str | None = None,
+    catalog_url: str | None = None,
     listener: RunListener | None = None,
     sleep: Callable[[float], None] = time.sleep,
     root: Path | None = None,
@@ -58,7 +60,9 @@ def execute_plan(
     `root` (the project folder) lets worker processes load the project (in environment
     `env`); `resources` is the configuration of the resources; `deferred` is the warehouse
     of another environment and the states there of the upstream assets read from it
-    (`--defer-to`, never written). Ctrl-C (or
+    (`--defer-to`, never written). `executor` names where units run
+    (`executors.make_executor`), `catalog_url` the catalog remote workers check leases in.
+    Ctrl-C (or
     SIGTERM, see `execution.interrupts`) stops cleanly: the units in progress are recorded
     as interrupted (not materialized), the run as interrupted, the workers stopped, and the
     KeyboardInterrupt propagates. A `PartitaError` after the run started (a full disk, a
@@ -87,12 +91,12 @@ def execute_plan(
         deferred_states={a: dict(states) for a, states in (deferred or (None, {}))[1].items()},
         deferred_warehouse=None if deferred is None else str(deferred[0]),
     )
-    executor = None
+    kind, executor = (executor if plan.to_run else None), None  # a kind, then the executor
     try:
         for asset in {unit.asset for unit in plan.to_run}:
             workspace.storage(asset).cleanup()
         timed = any(graph[unit.asset].timeout is not None for unit in plan.to_run)
-        executor = make_executor(workspace, workers if plan.to_run else 1, timed)
+        executor = make_executor(workspace, workers if plan.to_run else 1, kind, catalog_url, timed)
         listener.run_started(run_id, plan)
         results = runner.run(plan, executor)
         _stop(run_id, executor, workspace)  # on success, an error here is the first one

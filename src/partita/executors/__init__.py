@@ -11,8 +11,11 @@ from .base import Executor
 from .inline import InlineExecutor
 from .pool import DEFAULT_START_METHOD, START_METHODS, ProcessExecutor
 
+PROCESS = "process"
+
 __all__ = [
     "DEFAULT_START_METHOD",
+    "PROCESS",
     "START_METHODS",
     "Executor",
     "InlineExecutor",
@@ -21,9 +24,22 @@ __all__ = [
 ]
 
 
-def make_executor(workspace: Workspace, workers: int, timed: bool = False) -> Executor:
-    """Inline for one worker; a process pool (started with `spawn`) for more, or when a
-    unit has a timeout (`timed`: only a worker process can be stopped mid-unit)."""
+def make_executor(
+    workspace: Workspace,
+    workers: int,
+    kind: str | None = None,
+    catalog: str | None = None,
+    timed: bool = False,
+) -> Executor:
+    """`kind` `process` (or None): inline for one worker, a process pool (started with
+    `spawn`) for more, or when a unit has a timeout (`timed`: only a worker process can be
+    stopped mid-unit); `dask`: a local Dask cluster of `workers` processes; `tcp://...`:
+    the Dask scheduler at that address (see `executors.dask`; `catalog` is the catalog URL
+    its workers check leases in)."""
+    if kind is not None and kind != PROCESS:
+        from .dask import DaskExecutor, check_executor
+
+        return DaskExecutor(workspace, workers, check_executor(kind), catalog)
     if workers <= 1 and not (timed and workspace.root is not None):
         return InlineExecutor(workspace)
     return ProcessExecutor(workspace, workers)

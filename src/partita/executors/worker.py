@@ -138,7 +138,7 @@ class _Jobs:
         if (root, env) not in self._workspaces:
             config = load_config(Path(root), env or DEFAULT_ENV)
             graph = load_graph(config)
-            guard = _WorkerGuard(self, config.warehouse)
+            guard = _WorkerGuard(self, config.warehouse, config.catalog)
             _bind_dynamic_keys(graph, guard)
             self._workspaces[(root, env)] = Workspace(
                 graph,
@@ -158,6 +158,7 @@ class _WorkerGuard:
 
     jobs: _Jobs
     warehouse: Path
+    catalog_url: str | None = None  # the project's catalog setting; None: in the warehouse
     _catalog: Catalog | None = None
 
     def __call__(self, asset: str, partition: str | None, run_id: str) -> None:
@@ -170,7 +171,8 @@ class _WorkerGuard:
 
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            self._catalog = open_catalog(self.warehouse)  # read only: workers never write it
+            # Read only: workers never write it.
+            self._catalog = open_catalog(self.warehouse, self.catalog_url)
         return self._catalog
 
 

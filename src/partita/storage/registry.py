@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from partita.errors import StorageError
+from partita.storage.object_location import ObjectWarehouse
 
 if TYPE_CHECKING:
     from partita.definitions.asset import AssetDefinition
@@ -24,6 +25,8 @@ BACKENDS: dict[str, str] = {
     "parquet": "partita.storage.parquet",
     "duckdb": "partita.storage.duckdb",
 }
+# Warehouses on object storage (`storage.object_location`), by URL scheme: Parquet only.
+OBJECT_BACKENDS: dict[str, str] = {"s3": "partita.storage.s3_parquet"}
 
 
 def open_storage(
@@ -31,6 +34,8 @@ def open_storage(
 ) -> Storage:
     """Build the storage for `asset` as declared; `hive_key` is None for an unpartitioned
     asset (the key its partitions name in paths otherwise)."""
+    if isinstance(warehouse, ObjectWarehouse):
+        return _open_object_storage(declaration, warehouse, asset, hive_key)
     module_name = BACKENDS.get(declaration.kind)
     if module_name is None:
         raise StorageError(
@@ -39,6 +44,20 @@ def open_storage(
             f"Use Parquet() or DuckDB(...)."
         )
     module = importlib.import_module(module_name)
+    return module.open_declared(declaration, warehouse, asset, hive_key)
+
+
+def _open_object_storage(
+    declaration: StorageDeclaration, warehouse: ObjectWarehouse, asset: str, hive_key: str | None
+) -> Storage:
+    """Parquet on object storage; DuckDB needs a local file."""
+    if declaration.kind != "parquet":
+        raise StorageError(
+            f"Asset {asset!r} declares storage {declaration!r}, but the warehouse {warehouse}"
+            " is on object storage, where only Parquet() is stored: a DuckDB file needs a"
+            " local path. Use Parquet() for this asset, or a local warehouse folder."
+        )
+    module = importlib.import_module(OBJECT_BACKENDS[warehouse.scheme])
     return module.open_declared(declaration, warehouse, asset, hive_key)
 
 

@@ -1,6 +1,7 @@
 """The backends the catalog contract suite runs against: adding one is adding a fixture param.
 
-A backend gives a fresh location per test and knows how to open a catalog there (as this
+A backend (built from the test's tmp_path and request, to reach session servers) gives a
+fresh location per test and knows how to open a catalog there (as this
 process, or as another process identity, for the lease tests) and how to build a catalog
 of each older schema version it must upgrade (for the migration tests).
 """
@@ -16,6 +17,7 @@ import pytest
 from partita.catalog import Catalog
 from partita.processes import ProcessIdentity
 
+from .postgres_backend import PostgresBackend
 from .sqlite_backend import SQLiteBackend
 
 
@@ -37,20 +39,20 @@ class Backend(Protocol):
         ...
 
 
-BACKENDS = {"sqlite": SQLiteBackend}
+BACKENDS = {"postgres": PostgresBackend, "sqlite": SQLiteBackend}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    return BACKENDS[request.param](tmp_path)
+    return BACKENDS[request.param](tmp_path, request)
 
 
 @pytest.fixture
 def fresh_catalog(
-    backend: Backend, tmp_path_factory: pytest.TempPathFactory
+    backend: Backend, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Callable[[], Catalog]:
     """Opens a new, empty catalog of the backend at each call (for hypothesis examples)."""
-    return lambda: BACKENDS[backend.name](tmp_path_factory.mktemp("catalog")).open()
+    return lambda: BACKENDS[backend.name](tmp_path_factory.mktemp("catalog"), request).open()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ class SQLiteBackend:
     name = "sqlite"
     old_versions = tuple(range(SCHEMA_VERSION))
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, request: object = None) -> None:
         self.path = tmp_path / "warehouse" / ".partita" / "catalog.db"
 
     def open(self, process: ProcessIdentity | None = None) -> Catalog:

@@ -8,8 +8,10 @@ import pytest
 
 from partita.catalog import Catalog, ConsumedInput
 from partita.errors import CatalogError
+from partita.processes import ProcessIdentity, this_host
 
-from .helpers import at, attempt
+from .conftest import Backend
+from .helpers import at, attempt, dead_pid
 
 
 def test_history_is_newest_first_and_filters(catalog: Catalog) -> None:
@@ -81,6 +83,20 @@ def test_live_runs_are_not_marked_interrupted(catalog: Catalog) -> None:
     live = catalog.start_run("materialize", at(0))
     assert catalog.mark_interrupted_runs(at(10)) == []
     assert catalog.get_run(live).status == "running"  # type: ignore[union-attr]
+
+
+def test_a_run_of_another_host_is_not_judged_by_a_pid_of_this_one(backend: Backend) -> None:
+    """On a catalog shared by machines, a run's pid means something only on its host."""
+    elsewhere = ProcessIdentity("another-host.example", dead_pid())
+    with backend.open(process=elsewhere) as remote:
+        remote_run = remote.start_run("materialize", at(0))
+    here = ProcessIdentity(this_host(), dead_pid())
+    with backend.open(process=here) as local:
+        dead_run = local.start_run("materialize", at(1))
+
+    with backend.open() as catalog:
+        assert catalog.mark_interrupted_runs(at(10)) == [dead_run]
+        assert catalog.get_run(remote_run).status == "running"  # type: ignore[union-attr]
 
 
 def test_closed_catalog_raises(catalog: Catalog) -> None:

@@ -21,9 +21,9 @@ OLD_VERSIONS = [
 
 @pytest.mark.parametrize(("name", "version"), OLD_VERSIONS)
 def test_an_old_catalog_opens_and_keeps_its_content(
-    name: str, version: int, tmp_path: Path
+    name: str, version: int, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    backend: Backend = BACKENDS[name](tmp_path)
+    backend: Backend = BACKENDS[name](tmp_path, request)
     backend.create_old(version)
 
     with backend.open() as catalog:
@@ -48,7 +48,8 @@ def test_an_old_catalog_opens_and_keeps_its_content(
 
 
 def test_an_upgraded_catalog_opens_again(backend: Backend) -> None:
-    backend.create_old(max(backend.old_versions))
+    version = max(backend.old_versions)
+    backend.create_old(version)
     backend.open().close()
     with backend.open() as catalog:
-        assert catalog.sequence() == 2
+        assert catalog.sequence() == (0 if version == 0 else 2)

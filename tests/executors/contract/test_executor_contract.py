@@ -1,5 +1,5 @@
-"""The contract every executor passes (inline and the process pool here; a cluster executor
-later): it runs the jobs it is given, reports each outcome exactly once, fails a crashing
+"""The contract every executor passes (inline, the process pool, a local Dask cluster): it
+runs the jobs it is given, reports each outcome exactly once, fails a crashing
 job alone, refuses a job planned with other code, and leaves no process behind on close.
 
 A job is self-contained: the executors get `UnitJob`s naming the project root and code
@@ -21,6 +21,7 @@ from partita.catalog import open_catalog
 from partita.execution.publishing import LeaseGuard
 from partita.execution.unit import UnitJob, Workspace
 from partita.executors import InlineExecutor, ProcessExecutor
+from partita.executors.dask import DaskExecutor
 
 NUMBERS = """
 import os
@@ -46,7 +47,7 @@ def numbers(context):
     return pa.table({"day": [day], "square": [day * day]})
 """
 
-KINDS = ["inline", "pool"]
+KINDS = ["inline", "pool", "dask"]
 DAYS = [f"2024-01-0{day}" for day in range(1, 7)]
 
 
@@ -70,6 +71,8 @@ class Harness:
         )
         if kind == "inline":
             self.executor = InlineExecutor(workspace)
+        elif kind == "dask":
+            self.executor = DaskExecutor(workspace, 2, address=None, catalog=None)
         else:
             self.executor = ProcessExecutor(workspace, workers=2, start_method="spawn")
         self.root = str(loaded.root)
@@ -145,6 +148,8 @@ def test_a_crashing_job_fails_alone(harness, numbers) -> None:
     assert "numbers" in crashed.error and "2024-01-03" in crashed.error
     if isinstance(harness.executor, ProcessExecutor):
         assert "died with SIGSEGV" in crashed.error
+    if isinstance(harness.executor, DaskExecutor):
+        assert "the Dask worker running asset 'numbers' partition 2024-01-03 died" in crashed.error
     others = {key: found[0] for (_, key), found in outcomes.items() if key != "2024-01-03"}
     assert {key: o.error for key, o in others.items()} == dict.fromkeys(others)
     assert not (numbers.warehouse / "numbers" / "date=2024-01-03").exists()
@@ -167,3 +172,20 @@ def test_close_leaves_no_process_behind(harness, numbers) -> None:
     harness.close()
 
     assert [pid for pid in pids - {os.getpid()} if running(pid)] == []
+
+
+def test_a_job_whose_lease_was_taken_over_publishes_nothing(harness, numbers) -> None:
+    job = harness.job("2024-01-02")
+    # Another run took the unit over (it judged this run dead) before the job ran.
+    harness.catalog.release_lease("numbers", "2024-01-02", harness.run_id)
+    assert (
+        harness.catalog.acquire_lease("numbers", "2024-01-02", "other-run", datetime.now(UTC), 30.0)
+        is None
+    )
+
+    outcomes = harness.run_all([job])
+
+    [outcome] = outcomes[("numbers", "2024-01-02")]
+    assert outcome.lease_lost, outcome
+    assert "no longer holds its lease (held by run other-run" in outcome.error
+    assert not (numbers.warehouse / "numbers" / "date=2024-01-02").exists()

@@ -18,7 +18,8 @@ from partita.storage.canonical import type_names
 from partita.storage.registry import open_storage
 from partita.storage.schemas import unify_schemas
 
-from .conftest import DECLARATIONS, REPLACING
+from .conftest import DECLARATIONS
+from .conftest import LOCAL_REPLACING as REPLACING
 
 UNITS = ["s", "ms", "us", "ns"]
 ZONES = [None, "UTC", "America/New_York", "Asia/Kolkata"]

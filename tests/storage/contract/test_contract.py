@@ -192,7 +192,7 @@ def test_a_write_killed_before_publishing_leaves_old_data_and_cleanable_leftover
     storage = make_storage(kind)
     storage.write("2024-01-01", sales([1]))
     process = multiprocessing.get_context("fork").Process(
-        target=_write_then_die, args=(kind, str(tmp_path / "warehouse"))
+        target=_write_then_die, args=(kind, os.environ["PARTITA_TEST_WAREHOUSE"])
     )
     process.start()
     process.join(60)
@@ -205,26 +205,22 @@ def test_a_write_killed_before_publishing_leaves_old_data_and_cleanable_leftover
 
 
 def _write_then_die(kind: str, warehouse: str) -> None:
-    from pathlib import Path
-
     from partita.storage.registry import open_storage
 
-    from .conftest import DECLARATIONS
+    from .conftest import DECLARATIONS, warehouse_of
 
-    storage = open_storage(DECLARATIONS[kind], Path(warehouse), "sales", "date")
+    storage = open_storage(DECLARATIONS[kind], warehouse_of(warehouse), "sales", "date")
     storage.open("doomed")
     storage.write("2024-01-01", sales([1], generation=9), before_publish=lambda: os._exit(9))
 
 
 def _read_ids(kind: str, location: str, queue) -> None:
-    from pathlib import Path
-
     from partita.storage.registry import open_storage
 
-    from .conftest import DECLARATIONS
+    from .conftest import DECLARATIONS, warehouse_of
 
     del location  # the storage is found from the warehouse, as in a separate program
-    warehouse = Path(os.environ["PARTITA_TEST_WAREHOUSE"])
+    warehouse = warehouse_of(os.environ["PARTITA_TEST_WAREHOUSE"])
     storage = open_storage(DECLARATIONS[kind], warehouse, "sales", "date")
     queue.put(sorted(storage.read(None).column("id").to_pylist()))
 

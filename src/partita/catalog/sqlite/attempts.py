@@ -23,12 +23,15 @@ INSERT INTO materializations (
     :asset, :partition, :run_id, :status, :started, :finished, :attempts,
     :rows, :bytes, :data_version, :code_version, :inputs, :watermark, :error, :restored
 )
+RETURNING id
 """
 
 # A success publishes everything it produced. `:seq` is its sequence; an identical rebuild
 # (same data version) keeps the sequence that first published that data.
 # A restore marks the state restored; an identical rebuild keeps the mark.
-# (The right-hand sides of an UPDATE all read the row as it was before it.)
+# (The right-hand sides of an UPDATE all read the row as it was before it. The SQL of this
+# module and of `store.py` and `leases.py` is shared with the PostgreSQL catalog: keep it
+# portable, with columns of the target qualified in ON CONFLICT clauses.)
 _UPSERT_SUCCESS = """
 INSERT INTO partition_states (
     asset, partition, last_status, data_version, code_version, inputs,
@@ -49,8 +52,8 @@ ON CONFLICT (asset, partition) DO UPDATE SET
     watermark = excluded.watermark,
     rows = excluded.rows,
     error = NULL,
-    published_seq = CASE WHEN data_version IS excluded.data_version
-        THEN published_seq ELSE excluded.published_seq END,
+    published_seq = CASE WHEN partition_states.data_version IS NOT DISTINCT FROM
+        excluded.data_version THEN partition_states.published_seq ELSE excluded.published_seq END,
     consumed_seq = excluded.consumed_seq,
     seq = excluded.seq,
     deps_version = excluded.deps_version,
@@ -92,16 +95,13 @@ def write_attempt(
     """Append the attempt to the history and update its state; `values` are its
     `record_parameters`, `seq` its sequence."""
     values["seq"] = seq
-    cursor = connection.execute(_INSERT_HISTORY, values)
+    (attempt_id,) = connection.execute(_INSERT_HISTORY, values).fetchone()
     upsert = _UPSERT_SUCCESS if record.status == AttemptStatus.MATERIALIZED else _UPSERT_FAILURE
     connection.execute(upsert, values)
     if record.checks:
         connection.executemany(
             "INSERT INTO check_results VALUES (?, ?, ?, ?, ?)",
-            [
-                (cursor.lastrowid, c.name, c.severity, int(c.passed), c.message)
-                for c in record.checks
-            ],
+            [(attempt_id, c.name, c.severity, int(c.passed), c.message) for c in record.checks],
         )
 
 

@@ -24,6 +24,11 @@ from partita.errors import unit_label
 from partita.processes import ProcessIdentity, this_host
 
 _LEASE_COLUMNS = "run_id, pid, heartbeat, host, process_start, boot_id"
+_TAKE_OVER = (
+    " ON CONFLICT (asset, partition) DO UPDATE SET run_id = excluded.run_id,"
+    " pid = excluded.pid, heartbeat = excluded.heartbeat, host = excluded.host,"
+    " process_start = excluded.process_start, boot_id = excluded.boot_id"
+)
 
 
 class _Lease(NamedTuple):
@@ -76,8 +81,8 @@ class SQLiteLeases(SQLiteConnection):
                     return LeaseHolder(run_id=lease.run_id, pid=lease.pid)
                 self._record_interrupted_lease(connection, asset, key, lease, now)
             connection.execute(
-                f"INSERT OR REPLACE INTO leases (asset, partition, {_LEASE_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO leases (asset, partition, {_LEASE_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)" + _TAKE_OVER,
                 (asset, key, run_id, me.pid, self._timestamp(now), me.host, me.start_time, me.boot),
             )
         return None

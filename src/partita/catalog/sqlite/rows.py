@@ -201,4 +201,5 @@ def run_from_row(row: Sequence[Any]) -> RunRecord:
 
 
 def sql_limit(limit: int | None) -> int:
-    return -1 if limit is None else limit  # SQLite reads a negative LIMIT as no limit
+    """A LIMIT that SQLite and PostgreSQL both read as `limit` rows, or all of them."""
+    return 2**63 - 1 if limit is None else limit

@@ -1,8 +1,8 @@
-"""The catalog's SQLite schema, version 11, and the statements that built each version.
+"""The catalog's SQLite schema, version 12, and the statements that built each version.
 
 Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to n + 1.
 
-- `runs`: one row per command invocation.
+- `runs`: one row per command invocation (with its process's pid and host).
 - `materializations`: append-only history, one row per attempt of a unit.
 - `sequence_counter`: one row, the catalog's sequence. Each recorded attempt increments it
   in the transaction that records it, under SQLite's write lock, so sequences are unique
@@ -40,7 +40,7 @@ from collections.abc import Callable
 
 from partita.catalog.records import AttemptStatus
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 UNPARTITIONED = ""
 
 # Sets the sequence columns of existing states from the history, so that a migrated catalog
@@ -370,6 +370,12 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         """,
         "CREATE INDEX notifications_by_incident ON notifications (incident_id)",
         "PRAGMA user_version = 11",
+    ),
+    (
+        # The host of a run's process: on a catalog shared by machines (PostgreSQL), a run
+        # is judged interrupted only on its own host, where its pid means something.
+        "ALTER TABLE runs ADD COLUMN host TEXT",
+        "PRAGMA user_version = 12",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -7,7 +7,6 @@ alert incidents in `incidents.py`.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -48,7 +47,7 @@ from partita.catalog.sqlite.rows import (
 )
 from partita.catalog.sqlite.versions import SQLiteVersions
 from partita.errors import CatalogError, unit_label
-from partita.processes import process_is_alive
+from partita.processes import ProcessIdentity, process_is_alive
 
 _UNITS_PER_QUERY = 500  # bound parameters per query stay under SQLite's old limit of 999
 
@@ -59,7 +58,8 @@ ON CONFLICT (asset) DO UPDATE SET
     layout = excluded.layout,
     through_seq = excluded.through_seq,
     payload = excluded.payload
-WHERE layout IS NOT excluded.layout OR through_seq <= excluded.through_seq
+WHERE state_snapshots.layout IS DISTINCT FROM excluded.layout
+    OR state_snapshots.through_seq <= excluded.through_seq
 """
 
 _FAILED_CHECKS = """
@@ -91,13 +91,14 @@ class SQLiteCatalog(
         """Record a new running run of `command` by this process; return its sortable id."""
         started_text = self._timestamp(started)
         stamp = started.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+        me = self._process or ProcessIdentity.current()
         with self._transaction(f"start a run of {command!r}") as connection:
             while True:  # a clash needs two runs in one second drawing the same 24 random bits
                 run_id = f"{stamp}-{uuid.uuid4().hex[:6]}"
                 cursor = connection.execute(
-                    f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, NULL, ?, ?, ?)"
-                    " ON CONFLICT (run_id) DO NOTHING",
-                    (run_id, command, started_text, RunStatus.RUNNING, "{}", os.getpid()),
+                    f"INSERT INTO runs ({RUN_COLUMNS}, host)"
+                    " VALUES (?, ?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING",
+                    (run_id, command, started_text, RunStatus.RUNNING, "{}", me.pid, me.host),
                 )
                 if cursor.rowcount == 1:
                     return run_id
@@ -138,15 +139,22 @@ class SQLiteCatalog(
     def mark_interrupted_runs(self, finished: datetime) -> list[str]:
         """Set runs still "running" whose process is gone to "interrupted"; return their ids.
 
-        Liveness is `os.kill(pid, 0)` (POSIX); a run without a pid counts as gone.
+        Liveness is `os.kill(pid, 0)` (POSIX); a run without a pid counts as gone. Only runs
+        of this host (or of an unknown one: an older partita) are judged: a pid says nothing
+        about another machine's processes.
         """
         finished_text = self._timestamp(finished)
+        here = (self._process or ProcessIdentity.current()).host
         with self._reading("look for interrupted runs") as connection:
             running = connection.execute(
-                "SELECT run_id, pid FROM runs WHERE status = ? ORDER BY started, run_id",
+                "SELECT run_id, pid, host FROM runs WHERE status = ? ORDER BY started, run_id",
                 (RunStatus.RUNNING,),
             ).fetchall()
-        gone = [run_id for run_id, pid in running if not process_is_alive(pid)]
+        gone = [
+            run_id
+            for run_id, pid, host in running
+            if host in (None, here) and not process_is_alive(pid)
+        ]
         if not gone:
             return []
         marked = []

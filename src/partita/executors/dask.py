@@ -1,0 +1,289 @@
+"""The Dask executor: unit jobs run on a Dask cluster, a local one started for the run
+(`--executor dask`) or an existing scheduler (`--executor tcp://HOST:PORT`).
+
+The coordinator stays the only judge of readiness and the only catalog writer: the runner
+leases each unit, this executor submits its self-contained `UnitJob` as one Dask task
+(`dask_task.run_job`), and the runner records the outcome. Workers load the project from
+the job's root (a folder they see at the same path, or `PARTITA_PROJECT_ROOT` on the
+worker) and refuse a job planned with another code version.
+
+Guarantees, and how:
+- Dask never re-runs a unit behind partita's back: the scheduler must have
+  `distributed.scheduler.allowed-failures` 0 (set for a local cluster; checked on an
+  existing scheduler, which is refused otherwise). A worker that dies mid-unit fails the
+  task with KilledWorker; the unit then fails, or runs again when its `Retry` allows.
+  Tasks only queued on that worker (they never announced their start, see
+  `dask_task`) are submitted again without counting an attempt: nothing of them ran.
+- A task publishes only while its run holds the unit's lease: the worker checks the lease
+  in the catalog just before the write's rename or commit (`LeaseGuard`), so a task that
+  outlives its run (the scheduler or the coordinator gone) publishes nothing.
+- A scheduler that goes away fails the run with `ClusterError`; the runner then releases
+  every lease of the run.
+- DuckDB units run in the coordinator: a DuckDB file is one local file that one process
+  writes at a time, and remote workers may not see it.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections import Counter, deque
+from concurrent.futures import CancelledError
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..definitions.policies import NO_RETRY
+from ..errors import EXIT_FAILED, PartitaError, UsageError, describe_unit
+from ..execution.unit import UnitJob, UnitOutcome, Workspace
+from ..planning.staleness import Unit
+from ..urls import redact, without_password
+from .dask_task import OUTCOME_TOPIC, RAN_BEFORE, STARTED_TOPIC, run_job
+
+log = logging.getLogger("partita")
+
+LOCAL = "dask"
+SCHEDULER_SCHEMES = ("tcp", "tls")
+CONNECT_TIMEOUT_S = 10  # also how long a lost scheduler is waited for
+POLL_S = 0.5  # how often a wait for outcomes checks that the scheduler is still there
+COORDINATOR_STORAGES = ("duckdb",)  # storage kinds whose units run in the coordinator
+
+
+class ClusterError(PartitaError):
+    """The Dask cluster could not be reached, or went away during the run."""
+
+    exit_code = EXIT_FAILED
+
+
+def check_executor(kind: str) -> str | None:
+    """The scheduler address of an executor setting; None for a local cluster."""
+    if kind == LOCAL:
+        return None
+    if urlsplit(kind).scheme in SCHEDULER_SCHEMES:
+        return kind
+    raise UsageError(
+        f"unknown executor {kind!r}: use 'process' (local processes), 'dask' (a local Dask"
+        " cluster of --workers processes) or 'tcp://HOST:PORT' (an existing Dask scheduler)."
+    )
+
+
+class DaskExecutor:
+    """Executes unit jobs as Dask tasks (see the module)."""
+
+    def __init__(
+        self, workspace: Workspace, workers: int, address: str | None, catalog: str | None
+    ) -> None:
+        if workspace.root is None:
+            raise UsageError(
+                "running units on Dask needs a project loaded from its folder (load_project),"
+                " so that each worker can load it too."
+            )
+        self.workspace = workspace
+        self._root = str(workspace.root)
+        self._catalog = None if catalog is None else without_password(catalog)
+        self._where = "a local Dask cluster" if address is None else f"the Dask scheduler {address}"
+        self._cluster: Any = None
+        # The client reports a lost scheduler as logged tracebacks, some after the run
+        # closed it; the run reports it as one ClusterError instead (--debug shows them).
+        _quiet_dask_logs()
+        self._client: Any = _connect(address, workers, self)
+        self._slots = workers if address is None else self._worker_count()
+        self._futures: dict[Any, tuple[Unit, UnitJob]] = {}
+        self._deaths: Counter[Unit] = Counter()
+        self._done: deque[tuple[Unit, UnitOutcome]] = deque()
+
+    def _worker_count(self) -> int:
+        return max(1, len(self._client.scheduler_info().get("workers", {})))
+
+    def has_capacity(self, in_flight: int) -> bool:
+        # One task queued per worker, so a worker never waits for the coordinator.
+        return in_flight < 2 * self._slots
+
+    def submit(self, unit: Unit, job: UnitJob) -> None:
+        if self.workspace.graph[job.asset].storage.kind in COORDINATOR_STORAGES:
+            self._done.append((unit, self.workspace.execute(job)))
+            return
+        future = self._client.submit(
+            run_job, job, self._catalog, pure=False, retries=0, key=_task_key(job)
+        )
+        self._futures[future] = (unit, job)
+
+    def next_done(self) -> tuple[Unit, UnitOutcome]:
+        from distributed import wait
+
+        while not self._done:
+            try:
+                done, _ = wait(list(self._futures), timeout=POLL_S, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                self._check_scheduler()
+                continue
+            except (CancelledError, OSError) as error:  # the client lost the scheduler
+                self._lost(_first_line(error))
+            for future in done:
+                try:
+                    self._settle(future)
+                except (CancelledError, OSError) as error:
+                    self._lost(_first_line(error))
+        return self._done.popleft()
+
+    def _check_scheduler(self) -> None:
+        if self._client.status not in ("running", "connecting", "newly-created"):
+            self._lost(f"the client's connection is {self._client.status}")
+
+    def _lost(self, why: str) -> None:
+        units = ", ".join(describe_unit(j.asset, j.partition) for _, j in self._futures.values())
+        raise ClusterError(
+            f"{self._where} went away during the run ({why}); the units it was running"
+            f" ({units or 'none'}) were not recorded as materialized and their leases are"
+            " released. Start the scheduler and workers again (or use --executor process),"
+            " then run the same command: it does what remains."
+        )
+
+    def _settle(self, future: Any) -> None:
+        status = future.status
+        if status == "finished":
+            unit, job = self._futures.pop(future)
+            outcome = future.result()
+            if outcome == RAN_BEFORE:
+                outcome = self._recorded_outcome(future.key, job)
+            deaths = self._deaths.pop(unit, 0)
+            if deaths:
+                outcome = replace(outcome, attempts=outcome.attempts + deaths)
+            self._done.append((unit, outcome))
+        elif status == "error":
+            self._errored(future)
+        else:  # cancelled or lost: the scheduler forgot it
+            self._lost(f"task {future.key} was {status}")
+
+    def _errored(self, future: Any) -> None:
+        from distributed import KilledWorker
+
+        unit, job = self._futures.pop(future)
+        error = future.exception()
+        label = describe_unit(job.asset, job.partition)
+        if not isinstance(error, KilledWorker):
+            self._fail(unit, f"{label} failed on a Dask worker: {type(error).__name__}: {error}")
+            return
+        if not self._began(future.key):
+            self.submit(unit, job)  # queued on the dead worker, never started: not an attempt
+            return
+        self._deaths[unit] += 1
+        retry = self.workspace.graph[job.asset].retry or NO_RETRY
+        message = f"the Dask worker running {label} died"
+        if self._deaths[unit] < retry.max_attempts:
+            log.warning(
+                "%s; attempt %d/%d, running it again",
+                message,
+                self._deaths[unit],
+                retry.max_attempts,
+            )
+            self.submit(unit, job)
+            return
+        self._fail(
+            unit,
+            f"{message} ({error}). Only this unit failed and nothing of it was recorded as"
+            " materialized; the crash is in the asset's code, a library it calls or the"
+            " worker's machine (memory). Fix it and run again.",
+        )
+
+    def _recorded_outcome(self, key: str, job: UnitJob) -> UnitOutcome:
+        """The outcome a task sent before its worker died with its result (Dask then ran
+        the task again, which refused); a failure when it sent none."""
+        for _, message in self._client.get_events(OUTCOME_TOPIC):
+            if isinstance(message, dict) and message.get("key") == key:
+                return pickle.loads(message["outcome"])
+        moment = datetime.now(UTC)
+        message = (
+            f"{describe_unit(job.asset, job.partition)}: the Dask worker that ran it died"
+            " before its result reached partita, so it is not recorded as materialized. Run"
+            " the command again to rebuild it if it is still missing."
+        )
+        return UnitOutcome(moment, moment, 1, 0.0, error=message)
+
+    def _began(self, key: str) -> bool:
+        return any(message == key for _, message in self._client.get_events(STARTED_TOPIC))
+
+    def _fail(self, unit: Unit, message: str) -> None:
+        moment = datetime.now(UTC)
+        attempts = self._deaths.pop(unit, 0)
+        self._done.append((unit, UnitOutcome(moment, moment, attempts, 0.0, error=message)))
+
+    def close(self) -> None:
+        """Cancel what is in flight (a running task then publishes nothing: its run's
+        leases are released), disconnect, and stop the local cluster if we started one."""
+        futures, self._futures = list(self._futures), {}
+        try:
+            if futures and self._client.status == "running":
+                self._client.cancel(futures, force=True)
+        finally:
+            self._client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+                self._cluster = None
+
+
+def _connect(address: str | None, workers: int, executor: DaskExecutor) -> Any:
+    """A client of a new local cluster (kept on `executor`) or of the scheduler at
+    `address`, whose allowed failures must be 0."""
+    try:
+        import dask
+        from distributed import Client, LocalCluster
+    except ImportError as error:
+        raise UsageError(
+            "the Dask executor needs dask and distributed: install partita with the extra"
+            f" 'dask' (pip install 'partita[dask]'). ({error})"
+        ) from error
+    if address is None:
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            executor._cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+            )
+        return Client(executor._cluster)
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as error:
+        raise ClusterError(
+            f"could not reach the Dask scheduler at {redact(address)}: {error}. Start it"
+            " (dask scheduler) and its workers, or use --executor process."
+        ) from error
+    allowed = client.run_on_scheduler(_allowed_failures)
+    if allowed != 0:
+        client.close()
+        raise UsageError(
+            f"the Dask scheduler at {address} would run a task again after a worker dies"
+            f" (allowed-failures is {allowed}), behind partita's back. Start it with"
+            " DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=0."
+        )
+    return client
+
+
+def _allowed_failures(dask_scheduler: Any) -> int:
+    return dask_scheduler.allowed_failures
+
+
+def _task_key(job: UnitJob) -> str:
+    import uuid
+
+    return f"partita-{job.asset}-{job.partition or ''}-{job.run_id}-{uuid.uuid4().hex[:8]}"
+
+
+def _quiet_dask_logs() -> None:
+    """Raise the log level of distributed (and its children that set their own) for the
+    rest of this process, unless partita logs at DEBUG."""
+    if log.isEnabledFor(logging.DEBUG):
+        return
+    import distributed  # noqa: F401  (its import sets its loggers' levels: set ours after)
+
+    for name in ("distributed", "tornado", *logging.root.manager.loggerDict):
+        if name.split(".")[0] in ("distributed", "tornado"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

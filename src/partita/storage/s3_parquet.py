@@ -1,0 +1,290 @@
+"""Hive-partitioned Parquet objects on S3 (or an S3-compatible server), one object per
+partition: `<prefix>/<asset>/<key>=<partition>/part-0.parquet`, the layout of the local
+Parquet storage, so DuckDB and pyarrow read it with hive partitioning.
+
+Publishing is one conditional PUT of the whole object:
+- Readers see the old or the new object, never part of one (an S3 PUT replaces an object
+  atomically); a write that fails or is killed publishes nothing and leaves nothing.
+- Two writers never both believe they published a partition: a write reads the object's
+  ETag first and puts with `If-Match` that ETag (or `If-None-Match: *` when there was no
+  object). A writer that lost the race gets 412 and fails with a StorageError, so the
+  run records the unit as failed and the winner's data stands.
+- `cleanup` aborts the asset's incomplete multipart uploads (partita never starts one;
+  they are leftovers of crashed uploads by other writers or tools).
+
+Settings come from the standard AWS environment variables and files, including
+`AWS_ENDPOINT_URL` for S3-compatible servers. Needs boto3 (the extra `s3`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from partita.errors import InvalidDataError, StorageError
+from partita.storage.base import WriteResult, describe_location
+from partita.storage.canonical import canonical_table, check_unique_names
+from partita.storage.encoding import data_version, encode_parquet
+from partita.storage.object_location import ObjectWarehouse
+from partita.storage.paths import check_path_segment, decode_partition_value, encode_partition_value
+from partita.storage.schemas import unify_schemas
+
+if TYPE_CHECKING:
+    from partita.definitions.storage import Parquet
+
+FILE_NAME = "part-0.parquet"
+LOST_RACE = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
+MISSING = ("404", "NoSuchKey", "NotFound")
+
+
+def open_declared(
+    declaration: Parquet, warehouse: ObjectWarehouse, asset: str, hive_key: str | None
+) -> S3ParquetStorage:
+    """The registry's entry point for a warehouse on object storage."""
+    key = (declaration.partition_column or hive_key) if hive_key is not None else None
+    return S3ParquetStorage(warehouse, asset, key)
+
+
+class S3ParquetStorage:
+    """An asset stored as Parquet objects under `s3://bucket/prefix/<asset>/` (see module)."""
+
+    reads_back_exactly = True
+    merges = False
+
+    def __init__(self, warehouse: ObjectWarehouse, asset: str, hive_key: str | None) -> None:
+        check_path_segment(asset, "asset name")
+        if hive_key is not None:
+            check_path_segment(hive_key, "partition column")
+            if "=" in hive_key:
+                raise StorageError(
+                    f"The partition column {hive_key!r} of asset {asset!r} contains '=', "
+                    f"which hive-style folder names reserve. "
+                    f"Set Parquet(partition_column=...) to a plain name."
+                )
+        self.warehouse = warehouse
+        self.asset = asset
+        self.hive_key = hive_key
+        self.root = warehouse.key(asset)
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            try:
+                import boto3
+            except ImportError as error:
+                raise StorageError(
+                    f"The warehouse {self.warehouse} is on object storage, which needs boto3:"
+                    " install partita with the extra 's3' (pip install 'partita[s3]')."
+                ) from error
+            self._client = boto3.client("s3")
+        return self._client
+
+    def location(self, partition: str | None = None) -> str:
+        key = self.root if partition is None else self._key(partition)
+        return f"{self.warehouse.scheme}://{self.warehouse.bucket}/{key}"
+
+    def open(self, run_id: str, *, shared: bool = False) -> None:
+        """Nothing to keep between writes: each write is one object."""
+
+    def close(self) -> None:
+        """Nothing was kept."""
+
+    def canonical(self, table: pa.Table, partition: str | None = None) -> pa.Table:
+        where = describe_location(self.asset, partition)
+        check_unique_names(table.column_names, where, self.location(), ignore_case=False)
+        return canonical_table(table, where, self.location())
+
+    def write(
+        self,
+        partition: str | None,
+        table: pa.Table,
+        evolve: bool = False,
+        before_publish: Callable[[], None] | None = None,
+    ) -> WriteResult:
+        """Replace the partition's object with `table` by one conditional PUT (see the
+        module); `before_publish` runs just before it."""
+        self._check_no_hive_column(partition, table)
+        key = self._key(partition)
+        etag = self._etag(key, partition)
+        encoded = encode_parquet(self.canonical(table, partition))
+        if before_publish is not None:
+            before_publish()
+        condition = {"IfMatch": etag} if etag is not None else {"IfNoneMatch": "*"}
+        try:
+            self.client.put_object(Bucket=self.warehouse.bucket, Key=key, Body=encoded, **condition)
+        except Exception as error:
+            if _code(error) in LOST_RACE:
+                raise StorageError(
+                    f"Did not publish {describe_location(self.asset, partition)} to"
+                    f" {self.location(partition)}: another writer published it while this one"
+                    " was writing, so its data stands and this write was dropped. Run again"
+                    " if the partition should be rebuilt."
+                ) from error
+            raise self._error("write", partition, error) from error
+        return WriteResult(
+            rows=table.num_rows, bytes=len(encoded), data_version=data_version(encoded)
+        )
+
+    def read(self, partitions: list[str] | None) -> pa.Table:
+        """Read the whole asset (partitions in key order) or exactly `partitions`, in order."""
+        if self.hive_key is None:
+            if partitions is not None:
+                raise StorageError(
+                    f"Asset {self.asset!r} is not partitioned, but partitions {partitions!r} "
+                    f"were requested from it. Read it as a whole."
+                )
+            return self._read_object(None)
+        if partitions is None:
+            partitions = self._stored_partitions()
+            if not partitions:
+                raise StorageError(
+                    f"Asset {self.asset!r} has no data under {self.location()!r}. "
+                    f"Materialize it first."
+                )
+        if not partitions:
+            return pa.table({})
+        tables = [self._read_object(partition) for partition in partitions]
+        try:
+            return pa.concat_tables(tables, promote_options="default")
+        except (pa.ArrowException, ValueError) as error:
+            raise StorageError(
+                f"The partitions of asset {self.asset!r} under {self.location()!r} have "
+                f"incompatible schemas: {error}. Re-materialize the asset with --force so "
+                f"every partition has the current schema."
+            ) from error
+
+    def exists(self, partition: str | None) -> bool:
+        return self._etag(self._key(partition), partition) is not None
+
+    def published_schema(self, excluding: str | None = None) -> pa.Schema | None:
+        """The unified schema of the published partitions other than `excluding`."""
+        if self.hive_key is None:
+            return None
+        schemas = []
+        for partition in self._stored_partitions():
+            if partition != excluding:
+                with pq.ParquetFile(pa.BufferReader(self._get(self._key(partition)))) as file:
+                    schemas.append(file.schema_arrow.remove_metadata())
+        return unify_schemas(schemas)
+
+    def cleanup(self) -> list[PurePosixPath]:  # type: ignore[override]
+        """Abort the asset's incomplete multipart uploads; return their keys."""
+        aborted = []
+        bucket = self.warehouse.bucket
+        try:
+            pages = self.client.get_paginator("list_multipart_uploads")
+            for page in pages.paginate(Bucket=bucket, Prefix=f"{self.root}/"):
+                for upload in page.get("Uploads", []):
+                    self.client.abort_multipart_upload(
+                        Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    aborted.append(PurePosixPath(upload["Key"]))
+        except Exception as error:
+            raise self._error("clean up the leftover uploads of", None, error) from error
+        return sorted(aborted)
+
+    def _key(self, partition: str | None) -> str:
+        if self.hive_key is None:
+            if partition is not None:
+                raise StorageError(
+                    f"Asset {self.asset!r} is not partitioned, but partition {partition!r} "
+                    f"was given. Declare partitions on the asset or pass no partition."
+                )
+            return f"{self.root}/{FILE_NAME}"
+        if partition is None:
+            raise StorageError(
+                f"Asset {self.asset!r} is partitioned by {self.hive_key!r}, but no partition "
+                f"was given. Pass the partition key."
+            )
+        return f"{self.root}/{self.hive_key}={encode_partition_value(partition)}/{FILE_NAME}"
+
+    def _etag(self, key: str, partition: str | None) -> str | None:
+        try:
+            return self.client.head_object(Bucket=self.warehouse.bucket, Key=key)["ETag"]
+        except Exception as error:
+            if _code(error) in MISSING:
+                return None
+            raise self._error("look up", partition, error) from error
+
+    def _get(self, key: str, partition: str | None = None) -> bytes:
+        try:
+            found = self.client.get_object(Bucket=self.warehouse.bucket, Key=key)
+            return found["Body"].read()
+        except Exception as error:
+            if _code(error) in MISSING:
+                raise StorageError(
+                    f"No data for {describe_location(self.asset, partition)}:"
+                    f" {self.location(partition)!r} does not exist. Materialize it first."
+                ) from error
+            raise self._error("read", partition, error) from error
+
+    def _stored_partitions(self) -> list[str]:
+        prefix = f"{self.root}/{self.hive_key}="
+        partitions = []
+        try:
+            pages = self.client.get_paginator("list_objects_v2")
+            for page in pages.paginate(Bucket=self.warehouse.bucket, Prefix=prefix):
+                for found in page.get("Contents", []):
+                    encoded, _, name = found["Key"].removeprefix(prefix).partition("/")
+                    if name != FILE_NAME:
+                        continue
+                    try:
+                        partition = decode_partition_value(encoded)
+                    except UnicodeDecodeError:
+                        continue
+                    if encode_partition_value(partition) == encoded:
+                        partitions.append(partition)
+        except Exception as error:
+            raise self._error("list the partitions of", None, error) from error
+        return sorted(partitions)
+
+    def _read_object(self, partition: str | None) -> pa.Table:
+        location = describe_location(self.asset, partition)
+        data = self._get(self._key(partition), partition)
+        try:
+            with pq.ParquetFile(pa.BufferReader(data)) as file:
+                table = file.read()
+        except (pa.ArrowException, OSError) as error:
+            raise StorageError(
+                f"Could not read {location} from {self.location(partition)!r}: {error}. The"
+                " object is corrupt or unreadable; re-materialize it with --force."
+            ) from error
+        try:
+            return canonical_table(table, location, self.location(partition))
+        except InvalidDataError:
+            return table
+
+    def _check_no_hive_column(self, partition: str | None, table: pa.Table) -> None:
+        if self.hive_key is None:
+            return
+        clashing = [n for n in table.column_names if n.casefold() == self.hive_key.casefold()]
+        if clashing:
+            raise InvalidDataError(
+                f"The data of {describe_location(self.asset, partition)} has a column "
+                f"{clashing[0]!r}, which clashes with the hive partition column "
+                f"{self.hive_key!r} in {self.location()!r}. Rename the column, or set "
+                f"Parquet(partition_column=...) to another name."
+            )
+
+    def _error(self, action: str, partition: str | None, error: Exception) -> StorageError:
+        where = describe_location(self.asset, partition)
+        return StorageError(
+            f"Could not {action} {where} at {self.location(partition)}: {error}. Check the"
+            " bucket, the AWS credentials and region (AWS_* environment variables or"
+            " ~/.aws), and AWS_ENDPOINT_URL for an S3-compatible server."
+        )
+
+
+def _code(error: Exception) -> str:
+    """The S3 error code of a botocore ClientError ('' for anything else)."""
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return ""
+    found = response.get("Error", {}).get("Code", "")
+    status = str(response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+    return found if found not in ("", None) else status

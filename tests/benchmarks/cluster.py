@@ -1,0 +1,134 @@
+"""Cluster benchmarks: Dask against local processes, PostgreSQL against SQLite.
+
+- Scheduling overhead per unit: a no-op asset, `--executor dask` vs `--executor process`
+  (both with 2 workers, each run a fresh `partita` process, cluster start included).
+- The backfill of three daily assets with `--executor dask --workers 2` against the
+  sequential hand-written loop (target: 0.7x or less at 366 days x 10,000 rows).
+- Catalog operations per second for lease + record of one unit, on a real PostgreSQL server
+  (started here, on 127.0.0.1) and on SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .backfill import ASSETS, days, measure_raw
+from .common import REPO, partita_command, report, run_process, temporary_project, timed
+
+NOOP = """
+import pyarrow as pa
+from partita import DailyPartitions, asset
+
+
+@asset(partitions=DailyPartitions(start="2024-01-01", end="{end}"))
+def noop(context):
+    return pa.table({{"x": [1]}})
+"""
+
+
+def _end(day_keys: list[str]) -> str:
+    return (dt.date.fromisoformat(day_keys[-1]) + dt.timedelta(days=1)).isoformat()
+
+
+def _cli_backfill(root: Path, end: str, executor: str) -> float:
+    shutil.rmtree(root / "warehouse", ignore_errors=True)
+    now = f"{end}T00:00:00+00:00"
+    command = partita_command("materialize", "--now", now, "--workers", "2", "--executor", executor)
+    elapsed, _ = run_process(command, cwd=root)
+    return elapsed
+
+
+def scheduling_overhead(count: int) -> None:
+    day_keys = days(count)
+    end = _end(day_keys)
+    with temporary_project({"noop.py": NOOP.format(end=end)}) as root:
+        process = _cli_backfill(root, end, "process")
+        dask = _cli_backfill(root, end, "dask")
+    report(
+        f"Scheduling overhead: {count} no-op units, 2 workers (a fresh partita each)",
+        [
+            ("local processes", f"{process:.2f} s ({process / count * 1000:.1f} ms/unit)"),
+            ("local Dask cluster", f"{dask:.2f} s ({dask / count * 1000:.1f} ms/unit)"),
+            ("dask / processes", f"{dask / process:.2f}x"),
+        ],
+    )
+
+
+def dask_backfill(count: int, rows: int) -> None:
+    day_keys = days(count)
+    end = _end(day_keys)
+    raw = measure_raw(day_keys, rows, 1)
+    os.environ["PARTITA_BENCH_ROWS"] = str(rows)
+    os.environ["PYTHONPATH"] = str(REPO)  # the workers import tests.benchmarks.workload
+    source = ASSETS.format(start=day_keys[0], end=end)
+    with temporary_project({"chain.py": source}) as root:
+        dask = _cli_backfill(root, end, "dask")
+    report(
+        f"Backfill on Dask: {count} days x {rows:,} rows, 3 assets, --executor dask --workers 2",
+        [
+            ("hand-written loop (sequential)", f"{raw:.2f} s"),
+            ("partita on a local Dask cluster", f"{dask:.2f} s"),
+            ("dask / raw (target <= 0.7x)", f"{dask / raw:.2f}x"),
+        ],
+    )
+
+
+def catalog_rate(units: int) -> None:
+    from datetime import UTC, datetime
+
+    from partita.catalog import MaterializationRecord
+    from partita.catalog.postgres import PostgresCatalog
+    from partita.catalog.sqlite import SQLiteCatalog
+    from tests.servers.postgres import PostgresServer
+
+    def lease_and_record(catalog) -> float:
+        moment = datetime.now(UTC)
+        times = (
+            moment,
+            moment,
+            1,
+            1,
+            1,
+            "v",
+            "c",
+        )  # started, finished, attempts, rows, bytes, versions
+
+        def work() -> None:
+            for index in range(units):
+                key = f"p{index:06d}"
+                assert catalog.acquire_lease("a", key, "run", moment, 30.0) is None
+                catalog.record(MaterializationRecord("a", key, "run", "materialized", *times))
+
+        return units / timed(work)
+
+    folder = Path(tempfile.mkdtemp(prefix="partita-bench-catalog-"))
+    server = PostgresServer()
+    try:
+        with SQLiteCatalog(folder / "catalog.db") as sqlite:
+            sqlite_rate = lease_and_record(sqlite)
+        with PostgresCatalog(server.new_schema()) as postgres:
+            postgres_rate = lease_and_record(postgres)
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    report(
+        f"Catalog: lease + record of one unit, {units} units, one process",
+        [
+            ("SQLite", f"{sqlite_rate:,.0f} units/s"),
+            ("PostgreSQL (127.0.0.1)", f"{postgres_rate:,.0f} units/s"),
+            ("postgres / sqlite", f"{postgres_rate / sqlite_rate:.2f}x"),
+        ],
+    )
+
+
+def run(smoke: bool) -> None:
+    import sys
+
+    sys.path.insert(0, str(REPO))
+    scheduling_overhead(4 if smoke else 200)
+    dask_backfill(3 if smoke else 366, 100 if smoke else 10_000)
+    catalog_rate(50 if smoke else 2_000)

@@ -19,8 +19,10 @@ Guarantees, and how:
   outlives its run (the scheduler or the coordinator gone) publishes nothing.
 - A scheduler that goes away fails the run with `ClusterError`; the runner then releases
   every lease of the run.
-- DuckDB units run in the coordinator: a DuckDB file is one local file that one process
-  writes at a time, and remote workers may not see it.
+- A DuckDB file is one local file that one process opens at a time, which remote workers
+  may not see: its units are computed on the workers, but the coordinator reads the DuckDB
+  upstreams a job needs and sends them with it, and writes what the worker computed into
+  the file it holds for the run (`Workspace.with_inputs`, `Workspace.finish`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from urllib.parse import urlsplit
 
 from ..definitions.policies import NO_RETRY
 from ..errors import EXIT_FAILED, PartitaError, UsageError, describe_unit
-from ..execution.unit import UnitJob, UnitOutcome, Workspace
+from ..execution.unit import UnitJob, UnitOutcome, Workspace, failed_outcome
 from ..planning.staleness import Unit
 from ..urls import redact, without_password
 from .dask_task import OUTCOME_TOPIC, RAN_BEFORE, STARTED_TOPIC, run_job
@@ -47,7 +49,6 @@ LOCAL = "dask"
 SCHEDULER_SCHEMES = ("tcp", "tls")
 CONNECT_TIMEOUT_S = 10  # also how long a lost scheduler is waited for
 POLL_S = 0.5  # how often a wait for outcomes checks that the scheduler is still there
-COORDINATOR_STORAGES = ("duckdb",)  # storage kinds whose units run in the coordinator
 
 
 class ClusterError(PartitaError):
@@ -101,8 +102,10 @@ class DaskExecutor:
         return in_flight < 2 * self._slots
 
     def submit(self, unit: Unit, job: UnitJob) -> None:
-        if self.workspace.graph[job.asset].storage.kind in COORDINATOR_STORAGES:
-            self._done.append((unit, self.workspace.execute(job)))
+        try:
+            job = self.workspace.with_inputs(job)
+        except Exception as error:  # the coordinator could not read what the worker needs
+            self._done.append((unit, failed_outcome(job, error)))
             return
         future = self._client.submit(
             run_job, job, self._catalog, pure=False, retries=0, key=_task_key(job)
@@ -147,6 +150,7 @@ class DaskExecutor:
             outcome = future.result()
             if outcome == RAN_BEFORE:
                 outcome = self._recorded_outcome(future.key, job)
+            outcome = self.workspace.finish(job, outcome)
             deaths = self._deaths.pop(unit, 0)
             if deaths:
                 outcome = replace(outcome, attempts=outcome.attempts + deaths)

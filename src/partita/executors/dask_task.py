@@ -11,18 +11,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..catalog import open_catalog
-from ..discovery import import_definitions, load_config
+from ..discovery import DEFAULT_ENV, load_config, load_graph
 from ..errors import PartitaError, describe_unit
 from ..execution.publishing import LeaseGuard
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
-from ..graph.graph import build_graph
+from .worker import bind_catalog_keys
 
 ROOT_VARIABLE = "PARTITA_PROJECT_ROOT"  # on a worker: where it finds the project
 STARTED_TOPIC = "partita-started"  # events naming the tasks that began to run
 OUTCOME_TOPIC = "partita-outcome"  # events carrying each finished task's outcome
 RAN_BEFORE = "ran-before"  # what a task Dask runs a second time returns instead
 
-_workspaces: dict[tuple[str, str | None], Workspace] = {}
+_workspaces: dict[tuple[str, str | None, str | None], Workspace] = {}
 _lock = threading.Lock()
 
 
@@ -63,12 +63,12 @@ def _workspace(root: str, catalog: str | None, job: UnitJob) -> Workspace:
     """The loaded project at `root`; loaded again when the job was planned with code this
     worker has not loaded (a long-lived worker outlives edits). If the code still differs,
     `Workspace.execute` refuses the job, naming both versions."""
-    key = (root, catalog)
+    key = (root, catalog, job.env)
     workspace = _workspaces.get(key)
     if workspace is None or _outdated(workspace, job):
         if workspace is not None:
             workspace.close()
-        workspace = _load(root, catalog)
+        workspace = _load(root, catalog, job.env)
         _workspaces[key] = workspace
     return workspace
 
@@ -79,15 +79,23 @@ def _outdated(workspace: Workspace, job: UnitJob) -> bool:
     return job.code_version not in (None, workspace.graph[job.asset].code_version)
 
 
-def _load(root: str, catalog: str | None) -> Workspace:
+def _load(root: str, catalog: str | None, env: str | None) -> Workspace:
     # The run's catalog (its URL carries no password: the worker's PG* variables or
     # ~/.pgpass give it), else the project's own setting.
-    config = load_config(Path(root), catalog=catalog)
-    definitions, import_errors = import_definitions(config)
-    graph = build_graph(definitions, root=root, import_errors=import_errors)
+    config = load_config(Path(root), env or DEFAULT_ENV, catalog=catalog)
+    graph = load_graph(config)
     # Read only: workers never write the catalog.
-    guard = LeaseGuard(open_catalog(config.warehouse, config.catalog))
-    return Workspace(graph, config.warehouse, root=Path(root), guard=guard, shared=True)
+    opened = open_catalog(config.warehouse, config.catalog)
+    bind_catalog_keys(graph, lambda: opened)
+    return Workspace(
+        graph,
+        config.warehouse,
+        root=Path(root),
+        guard=LeaseGuard(opened),
+        remote=True,
+        env=env,
+        resource_config=config.resources,
+    )
 
 
 def _announce_start() -> bool:

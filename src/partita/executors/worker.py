@@ -15,6 +15,7 @@ import ctypes
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -139,7 +140,7 @@ class _Jobs:
             config = load_config(Path(root), env or DEFAULT_ENV)
             graph = load_graph(config)
             guard = _WorkerGuard(self, config.warehouse, config.catalog)
-            _bind_dynamic_keys(graph, guard)
+            bind_catalog_keys(graph, guard.catalog)
             self._workspaces[(root, env)] = Workspace(
                 graph,
                 config.warehouse,
@@ -176,8 +177,9 @@ class _WorkerGuard:
         return self._catalog
 
 
-def _bind_dynamic_keys(graph: AssetGraph, guard: _WorkerGuard) -> None:
-    """Dynamic partitions read their keys from the catalog, as the coordinator's did."""
+def bind_catalog_keys(graph: AssetGraph, catalog: Callable[[], Catalog]) -> None:
+    """Dynamic partitions read their keys from the catalog, as the coordinator's did
+    (`catalog` opens it only when the graph has dynamic partitions)."""
     partitionings = [graph[asset].partitions for asset in graph.order]
     if any(dynamic_sets(partitions) for partitions in partitionings):
-        bind_dynamic_keys(partitionings, lambda name: guard.catalog().dynamic_keys(name))
+        bind_dynamic_keys(partitionings, lambda name: catalog().dynamic_keys(name))

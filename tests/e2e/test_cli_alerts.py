@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from servers import http_server, smtp_server
+from servers.local import http_server, smtp_server
 
 NOW = "2024-01-03T00:00:00+00:00"
 

@@ -72,7 +72,7 @@ def mart(context, events):
 
 
 @asset(partitions=DAILY)
-def report(context, mart):
+def report(context, mart: pa.Table):
     note("report", context)
     return pa.table({"doubled": [2 * int(mart["total"][0].as_py())]})
 """

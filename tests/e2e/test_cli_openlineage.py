@@ -8,7 +8,7 @@ import socket
 import uuid
 
 from observability.openlineage_models import validate_event
-from servers import http_server
+from servers.local import http_server
 
 NOW = "2024-01-03T00:00:00+00:00"
 

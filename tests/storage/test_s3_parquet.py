@@ -118,3 +118,16 @@ def test_a_warehouse_on_s3_needs_a_catalog_elsewhere(project, monkeypatch) -> No
     assert config.warehouse == ObjectWarehouse("s3", "bucket", "team/wh")
     pyproject.write_text(f'[tool.partita]\nwarehouse = "file://{project.root}/local"\n')
     assert load_config(project.root).warehouse == project.root / "local"
+
+
+def test_object_storage_keeps_no_earlier_version_and_says_so(warehouse) -> None:
+    storage = open_storage(Parquet(), warehouse, "sales", "date")
+    first = storage.write("2024-01-01", sales([1]))
+    storage.write("2024-01-01", sales([1], generation=2))
+
+    assert storage.retained_versions() == []
+    with pytest.raises(StorageError, match="keeps no earlier versions yet"):
+        storage.read_version("2024-01-01", first.data_version)
+    with pytest.raises(StorageError, match="cannot be read as of a run or restored"):
+        storage.restore("2024-01-01", first.data_version)
+    assert storage.read(["2024-01-01"]).to_pylist() == [{"id": 1, "amount": 2.0}]

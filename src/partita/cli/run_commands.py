@@ -36,7 +36,7 @@ def workers_option(function):
         default=1,
         show_default=True,
         help="Run this many independent units at once, in separate processes.",
-    )(executor_option(function))
+    )(function)
 
 
 def executor_option(function):
@@ -61,7 +61,7 @@ def run_options(function):
         is_flag=True,
         help="Print each unit that would run and why; run nothing.",
     )(function)
-    function = workers_option(function)
+    function = executor_option(workers_option(function))
     function = click.option(
         "--order",
         type=click.Choice(["oldest-first", "newest-first"]),
@@ -207,6 +207,7 @@ def _print_plan(session, request: RunRequest, as_json: bool) -> None:
 @now_option
 @click.option("--dry-run", is_flag=True, help="Print what would run and why; run nothing.")
 @workers_option
+@executor_option
 @json_option
 @click.pass_obj
 def auto_command(

@@ -286,6 +286,10 @@ class Workspace:
     def _attempt(self, job: UnitJob) -> tuple[PendingWrite, _Published | None]:
         """Compute and audit, then publish: nothing is written unless the new data passes.
         In a worker, data for a storage only the coordinator opens is left pending."""
+        definition = self.graph[job.asset]
+        if definition.observable:  # an observation: a data version, nothing stored
+            observed = observe(definition, self._context(job))
+            return PendingWrite(None, None, ()), _Published(observed, None, None)
         computed = self._compute(job)
         if self.remote and self.storage(job.asset).single_process:
             return computed, None
@@ -312,8 +316,6 @@ class Workspace:
         """Call the asset function with its inputs, context and resources; its result as
         an Arrow table."""
         definition = self.graph[job.asset]
-        if definition.observable:  # an observation: a data version, nothing stored
-            return observe(definition, self._context(job)), None, ()
         reads = list(job.reads)
         check_upstream_published(job.asset, job.partition, reads)
         with _LazyDuckDB() as relations:

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from partita.errors import InvalidDataError, StorageError
-from partita.storage.base import WriteResult, describe_location
+from partita.storage.base import RetainedVersion, WriteResult, describe_location
 from partita.storage.canonical import canonical_table, check_unique_names
 from partita.storage.encoding import data_version, encode_parquet
 from partita.storage.object_location import ObjectWarehouse
@@ -53,6 +53,34 @@ class S3ParquetStorage:
     """An asset stored as Parquet objects under `s3://bucket/prefix/<asset>/` (see module)."""
 
     reads_back_exactly = True
+    single_process = False
+    keep_history = False  # replaced versions are not kept on object storage yet
+
+    def retained_versions(self) -> list[RetainedVersion]:
+        """None: object storage keeps no earlier versions yet."""
+        return []
+
+    def read_version(self, partition: str | None, data_version: str) -> pa.Table:
+        raise self._no_history(partition, data_version)
+
+    def restore(
+        self,
+        partition: str | None,
+        data_version: str,
+        before_publish: Callable[[], None] | None = None,
+    ) -> WriteResult:
+        raise self._no_history(partition, data_version)
+
+    def discard_version(self, partition: str | None, data_version: str) -> int:
+        return 0
+
+    def _no_history(self, partition: str | None, data_version: str) -> StorageError:
+        return StorageError(
+            f"Version {data_version} of {describe_location(self.asset, partition)} is not "
+            f"kept: a warehouse on object storage ({self.location()}) keeps no earlier "
+            "versions yet, so it cannot be read as of a run or restored."
+        )
+
     merges = False
 
     def __init__(self, warehouse: ObjectWarehouse, asset: str, hive_key: str | None) -> None:

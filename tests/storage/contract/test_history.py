@@ -8,7 +8,7 @@ import pytest
 
 from partita.errors import StorageError
 
-from .conftest import REPLACING
+from .conftest import KEEPING
 
 DAY = "2024-01-01"
 
@@ -17,7 +17,7 @@ def sales(ids: list[int], generation: int = 1) -> pa.Table:
     return pa.table({"id": ids, "amount": [float(i * generation) for i in ids]})
 
 
-@pytest.fixture(params=REPLACING)
+@pytest.fixture(params=KEEPING)
 def replacing(request) -> str:
     return request.param
 

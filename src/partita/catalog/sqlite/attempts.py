@@ -57,8 +57,10 @@ ON CONFLICT (asset, partition) DO UPDATE SET
     consumed_seq = excluded.consumed_seq,
     seq = excluded.seq,
     deps_version = excluded.deps_version,
-    restored = CASE WHEN data_version IS excluded.data_version AND NOT excluded.restored
-        THEN restored ELSE excluded.restored END
+    restored = CASE
+        WHEN partition_states.data_version IS NOT DISTINCT FROM excluded.data_version
+            AND excluded.restored = 0
+        THEN partition_states.restored ELSE excluded.restored END
 """
 
 # A failed or interrupted attempt leaves the previously published data as it was.

@@ -24,7 +24,7 @@ from partita.catalog.automation_records import (
     holder_is_dead,
 )
 from partita.catalog.sqlite.connection import SQLiteConnection
-from partita.catalog.sqlite.rows import partition_from_text, partition_to_text
+from partita.catalog.sqlite.rows import partition_from_text, partition_to_text, sql_limit
 
 DAEMON = "daemon"
 _TICK_COLUMNS = (
@@ -67,7 +67,7 @@ class SQLiteAutomation(SQLiteConnection):
         with self._transaction("record a daemon tick") as connection:
             cursor = connection.execute(
                 "INSERT INTO ticks (at, recorded, status, evaluated, requested, error)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING tick_id",
                 (
                     self._timestamp(at),
                     self._timestamp(datetime.now(at.tzinfo)),
@@ -77,7 +77,7 @@ class SQLiteAutomation(SQLiteConnection):
                     error,
                 ),
             )
-            tick_id = cursor.lastrowid
+            tick_id = cursor.fetchone()[0]
             for name, value in cursors.items():
                 self._set_cursor(connection, name, value)
         return TickRecord(tick_id, at, status, tuple(evaluated), tuple(requested), (), error)
@@ -144,7 +144,7 @@ class SQLiteAutomation(SQLiteConnection):
         with self._reading("read the daemon ticks") as connection:
             rows = connection.execute(
                 f"SELECT {_TICK_COLUMNS} FROM ticks ORDER BY tick_id DESC LIMIT ?",
-                (-1 if limit is None else limit,),
+                (sql_limit(limit),),
             ).fetchall()
         return [_tick(row) for row in rows]
 

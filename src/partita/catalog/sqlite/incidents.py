@@ -110,7 +110,7 @@ def _notifications(
         marks = ", ".join("?" * len(chunk))
         rows = connection.execute(
             f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications"
-            f" WHERE incident_id IN ({marks}) ORDER BY sent, rowid",
+            f" WHERE incident_id IN ({marks}) ORDER BY sent, id",
             chunk,
         ).fetchall()
         for incident_id, event, channel, sent, delivered, attempts, error in rows:

@@ -359,6 +359,7 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         "CREATE INDEX incidents_by_opened ON incidents (opened)",
         """
         CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY,
             incident_id INTEGER NOT NULL REFERENCES incidents (id),
             event TEXT NOT NULL CHECK (event IN ('opened', 'resolved')),
             channel TEXT NOT NULL,

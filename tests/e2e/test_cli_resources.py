@@ -158,3 +158,28 @@ def test_plan_json_of_a_resource_project_names_no_secret(project) -> None:
     _write(project)
     plan = project.cli("materialize", "--plan", "--json", env={"DB_PASSWORD": SECRET}, check=0)
     assert {unit["asset"] for unit in json.loads(plan.stdout)["units"]} == {"orders", "leaky"}
+
+
+CHATTY = """
+import pandas as pd
+from partita import asset
+
+
+@asset
+def chatty(context, db) -> pd.DataFrame:
+    print(f"connecting to {db.url}")
+    context.log.warning("using %s", db.url)
+    return pd.DataFrame({"host": [db.url.split("@")[1]]})
+"""
+
+
+def test_a_secret_an_asset_prints_or_logs_is_masked_in_output_and_unit_logs(project) -> None:
+    _write(project)
+    project.write("assets/chatty.py", CHATTY)
+    result = project.cli("materialize", "chatty", env={"DB_PASSWORD": SECRET}, check=0)
+    run_id = project.cli("runs", "--json", check=0).json()["runs"][0]["run_id"]
+    logs = project.cli("logs", run_id, "chatty", check=0).stdout
+
+    assert "connecting to postgresql://app:***@db.example.com/sales" in logs
+    assert "using postgresql://app:***@db.example.com/sales" in logs
+    assert SECRET not in logs + result.stdout + result.stderr

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..secrets import mask
 from ..storage.paths import check_path_segment, encode_partition_value
 from .events import RunListener
 from .log_context import UnitContext, reset_current_unit, set_current_unit
@@ -72,9 +73,11 @@ class UnitLogCapture:
         set_current_unit(UnitContext(self.run_id, self.asset, self.partition, number))
 
     def add(self, stream: str, message: str, level: str | None = None, logger: str | None = None):
-        """One entry, unless the unit's bound is reached (then one truncation entry)."""
+        """One entry, unless the unit's bound is reached (then one truncation entry); a
+        secret in it is masked."""
         if self._truncated:
             return
+        message = mask(message)
         size = len(message.encode("utf-8", "replace"))
         if self._size + size > self.limit:
             self._truncated = True
@@ -166,7 +169,7 @@ class _Tee(io.TextIOBase):
         self._partial = ""
 
     def write(self, text: str) -> int:
-        written = self.original.write(text)
+        written = self.original.write(mask(text))
         if self.capture.captures_this_thread():
             lines = (self._partial + text).split("\n")
             self._partial = lines.pop()

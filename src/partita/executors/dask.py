@@ -172,6 +172,10 @@ class DaskExecutor:
         if not self._began(future.key):
             self.submit(unit, job)  # queued on the dead worker, never started: not an attempt
             return
+        finished = self._outcome_event(future.key)
+        if finished is not None:  # it finished there; only the report of it was lost
+            self._done.append((unit, self.workspace.finish(job, finished)))
+            return
         self._deaths[unit] += 1
         retry = self.workspace.graph[job.asset].retry or NO_RETRY
         message = f"the Dask worker running {label} died"
@@ -191,12 +195,19 @@ class DaskExecutor:
             " worker's machine (memory). Fix it and run again.",
         )
 
-    def _recorded_outcome(self, key: str, job: UnitJob) -> UnitOutcome:
-        """The outcome a task sent before its worker died with its result (Dask then ran
-        the task again, which refused); a failure when it sent none."""
+    def _outcome_event(self, key: str) -> UnitOutcome | None:
+        """The outcome the task `key` sent as an event when it finished, if it did."""
         for _, message in self._client.get_events(OUTCOME_TOPIC):
             if isinstance(message, dict) and message.get("key") == key:
                 return pickle.loads(message["outcome"])
+        return None
+
+    def _recorded_outcome(self, key: str, job: UnitJob) -> UnitOutcome:
+        """The outcome a task sent before its worker died with its result (Dask then ran
+        the task again, which refused); a failure when it sent none."""
+        recorded = self._outcome_event(key)
+        if recorded is not None:
+            return recorded
         moment = datetime.now(UTC)
         message = (
             f"{describe_unit(job.asset, job.partition)}: the Dask worker that ran it died"

@@ -26,6 +26,7 @@ from partita.executors.dask import DaskExecutor
 NUMBERS = """
 import os
 import signal
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -43,6 +44,9 @@ def numbers(context):
     if crash_day.exists() and day == int(crash_day.read_text()):
         if os.getpid() == int(os.environ["COORDINATOR_PID"]):
             raise RuntimeError("crashed")
+        # A worker process dying a moment after finishing another job may take the report
+        # of that job with it (Dask sends it in batches): give the report time to leave.
+        time.sleep(0.2)
         os.kill(os.getpid(), signal.SIGSEGV)
     return pa.table({"day": [day], "square": [day * day]})
 """

@@ -21,7 +21,6 @@ from ..discovery import ProjectConfig, find_project_root, load_config, load_grap
 from ..errors import UsageError
 from ..graph.graph import AssetGraph
 from ..graph.selection import select
-from ..observability.observers import build_observers
 from ..planning.reasons import ReasonKind
 from ..planning.targets import PartitionRange
 from .dynamic_partitions import bind_all
@@ -266,6 +265,7 @@ class Session:
         from ..execution.events import Listeners
         from ..execution.materialize import execute_plan, recover_dead_runs
         from ..execution.runner import ORDERS, RunOptions
+        from ..observability.observers import build_observers
 
         if request.order not in ORDERS:
             raise UsageError(f"order must be one of {', '.join(ORDERS)}, not {request.order!r}")

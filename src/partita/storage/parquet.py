@@ -21,7 +21,7 @@ from partita.storage.canonical import canonical_table, check_unique_names
 from partita.storage.encoding import data_version, encode_parquet
 from partita.storage.history import HistoryArea, file_version, place_copy
 from partita.storage.paths import (
-    check_path_segment,
+    check_hive_names,
     ensure_inside,
     hive_columns,
     hive_folder,
@@ -63,15 +63,7 @@ class ParquetStorage:
     keep_history = True
 
     def __init__(self, warehouse: Path, asset: str, hive_key: str | None) -> None:
-        check_path_segment(asset, "asset name")
-        if hive_key is not None:
-            check_path_segment(hive_key, "partition column")
-            if "=" in hive_key:
-                raise StorageError(
-                    f"The partition column {hive_key!r} of asset {asset!r} contains '=', "
-                    f"which hive-style directory names reserve. "
-                    f"Set Parquet(partition_column=...) to a plain name."
-                )
+        check_hive_names(asset, hive_key)
         self.warehouse = warehouse
         self.asset = asset
         self.hive_key = hive_key

@@ -66,6 +66,21 @@ def check_path_segment(name: str, what: str) -> str:
     return name
 
 
+def check_hive_names(asset: str, hive_key: str | None) -> None:
+    """The asset name and partition column a hive layout puts in paths: plain segments,
+    and no '=' in the column (hive folder names reserve it)."""
+    check_path_segment(asset, "asset name")
+    if hive_key is None:
+        return
+    check_path_segment(hive_key, "partition column")
+    if "=" in hive_key:
+        raise StorageError(
+            f"The partition column {hive_key!r} of asset {asset!r} contains '=', "
+            f"which hive-style directory names reserve. "
+            f"Set Parquet(partition_column=...) to a plain name."
+        )
+
+
 def check_relative_file(name: str, what: str) -> PurePosixPath:
     """Check that `name` is a relative path with no `..` parts, e.g. "warehouse.duckdb"."""
     path = PurePosixPath(name)

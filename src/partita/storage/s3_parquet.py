@@ -30,7 +30,11 @@ from partita.storage.base import RetainedVersion, WriteResult, describe_location
 from partita.storage.canonical import canonical_table, check_unique_names
 from partita.storage.encoding import data_version, encode_parquet
 from partita.storage.object_location import ObjectWarehouse
-from partita.storage.paths import check_path_segment, decode_partition_value, encode_partition_value
+from partita.storage.paths import (
+    check_hive_names,
+    decode_partition_value,
+    encode_partition_value,
+)
 from partita.storage.schemas import unify_schemas
 
 if TYPE_CHECKING:
@@ -84,15 +88,7 @@ class S3ParquetStorage:
     merges = False
 
     def __init__(self, warehouse: ObjectWarehouse, asset: str, hive_key: str | None) -> None:
-        check_path_segment(asset, "asset name")
-        if hive_key is not None:
-            check_path_segment(hive_key, "partition column")
-            if "=" in hive_key:
-                raise StorageError(
-                    f"The partition column {hive_key!r} of asset {asset!r} contains '=', "
-                    f"which hive-style folder names reserve. "
-                    f"Set Parquet(partition_column=...) to a plain name."
-                )
+        check_hive_names(asset, hive_key)
         self.warehouse = warehouse
         self.asset = asset
         self.hive_key = hive_key

@@ -171,28 +171,15 @@ def _define(fn: Callable[..., Any], options: dict[str, Any]) -> AssetDefinition:
         )
     if not callable(fn):
         raise TypeError(f"@asset decorates a function, not {type(fn).__name__}")
-    name = options.get("name") or fn.__name__
-    if name == QUARANTINE_FOLDER:
-        problems.append(f"the name {name!r} is reserved for the warehouse's quarantine folder")
-    elif not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-        problems.append(
-            f"the name {name!r} is not a valid Python identifier; use letters, digits and "
-            "underscores, not starting with a digit (e.g. 'daily_flights')"
-        )
+    name = _name(options.get("name") or fn.__name__, problems)
     code = getattr(fn, "__code__", None)
     storage = options.get("storage") or Parquet()
     if not isinstance(storage, StorageDeclaration):
         problems.append(f"storage= must be Parquet() or DuckDB(...), not {storage!r}")
-    partitions = options.get("partitions")
-    if partitions is not None and not isinstance(partitions, Partitions):
-        problems.append(
-            f"partitions= must be DailyPartitions(...), HourlyPartitions(...) or another "
-            f"partitions object, not {partitions!r}"
-        )
-        partitions = None
+    partitions = _partitions(options.get("partitions"), problems)
     problems.extend(retention_problems(options.get("retain"), options.get("retain_versions")))
     return AssetDefinition(
-        name=str(name),
+        name=name,
         fn=fn,
         deps=_normalize_deps(options.get("deps"), problems),
         parameters=_parameters(fn),
@@ -217,6 +204,27 @@ def _define(fn: Callable[..., Any], options: dict[str, Any]) -> AssetDefinition:
         pool=_pool(options.get("pool"), problems),
         problems=tuple(problems),  # last: every check above adds to it
     )
+
+
+def _name(name: Any, problems: list[str]) -> str:
+    if name == QUARANTINE_FOLDER:
+        problems.append(f"the name {name!r} is reserved for the warehouse's quarantine folder")
+    elif not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        problems.append(
+            f"the name {name!r} is not a valid Python identifier; use letters, digits and "
+            "underscores, not starting with a digit (e.g. 'daily_flights')"
+        )
+    return str(name)
+
+
+def _partitions(partitions: Any, problems: list[str]) -> Partitions | None:
+    if partitions is not None and not isinstance(partitions, Partitions):
+        problems.append(
+            f"partitions= must be DailyPartitions(...), HourlyPartitions(...) or another "
+            f"partitions object, not {partitions!r}"
+        )
+        return None
+    return partitions
 
 
 def _duration(options: dict[str, Any], key: str, problems: list[str]) -> timedelta | None:

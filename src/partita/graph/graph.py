@@ -7,7 +7,7 @@ import difflib
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 
@@ -144,6 +144,48 @@ def build_graph(
     resources = _resources(
         [d for d in definitions if isinstance(d, ResourceDefinition)], root, errors
     )
+    assets = _unique_assets(definitions, root, where, errors)
+    errors.extend(_shared_tables(assets, where))
+    for name in sorted(set(resources) & set(assets)):
+        errors.append(
+            DefinitionError(
+                f"{where(assets[name])}: a resource is named '{name}' too "
+                f"({relative_location(resources[name], root)}). Rename one of them."
+            )
+        )
+    dependencies = {
+        name: _resolve_dependencies(definition, assets, errors, where, partial, resources)
+        for name, definition in assets.items()
+    }
+    order, cycle = _topological_order(assets, dependencies)
+    if cycle:
+        errors.append(
+            DefinitionError(
+                f"{where(assets[cycle[0]])} is part of a dependency cycle: "
+                f"{' -> '.join(cycle)}. An asset cannot read, directly or through others, "
+                "from itself: remove one of these dependencies."
+            )
+        )
+    if errors:
+        raise DefinitionErrors(errors)
+    return AssetGraph(
+        assets=assets,
+        dependencies=dependencies,
+        downstream=_downstream(assets, dependencies),
+        order=tuple(order),
+        default_retention=default_retention,
+        resources=resources,
+    )
+
+
+def _unique_assets(
+    definitions: list[AssetDefinition | ResourceDefinition],
+    root: str | None,
+    where: Callable[[AssetDefinition], str],
+    errors: list[DefinitionError],
+) -> dict[str, AssetDefinition]:
+    """The asset definitions by name; their own problems and duplicate names go to
+    `errors`."""
     assets: dict[str, AssetDefinition] = {}
     for definition in definitions:
         if isinstance(definition, ResourceDefinition):
@@ -161,45 +203,19 @@ def build_graph(
             )
             continue
         assets[definition.name] = definition
+    return assets
 
-    errors.extend(_shared_tables(assets, where))
-    for name in sorted(set(resources) & set(assets)):
-        errors.append(
-            DefinitionError(
-                f"{where(assets[name])}: a resource is named '{name}' too "
-                f"({relative_location(resources[name], root)}). Rename one of them."
-            )
-        )
-    dependencies = {
-        name: _resolve_dependencies(definition, assets, errors, where, partial, resources)
-        for name, definition in assets.items()
-    }
+
+def _downstream(
+    assets: dict[str, AssetDefinition], dependencies: dict[str, tuple[Dependency, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """For each asset, the assets that read it, sorted."""
     downstream: dict[str, list[str]] = {name: [] for name in assets}
     for name, deps in dependencies.items():
         for dep in deps:
             if dep.upstream in downstream:
                 downstream[dep.upstream].append(name)
-
-    order, cycle = _topological_order(assets, dependencies)
-    if cycle:
-        first = assets[cycle[0]]
-        errors.append(
-            DefinitionError(
-                f"{where(first)} is part of a dependency cycle: {' -> '.join(cycle)}. "
-                "An asset cannot read, directly or through others, from itself: remove one "
-                "of these dependencies."
-            )
-        )
-    if errors:
-        raise DefinitionErrors(errors)
-    return AssetGraph(
-        assets=assets,
-        dependencies=dependencies,
-        downstream={name: tuple(sorted(names)) for name, names in downstream.items()},
-        order=tuple(order),
-        default_retention=default_retention,
-        resources=resources,
-    )
+    return {name: tuple(sorted(names)) for name, names in downstream.items()}
 
 
 def _resources(

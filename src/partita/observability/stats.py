@@ -197,18 +197,18 @@ def to_prometheus(statistics: Statistics) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _metrics(statistics: Statistics) -> list[tuple[str, str, str, list[_Sample]]]:
-    """(name, type, help, samples) of each metric."""
-    assets = statistics.assets
+_Metric = tuple[str, str, str, list[_Sample]]
 
+
+def _metrics(statistics: Statistics) -> list[_Metric]:
+    """(name, type, help, samples) of each metric."""
+    return _asset_metrics(statistics.assets) + _run_metrics(statistics)
+
+
+def _asset_metrics(assets: tuple[AssetStatistics, ...]) -> list[_Metric]:
     def per_asset(value: Callable[[AssetStatistics], Any]) -> list[_Sample]:
         return [("", {"asset": a.asset}, value(a)) for a in assets]
 
-    by_status: dict[str, int] = {}
-    for run in statistics.runs:
-        by_status[run.run.status] = by_status.get(run.run.status, 0) + 1
-    finished = [r for r in statistics.runs if r.duration_s is not None]
-    last = max(finished, key=lambda r: r.run.started) if finished else None
     return [
         (
             "partita_asset_units_total",
@@ -240,6 +240,16 @@ def _metrics(statistics: Statistics) -> list[tuple[str, str, str, list[_Sample]]
             "Median rows of the asset's units.",
             per_asset(lambda a: a.rows_p50),
         ),
+    ]
+
+
+def _run_metrics(statistics: Statistics) -> list[_Metric]:
+    by_status: dict[str, int] = {}
+    for run in statistics.runs:
+        by_status[run.run.status] = by_status.get(run.run.status, 0) + 1
+    finished = [r for r in statistics.runs if r.duration_s is not None]
+    last = max(finished, key=lambda r: r.run.started) if finished else None
+    return [
         (
             "partita_runs_total",
             "counter",

@@ -263,7 +263,7 @@ class Session:
         the run as interrupted and propagates; an error after the run started raises
         `MaterializationError` carrying the report."""
         from ..execution.events import Listeners
-        from ..execution.materialize import execute_plan, recover_dead_runs
+        from ..execution.materialize import RunContext, execute_plan, recover_dead_runs
         from ..execution.runner import ORDERS, RunOptions
         from ..observability.observers import build_observers
 
@@ -289,15 +289,17 @@ class Session:
             plan,
             command=request.command,
             options=options,
-            workers=request.workers,
-            executor=request.executor or self.config.executor,
-            catalog_url=self.config.catalog,
+            context=RunContext(
+                root=self.config.root,
+                env=self.config.env,
+                resources=self.config.resources,
+                executor=request.executor or self.config.executor,
+                workers=request.workers,
+                catalog_url=self.config.catalog,
+                deferred=None if deferral is None else (deferral.warehouse, deferral.states),
+            ),
             listener=Listeners([*build_observers(self, request.now), *listeners]),
             sleep=self._sleep,
-            root=self.config.root,
-            env=self.config.env,
-            resources=self.config.resources,
-            deferred=None if deferral is None else (deferral.warehouse, deferral.states),
         )
         from .undo import prune_after_run
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,26 @@ def recover_dead_runs(catalog: Catalog) -> None:
     catalog.interrupt_dead_leases(datetime.now(UTC))
 
 
+@dataclass(frozen=True)
+class RunContext:
+    """Where a run's units run and what they see.
+
+    `root` (the project folder) lets worker processes load the project, in environment
+    `env`; `resources` is the configuration of the resources; `executor` names where units
+    run (`executors.make_executor`) with `workers` of them, and `catalog_url` the catalog
+    remote workers check leases in; `deferred` is the warehouse of another environment and
+    the states there of the upstream assets read from it (`--defer-to`, never written).
+    """
+
+    root: Path | None = None
+    env: str | None = None
+    resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    executor: str | None = None
+    workers: int = 1
+    catalog_url: str | None = None
+    deferred: tuple[Path, Mapping[str, dict]] | None = None
+
+
 def execute_plan(
     graph: AssetGraph,
     warehouse: Path,
@@ -45,58 +65,35 @@ def execute_plan(
     *,
     command: str,
     options: RunOptions,
-    workers: int = 1,
-    executor: str | None = None,
-    catalog_url: str | None = None,
+    context: RunContext = RunContext(),
     listener: RunListener | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    root: Path | None = None,
-    env: str | None = None,
-    resources: Mapping[str, Mapping[str, Any]] | None = None,
-    deferred: tuple[Path, Mapping[str, dict]] | None = None,
 ) -> RunReport:
-    """Run the plan's units and record the run; `listener` hears the run's events.
+    """Run the plan's units in `context` and record the run; `listener` hears its events.
 
-    `root` (the project folder) lets worker processes load the project (in environment
-    `env`); `resources` is the configuration of the resources; `deferred` is the warehouse
-    of another environment and the states there of the upstream assets read from it
-    (`--defer-to`, never written). `executor` names where units run
-    (`executors.make_executor`), `catalog_url` the catalog remote workers check leases in.
-    Ctrl-C (or
-    SIGTERM, see `execution.interrupts`) stops cleanly: the units in progress are recorded
-    as interrupted (not materialized), the run as interrupted, the workers stopped, and the
-    KeyboardInterrupt propagates. A `PartitaError` after the run started (a full disk, a
-    damaged catalog) records the run as failed and raises `MaterializationError` carrying
-    the report.
+    Ctrl-C (or SIGTERM, see `execution.interrupts`) stops cleanly: the units in progress
+    are recorded as interrupted (not materialized), the run as interrupted, the workers
+    stopped, and the KeyboardInterrupt propagates. A `PartitaError` after the run started
+    (a full disk, a damaged catalog) records the run as failed and raises
+    `MaterializationError` carrying the report.
     """
     listener = listener or RunListener()
     workspace = Workspace(
         graph,
         warehouse,
         sleep=sleep,
-        root=root,
+        root=context.root,
         guard=LeaseGuard(catalog),
-        env=env,
-        resource_config=resources or {},
+        env=context.env,
+        resource_config=context.resources,
     )
     run_id = catalog.start_run(command, datetime.now(UTC))
-    runner = Runner(
-        graph,
-        catalog,
-        run_id,
-        options,
-        listener,
-        root,
-        env=env,
-        deferred_states={a: dict(states) for a, states in (deferred or (None, {}))[1].items()},
-        deferred_warehouse=None if deferred is None else str(deferred[0]),
-    )
-    kind, executor = (executor if plan.to_run else None), None  # a kind, then the executor
+    runner = _runner(graph, catalog, run_id, options, listener, context)
+    executor = None
     try:
         for asset in {unit.asset for unit in plan.to_run}:
             workspace.storage(asset).cleanup()
-        timed = any(graph[unit.asset].timeout is not None for unit in plan.to_run)
-        executor = make_executor(workspace, workers if plan.to_run else 1, kind, catalog_url, timed)
+        executor = _executor(graph, plan, workspace, context)
         listener.run_started(run_id, plan)
         results = runner.run(plan, executor)
         _stop(run_id, executor, workspace)  # on success, an error here is the first one
@@ -119,6 +116,36 @@ def execute_plan(
         raise MaterializationError(run_id, error, report) from error
     listener.run_finished(report)
     return report
+
+
+def _runner(
+    graph: AssetGraph,
+    catalog: Catalog,
+    run_id: str,
+    options: RunOptions,
+    listener: RunListener,
+    context: RunContext,
+) -> Runner:
+    deferred = context.deferred
+    return Runner(
+        graph,
+        catalog,
+        run_id,
+        options,
+        listener,
+        context.root,
+        env=context.env,
+        deferred_states={a: dict(states) for a, states in (deferred or (None, {}))[1].items()},
+        deferred_warehouse=None if deferred is None else str(deferred[0]),
+    )
+
+
+def _executor(graph: AssetGraph, plan: Plan, workspace: Workspace, context: RunContext) -> Executor:
+    """The executor of the context's kind (inline when there is nothing to run)."""
+    if not plan.to_run:
+        return make_executor(workspace, 1, None, context.catalog_url, False)
+    timed = any(graph[unit.asset].timeout is not None for unit in plan.to_run)
+    return make_executor(workspace, context.workers, context.executor, context.catalog_url, timed)
 
 
 def _stop(run_id: str, executor: Executor | None, workspace: Workspace) -> None:

@@ -106,3 +106,15 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
+
+
+def open_page(page, path: str) -> None:
+    """Go to `path` of the page's server and wait until the script rendered it."""
+    page.goto(page.base + path)
+    page.wait_for_selector("body[data-ready]")
+
+
+def screenshot(page, name: str) -> None:
+    """The full page into the README's screenshot folder."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

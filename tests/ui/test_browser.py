@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import HOSTILE_ERROR, HOSTILE_KEY, NOW
-from .harness import SCREENSHOTS, UiServer, launch_chromium, start_server
+from .harness import UiServer, open_page, screenshot, start_server
 
 
 @pytest.fixture(scope="module")
@@ -21,42 +21,6 @@ def server(ui_project: Path, tmp_path_factory) -> Iterator[UiServer]:
         yield running
     finally:
         running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser, server: UiServer):
-    """A fresh page; fails the test if the page ever opened a dialog (a script ran)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.set_default_timeout(30_000)
-    page.base = server.url  # type: ignore[attr-defined]
-    yield page
-    context.close()
-    assert dialogs == [], f"a script from the data ran: {dialogs}"
-
-
-def open_page(page, path: str) -> None:
-    page.goto(page.base + path)
-    page.wait_for_selector("body[data-ready]")
-
-
-def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def test_click_through_graph_asset_partition_and_run(page) -> None:

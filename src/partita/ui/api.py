@@ -31,7 +31,7 @@ from ..app.inspection import (
     partition_status,
     run_detail,
 )
-from ..errors import PartitaError, PartitionError, SelectionError
+from ..errors import PartitaError, PartitionError, SelectionError, StorageError
 from ..planning.targets import PartitionRange
 from . import views
 
@@ -78,6 +78,10 @@ class UiState:
 Handler = Callable[[UiState, Request], Any]
 
 
+class PrunedError(PartitaError):
+    """The version of a partition asked for (as of a run or time) is no longer kept."""
+
+
 def json_route(handler: Handler) -> Callable[[Request], JSONResponse]:
     """A handler's value as JSON; PartitaErrors as 404 (not found) or 400 (bad input)."""
 
@@ -89,6 +93,8 @@ def json_route(handler: Handler) -> Callable[[Request], JSONResponse]:
                 return JSONResponse(handler(state, request))
         except NotFoundError as error:
             return error_response(404, error)
+        except PrunedError as error:
+            return error_response(410, error)
         except (SelectionError, PartitionError, ValueError) as error:
             return error_response(400, error)
         except PartitaError as error:
@@ -167,10 +173,10 @@ def get_partitions(state: UiState, request: Request) -> dict[str, Any]:
     return {"now": now.isoformat(), **views.partitions_json(status)}
 
 
-def get_partition(state: UiState, request: Request) -> dict[str, Any]:
+def get_partition(state: UiState, request: Request, key: str | None = None) -> dict[str, Any]:
     session, now = state.session, state.moment()
     name = known_asset(session, request.path_params["name"])
-    key = known_partition(session, name, request.path_params["key"], now)
+    key = known_partition(session, name, request.path_params["key"] if key is None else key, now)
     status = partition_status(session, name, key, now=now)
     return {
         "asset": name,
@@ -183,13 +189,60 @@ def get_partition(state: UiState, request: Request) -> dict[str, Any]:
 
 
 def get_preview(state: UiState, request: Request) -> dict[str, Any]:
+    """The first rows of a partition's data: the current version, or with `as_of` (a run
+    id or an ISO time) the version it had then."""
     session, now = state.session, state.moment()
     name = known_asset(session, request.path_params["name"])
     key = known_partition(session, name, request.path_params["key"], now)
+    as_of = (request.query_params.get("as_of") or "").strip()
+    if as_of:
+        return _preview_as_of(session, name, key, as_of)
     recorded = session.catalog.state(name, key)
     if recorded is None or recorded.data_version is None:  # nothing published yet
         return {"columns": [], "rows": [], "total_rows": 0}
     return views.preview_json(session.read(name, key), PREVIEW_ROWS)
+
+
+def get_data(state: UiState, request: Request) -> dict[str, Any]:
+    """`/partitions/{key}/data`: the preview under the partition's own path. A key that
+    itself ends in `/data` is the partition, not its data."""
+    session, now = state.session, state.moment()
+    name = known_asset(session, request.path_params["name"])
+    key = request.path_params["key"]
+    if _is_partition(session, name, f"{key}/data", now) and not _is_partition(
+        session, name, key, now
+    ):
+        return get_partition(state, request, f"{key}/data")
+    return get_preview(state, request)
+
+
+def _is_partition(session: Session, asset: str, key: str, now: datetime) -> bool:
+    try:
+        known_partition(session, asset, key, now)
+    except NotFoundError:
+        return False
+    return True
+
+
+def _preview_as_of(session: Session, name: str, key: str | None, as_of: str) -> dict[str, Any]:
+    """404 for an unknown run or no data then; PrunedError (410) when the version then is
+    no longer kept, naming the partition."""
+    from ..app.undo import parse_as_of
+
+    run_id, moment = parse_as_of(as_of)
+    if run_id is not None and session.catalog.get_run(run_id) is None:
+        raise NotFoundError(f"no run has the id '{run_id}'. Run 'partita runs' to see them.")
+    version = session.catalog.versions_as_of(name, run_id=run_id, moment=moment).get(key)
+    try:
+        table = session.read(name, key, as_of)
+    except PartitionError as error:  # the partition had no data then
+        raise NotFoundError(error.format()) from None
+    except StorageError as error:  # its version then was pruned
+        raise PrunedError(error.format()) from None
+    payload = views.preview_json(table, PREVIEW_ROWS)
+    payload["as_of"] = as_of
+    payload["version"] = None if version is None else views.attempt_json(version)
+    return payload
 
 
 def list_runs(state: UiState, request: Request) -> dict[str, Any]:
@@ -227,6 +280,7 @@ ROUTES = [
     Route("/api/assets/{name}/partitions", json_route(get_partitions)),
     Route("/api/assets/{name}/watermark", json_route(get_watermark)),
     Route("/api/assets/{name}/preview/{key:path}", json_route(get_preview)),
+    Route("/api/assets/{name}/partitions/{key:path}/data", json_route(get_data)),
     Route("/api/assets/{name}/partitions/{key:path}", json_route(get_partition)),
     Route("/api/runs", json_route(list_runs)),
     Route("/api/runs/{run_id}", json_route(get_run)),

@@ -363,26 +363,59 @@ function definitionList(asset) {
 // --- partition page ----------------------------------------------------------------------
 
 async function partitionPage(name, key) {
+  const asOf = (new URLSearchParams(location.search).get("as_of") || "").trim();
   const data = await api(`/api/assets/${enc(name)}/partitions/${enc(key)}`);
-  const preview = await api(`/api/assets/${enc(name)}/preview/${enc(key)}`);
+  const dataPath = `/api/assets/${enc(name)}/partitions/${enc(key)}/data`;
+  let preview = null, previewError = null;
+  try {
+    preview = await api(dataPath + (asOf ? "?as_of=" + enc(asOf) : ""));
+  } catch (error) {
+    if (!asOf) throw error;
+    previewError = error.message;  // that version was pruned, or there was no data then
+  }
+  const asOfInput = el("input", { type: "text", id: "as-of", value: asOf,
+    placeholder: "run id or ISO time" });
+  const showAsOf = (event) => {
+    event.preventDefault();
+    const value = asOfInput.value.trim();
+    location.href = partitionHref(name, key) + (value ? "?as_of=" + enc(value) : "");
+  };
   show(
     el("h1", {}, link(assetHref(name), name), " / ", el("span", { id: "partition-key" },
       data.partition === null ? "(unpartitioned)" : data.partition)),
     el("p", { id: "partition-state" }, "State: ", stateSpan(data.state), data.reason ? ` (${data.reason})` : ""),
     el("h2", {}, "Attempts"),
-    data.attempts.length ? table(
-      ["run", "status", "started", "duration", "rows", "bytes", "data version", "code version",
-        "watermark", "inputs read", "error"],
-      data.attempts.map((a) => [link(runHref(a.run_id), a.run_id), stateSpan(a.status, "status-"),
-        a.started, seconds(a.duration_s), num(a.rows), num(a.bytes), a.data_version || "",
-        a.code_version || "", a.watermark || "",
-        el("div", {}, a.inputs.map((i) => el("div", {}, `${i.asset} ${i.partition === null ? "" : i.partition} @ ${i.data_version}`))),
-        a.error ? el("pre", { class: "error" }, a.error) : ""]), { id: "attempts" })
-      : el("p", {}, "Never attempted."),
+    attemptsTable(data.attempts),
     data.failed_checks.length ? el("h2", {}, "Checks that failed in the latest attempt") : null,
     data.failed_checks.length ? table(["check", "severity", "message"],
       data.failed_checks.map((c) => [c.check, c.severity, c.message || ""])) : null,
-    el("h2", {}, `Data (first ${preview.rows.length} of ${preview.total_rows} rows)`),
+    el("h2", {}, "Data"),
+    el("form", { class: "toolbar", id: "as-of-form", onsubmit: showAsOf }, "As of", asOfInput,
+      el("button", { type: "submit" }, "Show"),
+      asOf ? el("a", { href: partitionHref(name, key) }, "current data") : null),
+    previewSection(preview, previewError, asOf));
+}
+
+function attemptsTable(attempts) {
+  if (!attempts.length) return el("p", {}, "Never attempted.");
+  return table(
+    ["run", "status", "started", "duration", "rows", "bytes", "data version", "code version",
+      "watermark", "inputs read", "error"],
+    attempts.map((a) => [link(runHref(a.run_id), a.run_id), stateSpan(a.status, "status-"),
+      a.started, seconds(a.duration_s), num(a.rows), num(a.bytes), a.data_version || "",
+      a.code_version || "", a.watermark || "",
+      el("div", {}, a.inputs.map((i) => el("div", {}, `${i.asset} ${i.partition === null ? "" : i.partition} @ ${i.data_version}`))),
+      a.error ? el("pre", { class: "error" }, a.error) : ""]), { id: "attempts" });
+}
+
+function previewSection(preview, error, asOf) {
+  if (error) return el("p", { class: "error banner", id: "preview-error" }, error);
+  const v = preview.version;
+  const caption = asOf
+    ? `As of ${asOf}: version ${v ? v.data_version : "?"} written by run ${v ? v.run_id : "?"} at ${v ? v.finished : "?"}; `
+    : "";
+  return el("div", {},
+    el("p", { id: "preview-caption" }, caption + `first ${preview.rows.length} of ${preview.total_rows} rows`),
     preview.columns.length ? table(preview.columns, preview.rows.map((row) =>
       row.map((v) => (v === null ? el("td", { class: "null" }, "null") : v))), { id: "preview" })
       : el("p", {}, "No data published."));

@@ -58,6 +58,8 @@ class UiState:
     selection: tuple[str, ...] = ()  # what the graph shows when the page names none
     lock: threading.Lock = field(default_factory=threading.Lock)
     cache: dict[tuple, Any] = field(default_factory=dict)
+    # True once the server is shutting down: live event streams end then.
+    stopping: Callable[[], bool] = field(default=lambda: False)
 
     def moment(self) -> datetime:
         """`now`, or the wall clock to the minute (so answers can be cached a minute)."""
@@ -246,13 +248,28 @@ def _preview_as_of(session: Session, name: str, key: str | None, as_of: str) -> 
 
 
 def list_runs(state: UiState, request: Request) -> dict[str, Any]:
-    limit = _positive_int(request.query_params.get("limit"), DEFAULT_RUNS, "limit")
-    now = datetime.now(UTC)  # durations of running runs are about the wall clock
-    return {"runs": [views.run_json(run, now) for run in state.session.runs(limit)]}
+    return runs_payload(state.session, runs_limit(request))
+
+
+def runs_limit(request: Request) -> int:
+    """The `limit` parameter of the run history (400 when not a positive number)."""
+    return _positive_int(request.query_params.get("limit"), DEFAULT_RUNS, "limit")
+
+
+def runs_payload(session: Session, limit: int) -> dict[str, Any]:
+    """The run history, newest first; durations of running runs are about the clock."""
+    now = datetime.now(UTC)
+    return {"runs": [views.run_json(run, now) for run in session.runs(limit)]}
 
 
 def get_run(state: UiState, request: Request) -> dict[str, Any]:
-    detail = run_detail(state.session, request.path_params["run_id"])
+    return run_payload(state.session, request.path_params["run_id"])
+
+
+def run_payload(session: Session, run_id: str) -> dict[str, Any]:
+    """One run with its units and, while it runs, the units in progress; NotFoundError
+    for an unknown run."""
+    detail = run_detail(session, run_id)
     payload = views.run_json(detail.run, datetime.now(UTC))
     payload["units"] = [views.run_unit_json(r) for r in detail.attempts[:RUN_UNITS_LIMIT]]
     payload["units_total"] = len(detail.attempts)

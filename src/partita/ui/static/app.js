@@ -95,6 +95,35 @@ function poll(seconds, callback) {
   pollTimer = setTimeout(callback, seconds * 1000);
 }
 
+// Live updates: the server pushes `update` events (server-sent events) carrying the same
+// JSON as the read route; `render` redraws from it. If the stream cannot be opened (no
+// EventSource, a proxy dropping it, the server refusing it) before any update came, the
+// page falls back to asking again every second (`fallback`).
+let liveSource = null;
+
+function live(path, render, fallback) {
+  if (liveSource) liveSource.close();
+  if (!window.EventSource) { document.body.dataset.live = "poll"; fallback(); return; }
+  const source = new EventSource(path);
+  liveSource = source;
+  let updates = 0;
+  source.addEventListener("update", (message) => {
+    updates += 1;
+    document.body.dataset.live = "sse";
+    document.body.dataset.liveUpdates = String(updates);
+    render(JSON.parse(message.data));
+  });
+  source.addEventListener("end", () => { source.close(); document.body.dataset.live = "ended"; });
+  source.onerror = () => {
+    // After updates, the browser reconnects by itself unless the stream is closed for good.
+    if (updates && source.readyState !== EventSource.CLOSED) return;
+    source.close();
+    liveSource = null;
+    document.body.dataset.live = "poll";
+    fallback();
+  };
+}
+
 // --- asset graph -----------------------------------------------------------------------
 
 function health(counts) {
@@ -427,16 +456,26 @@ const countsText = (c) => Object.entries(c || {}).filter(([, v]) => v).map(([k, 
 
 async function runsPage() {
   const data = await api("/api/runs?limit=100");
+  renderRuns(data);
+  live("/api/events/runs?limit=100", renderRuns,
+    () => poll(data.runs.some((r) => r.status === "running") ? 1 : 5, route));
+}
+
+function renderRuns(data) {
   show(el("h1", {}, "Runs"), data.runs.length ? table(
     ["run", "status", "started", "duration", "counts", "command"],
     data.runs.map((r) => [link(runHref(r.run_id), r.run_id), stateSpan(r.status, "status-"), r.started,
       seconds(r.duration_s), countsText(r.counts), el("code", {}, r.command)]), { id: "runs" })
     : el("p", {}, "No run yet."));
-  poll(data.runs.some((r) => r.status === "running") ? 1 : 5, route);
 }
 
 async function runPage(runId) {
   const run = await api("/api/runs/" + enc(runId));
+  renderRun(run);
+  if (run.status === "running") live("/api/events/runs/" + enc(runId), renderRun, () => poll(1, route));
+}
+
+function renderRun(run) {
   const done = run.units_total;
   show(
     el("h1", {}, "Run ", el("span", { id: "run-id" }, run.run_id)),
@@ -456,7 +495,6 @@ async function runPage(runId) {
         stateSpan(u.status, "status-"), seconds(u.duration_s), num(u.attempts),
         u.error ? el("pre", { class: "error" }, u.error) : ""]), { id: "units" }) : el("p", {}, "No unit recorded yet."));
   drawTimeline(run);
-  if (run.status === "running") poll(1, route);
 }
 
 function drawTimeline(run) {

@@ -81,6 +81,13 @@ def test_a_partition_gives_its_attempts(client) -> None:
     assert failed["partition"] == HOSTILE_KEY
     assert failed["state"] == "failed"
     assert HOSTILE_ERROR in failed["attempts"][0]["error"]
+    # The traceback of the failure, recorded by the process that ran it.
+    traceback = failed["attempts"][0]["traceback"]
+    assert traceback.startswith("Traceback (most recent call last):")
+    assert f"ValueError: {HOSTILE_ERROR}" in traceback
+    assert "demo.py" in traceback
+    assert failed["attempts"][0]["worker"].rsplit(":", 1)[1].isdigit()
+    assert attempt["traceback"] is None
 
 
 def test_a_preview_gives_the_first_rows_as_text(client) -> None:

@@ -1,8 +1,10 @@
-"""The partition page "as of" a run or a time (issue 16): the API route and the page.
+"""The partition page over a partition's history: its data "as of" a run or a time
+(issue 16), and the check results of each attempt. The API routes and the page.
 
 A project of two assets written twice by two runs with different values: `readings`
-keeps its replaced versions (the default retention), `unkept` keeps none
-(`retain_versions=0`), so its version as of the first run is gone.
+keeps its replaced versions (the default retention) and has a warning check that fails
+on the first value only; `unkept` keeps none (`retain_versions=0`), so its version as of
+the first run is gone.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ import os
 import pandas as pd
 
 from partita import StaticPartitions, asset
+from partita.checks import accepted_values
 
 KEYS = StaticPartitions(["north", "south"])
 
 
-@asset(partitions=KEYS)
+@asset(partitions=KEYS, checks=[accepted_values("value", [2], severity="warn")])
 def readings(context) -> pd.DataFrame:
     value = int(os.environ["UI_VALUE"])
     return pd.DataFrame({"site": [context.partition_key], "value": [value]})
@@ -137,6 +140,23 @@ def test_as_of_unknown_run_or_before_any_data_is_404(as_of_client) -> None:
     assert "had no materialized data as of" in early.json()["error"]
 
 
+def test_each_attempt_has_its_own_check_results(as_of_client, history: dict) -> None:
+    attempts = as_of_client.get("/api/assets/readings/partitions/north").json()["attempts"]
+    assert [a["run_id"] for a in attempts] == [history["second"], history["first"]]
+    newest, first = attempts
+    assert [(c["check"], c["passed"]) for c in newest["checks"]] == [
+        ("accepted_values(value)", True)
+    ]
+    ((check),) = first["checks"]
+    assert (check["check"], check["severity"], check["passed"]) == (
+        "accepted_values(value)",
+        "warn",
+        False,
+    )
+    assert "1" in check["message"]
+    assert newest["worker"] and newest["worker"].rsplit(":", 1)[1].isdigit()
+
+
 @pytest.fixture(scope="module")
 def server(history: dict, tmp_path_factory) -> Iterator[UiServer]:
     log = tmp_path_factory.mktemp("as-of-log") / "server.log"
@@ -156,6 +176,14 @@ def test_the_partition_page_shows_the_data_as_of_a_run(page, history: dict) -> N
     page.wait_for_selector("body[data-ready]")
     assert page.locator("#preview tbody td").all_text_contents() == ["north", "1"]
     assert history["first"] in page.locator("#preview-caption").text_content()
+    rows = page.locator("#attempts tbody tr")
+    assert rows.nth(0).locator(".check-passed").count() == 1
+    assert (
+        rows.nth(1)
+        .locator(".check-failed")
+        .text_content()
+        .startswith("FAILED accepted_values(value)")
+    )
     screenshot(page, "partition-as-of")
 
     open_page(page, f"/assets/unkept/partitions/north?as_of={history['first']}")

@@ -46,6 +46,10 @@ def test_click_through_graph_asset_partition_and_run(page) -> None:
     assert page.locator("#partition-key").text_content() == HOSTILE_KEY
     assert "failed" in page.locator("#partition-state").text_content()
     assert HOSTILE_ERROR in page.locator("#attempts pre.error").text_content()
+    page.click("#attempts details summary")
+    traceback = page.locator("#attempts pre.traceback")
+    assert traceback.is_visible()
+    assert f"ValueError: {HOSTILE_ERROR}" in traceback.text_content()
     screenshot(page, "partition")
 
     page.locator("#attempts a").first.click()

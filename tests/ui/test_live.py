@@ -112,6 +112,7 @@ def start_cli_run(gated_project: Path, tmp_path: Path) -> Iterator[Callable[[], 
 
     def start() -> subprocess.Popen:
         command = [*PARTITA, "--project", str(gated_project), "materialize", "--force"]
+        command += ["--workers", "2"]  # both units wait at the gate, one per worker
         started.append(
             subprocess.Popen(
                 [*command, "--now", NOW], stdout=output, stderr=subprocess.STDOUT,
@@ -140,7 +141,9 @@ def api_requests(page) -> list[str]:
     return seen
 
 
-def test_a_cli_run_appears_and_finishes_live_by_events(page, start_cli_run, gated_project) -> None:
+def test_a_cli_run_appears_and_finishes_live_by_events(
+    page, start_cli_run, gated_project, server
+) -> None:
     open_page(page, "/runs")
     requests = api_requests(page)
     process = start_cli_run()  # after the page loaded: only a pushed event can show it
@@ -159,6 +162,12 @@ def test_a_cli_run_appears_and_finishes_live_by_events(page, start_cli_run, gate
     page.wait_for_selector("#run-status.status-succeeded", timeout=120_000)
     assert page.locator("#units tbody tr").count() == 2
     assert page.locator("body").get_attribute("data-live") == "ended"
+    # One timeline lane per worker process that ran a unit, as the catalog recorded them.
+    lanes = json.loads(page.locator("body").get_attribute("data-timeline-lanes"))
+    run_id = page.url.rsplit("/", 1)[1]
+    workers = sorted(u["worker"] for u in server.get_json(f"/api/runs/{run_id}")["units"])
+    assert sorted(lanes) == workers
+    assert len(set(workers)) == 2
     # Pushed, not asked for: no read of the run after the page loaded.
     assert [r for r in requests if r.startswith("api/runs")] == []
     assert process.wait(timeout=60) == 0

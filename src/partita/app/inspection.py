@@ -134,9 +134,8 @@ def partition_status(session: Session, asset: str, partition: str | None, *, now
 def partition_attempts(
     session: Session, asset: str, partition: str | None, limit: int = 100
 ) -> list[MaterializationRecord]:
-    """The recorded attempts of one partition, newest first."""
-    history = session.catalog.history(asset, partition, limit)
-    return [record for record in history if record.partition == partition]
+    """The recorded attempts of one partition, newest first, each with its checks."""
+    return session.catalog.partition_attempts(asset, partition, limit)
 
 
 def partition_failed_checks(

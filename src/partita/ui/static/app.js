@@ -429,12 +429,16 @@ function attemptsTable(attempts) {
   if (!attempts.length) return el("p", {}, "Never attempted.");
   return table(
     ["run", "status", "started", "duration", "rows", "bytes", "data version", "code version",
-      "watermark", "inputs read", "error"],
+      "watermark", "worker", "inputs read", "checks", "error"],
     attempts.map((a) => [link(runHref(a.run_id), a.run_id), stateSpan(a.status, "status-"),
       a.started, seconds(a.duration_s), num(a.rows), num(a.bytes), a.data_version || "",
-      a.code_version || "", a.watermark || "",
+      a.code_version || "", a.watermark || "", a.worker || "",
       el("div", {}, a.inputs.map((i) => el("div", {}, `${i.asset} ${i.partition === null ? "" : i.partition} @ ${i.data_version}`))),
-      a.error ? el("pre", { class: "error" }, a.error) : ""]), { id: "attempts" });
+      el("td", { class: "checks" }, a.checks.map((c) => el("div", { class: c.passed ? "check-passed" : "check-failed" },
+        `${c.passed ? "passed" : "FAILED"} ${c.check} (${c.severity})${c.message ? ": " + c.message : ""}`))),
+      el("td", { class: "attempt-error" }, a.error ? el("pre", { class: "error" }, a.error) : "",
+        a.traceback ? el("details", {}, el("summary", {}, "traceback"),
+          el("pre", { class: "traceback" }, a.traceback)) : null)]), { id: "attempts" });
 }
 
 function previewSection(preview, error, asOf) {
@@ -483,7 +487,7 @@ function renderRun(run) {
       ` · started ${run.started} · ${seconds(run.duration_s)}`,
       run.status === "running" ? ` · ${done} units recorded so far (live)` : ` · ${countsText(run.counts)}`),
     el("p", {}, el("code", {}, run.command)),
-    el("h2", {}, "Timeline (one lane per unit running at the same time)"),
+    el("h2", {}, "Timeline (one lane per worker)"),
     el("canvas", { class: "bar", id: "timeline", width: 1000, height: 40 }),
     run.in_progress.length ? el("h2", {}, `In progress (${run.in_progress.length})`) : null,
     run.in_progress.length ? table(["asset", "partition"], run.in_progress.map((u) =>
@@ -497,27 +501,52 @@ function renderRun(run) {
   drawTimeline(run);
 }
 
+function timelineLanes(units) {
+  // One lane per worker (the process that ran the unit, as recorded); units of a worker
+  // that overlap (a worker with threads) get more lanes under it. Units recorded without
+  // a worker share lanes by time, as before.
+  const byWorker = new Map();
+  for (const u of units) {
+    const worker = u.worker || "";
+    if (!byWorker.has(worker)) byWorker.set(worker, []);
+    byWorker.get(worker).push(u);
+  }
+  const lanes = [];  // {worker, end}
+  for (const [worker, list] of [...byWorker.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const mine = [];
+    for (const u of list) {
+      let lane = mine.find((l) => l.end <= u.s);
+      if (!lane) { lane = { worker, end: 0, index: lanes.length }; mine.push(lane); lanes.push(lane); }
+      lane.end = u.f;
+      u.lane = lane.index;
+    }
+  }
+  return lanes;
+}
+
 function drawTimeline(run) {
   const canvas = document.getElementById("timeline");
   const units = run.units.map((u) => ({ ...u, s: Date.parse(u.started), f: Date.parse(u.finished) }))
     .sort((a, b) => a.s - b.s);
-  const lanes = [];  // a unit goes to the first lane free when it started
-  for (const u of units) {
-    let lane = lanes.findIndex((end) => end <= u.s);
-    if (lane < 0) { lane = lanes.length; lanes.push(0); }
-    lanes[lane] = u.f;
-    u.lane = lane;
-  }
+  const lanes = timelineLanes(units);
+  const LABEL = 180, ROW = 18;
   canvas.width = barWidth();
-  canvas.height = Math.max(1, lanes.length) * 18 + 4;
+  canvas.height = Math.max(1, lanes.length) * ROW + 4;
+  document.body.dataset.timelineLanes = JSON.stringify(lanes.map((l) => l.worker));
   if (!units.length) return;
   const t0 = Math.min(...units.map((u) => u.s)), t1 = Math.max(...units.map((u) => u.f));
-  const scale = canvas.width / Math.max(t1 - t0, 1);
+  const scale = (canvas.width - LABEL) / Math.max(t1 - t0, 1);
   const context = canvas.getContext("2d");
+  context.font = "11px system-ui, sans-serif";
+  context.fillStyle = "#607d8b";
+  lanes.forEach((lane, i) => {
+    const shown = lanes.findIndex((l) => l.worker === lane.worker) === i;
+    if (shown) context.fillText(lane.worker || "(worker not recorded)", 4, 2 + i * ROW + 12, LABEL - 8);
+  });
   const color = { materialized: COLORS.fresh, failed: COLORS.failed, interrupted: COLORS.stale };
   for (const u of units) {
     context.fillStyle = color[u.status] || COLORS.missing;
-    context.fillRect((u.s - t0) * scale, 2 + u.lane * 18, Math.max(2, (u.f - u.s) * scale - 1), 15);
+    context.fillRect(LABEL + (u.s - t0) * scale, 2 + u.lane * ROW, Math.max(2, (u.f - u.s) * scale - 1), ROW - 3);
   }
 }
 

@@ -251,3 +251,22 @@ def test_a_run_that_cannot_start_says_why(client) -> None:
     )
     assert unknown.status_code == 400
     assert "'nope'" in unknown.json()["error"]
+
+
+def test_the_partition_at_a_position_of_the_bar(client) -> None:
+    at = client.get("/api/assets/events/partition-at", params={"index": 7}).json()
+    assert at == {
+        "asset": "events",
+        "partition": "2013-01-08",
+        "state": "missing",
+        "reason": "missing",
+    }
+    narrowed = client.get(
+        "/api/assets/events/partition-at", params={"index": 1, "first": "2013-01-04"}
+    ).json()
+    assert (narrowed["partition"], narrowed["state"]) == ("2013-01-05", "fresh")
+    beyond = client.get("/api/assets/events/partition-at", params={"index": 10})
+    assert beyond.status_code == 404
+    assert "position 10" in beyond.json()["error"]
+    assert client.get("/api/assets/events/partition-at", params={"index": "-1"}).status_code == 400
+    assert client.get("/api/assets/events/partition-at").status_code == 400

@@ -4,10 +4,12 @@ writes the screenshots the README shows into `tests/ui/screenshots/`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import HOSTILE_ERROR, HOSTILE_KEY, NOW
 from .harness import UiServer, open_page, screenshot, start_server
@@ -63,11 +65,19 @@ def test_the_health_bar_hovers_and_zooms(page) -> None:
     open_page(page, "/assets/events")
     bar = page.locator("#health-bar")
     box = bar.bounding_box()
+    # Over a range of five, the tooltip names the partition under the cursor (the 8th of
+    # ten), asked of the server by position.
     page.mouse.move(box["x"] + box["width"] * 0.75, box["y"] + box["height"] / 2)
+    expect(page.locator("#tooltip")).to_have_text(re.compile(r"^2013-01-08"))
     tooltip = page.locator("#tooltip").text_content()
-    assert "2013-01-06 .. 2013-01-10 (5 partitions)" in tooltip
-    assert "state: missing" in tooltip
-    assert "reason of the first: missing" in tooltip
+    assert tooltip.splitlines() == [
+        "2013-01-08",
+        "state: missing",
+        "reason: missing",
+        "in 2013-01-06 .. 2013-01-10 (5 partitions, state missing)",
+    ]
+    page.mouse.move(box["x"] + box["width"] * 0.95, box["y"] + box["height"] / 2)
+    expect(page.locator("#tooltip")).to_have_text(re.compile(r"^2013-01-10\nstate: missing"))
     assert page.locator("#needs-work tbody tr").count() == 5
     screenshot(page, "asset")
 
@@ -86,7 +96,8 @@ def test_hostile_names_render_as_text(page) -> None:
     assert page.locator("main img").count() == 0
 
     open_page(page, "/")
-    assert "group <b>hostile</b>" in page.locator('g[data-asset="hostile"]').text_content()
+    labels = page.locator("g.group .group-label").all_text_contents()
+    assert "group <b>hostile</b>" in labels
     assert page.locator("main b").count() == 0
 
     open_page(page, "/assets/hostile/partitions/plain")

@@ -175,6 +175,25 @@ def get_partitions(state: UiState, request: Request) -> dict[str, Any]:
     return {"now": now.isoformat(), **views.partitions_json(status)}
 
 
+def get_partition_at(state: UiState, request: Request) -> dict[str, Any]:
+    """`/partition-at?index=N&first=KEY&last=KEY`: the key at position N of the range the
+    health bar shows (from `first`, or the first partition), with its state and reason, so
+    the bar's hover names each partition without the page holding every key."""
+    session, now = state.session, state.moment()
+    name = known_asset(session, request.path_params["name"])
+    partitions = session.graph[name].partitions
+    if partitions is None:
+        raise ValueError(f"asset '{name}' is unpartitioned: it has no partition positions")
+    first = request.query_params.get("first") or None
+    start = 0 if first is None else partitions.index(known_partition(session, name, first, now))
+    position = start + _whole_number(request.query_params.get("index"), "index")
+    if position >= partitions.count(now):
+        raise NotFoundError(f"asset '{name}' has no partition at position {position} yet.")
+    key = partitions.key(position)
+    status = partition_status(session, name, key, now=now)  # not cached: would evict counts
+    return {"asset": name, "partition": key, "state": status.state, "reason": status.reason}
+
+
 def get_partition(state: UiState, request: Request, key: str | None = None) -> dict[str, Any]:
     session, now = state.session, state.moment()
     name = known_asset(session, request.path_params["name"])
@@ -283,6 +302,12 @@ def get_freshness(state: UiState, request: Request) -> dict[str, Any]:
     return {"now": now.isoformat(), "assets": [views.freshness_json(r) for r in results]}
 
 
+def _whole_number(value: str | None, name: str) -> int:
+    if value is None or not value.isdigit():
+        raise ValueError(f"'{name}' must be a whole number (0 or more), not {value!r}")
+    return int(value)
+
+
 def _positive_int(value: str | None, default: int, name: str) -> int:
     if value is None:
         return default
@@ -296,6 +321,7 @@ ROUTES = [
     Route("/api/assets/{name}", json_route(get_asset)),
     Route("/api/assets/{name}/partitions", json_route(get_partitions)),
     Route("/api/assets/{name}/watermark", json_route(get_watermark)),
+    Route("/api/assets/{name}/partition-at", json_route(get_partition_at)),
     Route("/api/assets/{name}/preview/{key:path}", json_route(get_preview)),
     Route("/api/assets/{name}/partitions/{key:path}/data", json_route(get_data)),
     Route("/api/assets/{name}/partitions/{key:path}", json_route(get_partition)),

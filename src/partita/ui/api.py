@@ -114,10 +114,7 @@ def error_response(status: int, error: Exception) -> JSONResponse:
 def list_assets(state: UiState, request: Request) -> dict[str, Any]:
     selection = [s for s in request.query_params.getlist("select") if s.strip()]
     session, now = state.session, state.moment()
-    counts = state.cached(
-        ("counts", tuple(selection), now),
-        lambda: health_counts(session, selection or None, now=now),
-    )
+    counts = asset_counts(state, session.select(selection or None), now)
     assets = []
     for summary in session.assets(selection or None, now=now):
         summary.pop("description", None)
@@ -128,16 +125,23 @@ def list_assets(state: UiState, request: Request) -> dict[str, Any]:
     return {"now": now.isoformat(), "assets": assets, "edges": edges}
 
 
+def asset_counts(state: UiState, names: list[str], now: datetime) -> dict[str, dict[str, int]]:
+    """The health counts of `names`. Kept per asset while the catalog does not change, so
+    any selection reuses what an earlier one planned (its upstream included): only assets
+    never counted are planned."""
+    known: dict[str, dict[str, int]] = state.cached(("counts-by-asset", now), dict)
+    missing = [name for name in names if name not in known]
+    if missing:
+        known.update(health_counts(state.session, missing, now=now))
+    return {name: known[name] for name in names if name in known}
+
+
 def warm_cache(state: UiState) -> None:
-    """Compute the graph's counts for the starting selection ahead of the first visit."""
-    selection = list(state.selection)
-    now = state.moment()
+    """Count the starting selection ahead of the first visit (which also loads the
+    planner's modules and the definitions' code versions once)."""
     try:
         with state.lock:
-            state.cached(
-                ("counts", tuple(selection), now),
-                lambda: health_counts(state.session, selection or None, now=now),
-            )
+            asset_counts(state, state.session.select(list(state.selection) or None), state.moment())
     except PartitaError as error:  # the page will show the same error when asked
         log.warning("could not compute the graph's counts: %s", error.format())
 

@@ -11,7 +11,7 @@ import ipaddress
 import secrets
 import threading
 import webbrowser
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -63,10 +63,20 @@ def build_app(
     app = Starlette(
         routes=[*live.ROUTES, *api.ROUTES, *action_routes(launcher), *pages.ROUTES],
         exception_handlers={404: _not_found, 405: _not_allowed},
+        lifespan=_lifespan,
     )
     app.state.ui = api.UiState(session, token or secrets.token_hex(16), now, tuple(selection))
     app.state.launcher = launcher
     return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Where the server runs its lifespan (the test client does): clean up at the end."""
+    try:
+        yield
+    finally:
+        app.state.launcher.close()
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -111,6 +121,9 @@ def serve(
     if open_browser:
         webbrowser.open(url)
     # uvicorn shuts down on Ctrl-C or SIGTERM, then re-raises the signal it caught.
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
+    finally:
+        app.state.launcher.close()
     print("partita ui: stopped (runs started from the page go on)", flush=True)

@@ -122,3 +122,18 @@ def test_the_run_output_folder_is_cleaned(ui_project: Path, tmp_path: Path) -> N
         assert not folder.exists()
     finally:
         server.stop()
+
+
+def test_ctrl_c_stops_the_server_with_an_event_stream_open(
+    ui_project: Path, tmp_path: Path
+) -> None:
+    server = start_server(ui_project, log=tmp_path / "server.log")
+    try:
+        with urllib.request.urlopen(server.url + "/api/events/runs", timeout=60) as stream:
+            assert stream.headers["Content-Type"].startswith("text/event-stream")
+            assert stream.readline() == b"event: update\n"
+            server.process.send_signal(signal.SIGINT)
+            assert server.process.wait(timeout=20) == 0, server.output()
+        assert "stopped" in server.output()
+    finally:
+        server.stop()

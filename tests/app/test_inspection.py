@@ -72,3 +72,9 @@ def test_a_running_run_shows_the_units_it_is_working_on(session) -> None:
         catalog.release_leases(run_id)
         catalog.finish_run(run_id, MOMENT, "succeeded", {})
     assert run_detail(session, run_id).in_progress == []
+
+
+def test_health_counts_include_the_upstream_planned_with_the_selection(session) -> None:
+    counts = health_counts(session, ["daily_totals"], now=MOMENT)
+    assert set(counts) == {"daily_totals", "events"}
+    assert counts == {name: health_counts(session, now=MOMENT)[name] for name in counts}

@@ -94,3 +94,33 @@ def client(ui_project: Path):
         app = build_app(session, token=TOKEN, now=datetime.fromisoformat(NOW))
         with TestClient(app) as test_client:
             yield test_client
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's), one per module."""
+    from playwright.sync_api import sync_playwright
+
+    from .harness import launch_chromium
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh page on the module's `server`; fails the test if the page ever opened a
+    dialog (a script from the data ran)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.set_default_timeout(30_000)
+    page.base = server.url  # type: ignore[attr-defined]
+    yield page
+    context.close()
+    assert dialogs == [], f"a script from the data ran: {dialogs}"

@@ -60,8 +60,11 @@ class UiServer:
                 self.process.wait()
 
 
-def start_server(root: Path, *extra: str, log: Path, timeout: float = 90.0) -> UiServer:
-    """`partita ui --port <free>` on the project; returns once it answers."""
+def start_server(
+    root: Path, *extra: str, log: Path, timeout: float = 90.0, env: dict[str, str] | None = None
+) -> UiServer:
+    """`partita ui --port <free>` on the project (`env` added to the environment);
+    returns once it answers."""
     port = free_port()
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -79,7 +82,7 @@ def start_server(root: Path, *extra: str, log: Path, timeout: float = 90.0) -> U
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
     server = UiServer(process, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + timeout
@@ -106,3 +109,15 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
     )
+
+
+def open_page(page, path: str) -> None:
+    """Go to `path` of the page's server and wait until the script rendered it."""
+    page.goto(page.base + path)
+    page.wait_for_selector("body[data-ready]")
+
+
+def screenshot(page, name: str) -> None:
+    """The full page into the README's screenshot folder."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from .conftest import HOSTILE_ERROR, HOSTILE_KEY, TOKEN
+from .conftest import HOSTILE_ERROR, HOSTILE_KEY, NOW, TOKEN
 
 
 def test_assets_lists_each_asset_with_counts_and_the_edges(client) -> None:
@@ -81,6 +81,13 @@ def test_a_partition_gives_its_attempts(client) -> None:
     assert failed["partition"] == HOSTILE_KEY
     assert failed["state"] == "failed"
     assert HOSTILE_ERROR in failed["attempts"][0]["error"]
+    # The traceback of the failure, recorded by the process that ran it.
+    traceback = failed["attempts"][0]["traceback"]
+    assert traceback.startswith("Traceback (most recent call last):")
+    assert f"ValueError: {HOSTILE_ERROR}" in traceback
+    assert "demo.py" in traceback
+    assert failed["attempts"][0]["worker"].rsplit(":", 1)[1].isdigit()
+    assert attempt["traceback"] is None
 
 
 def test_a_preview_gives_the_first_rows_as_text(client) -> None:
@@ -244,3 +251,49 @@ def test_a_run_that_cannot_start_says_why(client) -> None:
     )
     assert unknown.status_code == 400
     assert "'nope'" in unknown.json()["error"]
+
+
+def test_the_partition_at_a_position_of_the_bar(client) -> None:
+    at = client.get("/api/assets/events/partition-at", params={"index": 7}).json()
+    assert at == {
+        "asset": "events",
+        "partition": "2013-01-08",
+        "state": "missing",
+        "reason": "missing",
+    }
+    narrowed = client.get(
+        "/api/assets/events/partition-at", params={"index": 1, "first": "2013-01-04"}
+    ).json()
+    assert (narrowed["partition"], narrowed["state"]) == ("2013-01-05", "fresh")
+    beyond = client.get("/api/assets/events/partition-at", params={"index": 10})
+    assert beyond.status_code == 404
+    assert "position 10" in beyond.json()["error"]
+    assert client.get("/api/assets/events/partition-at", params={"index": "-1"}).status_code == 400
+    assert client.get("/api/assets/events/partition-at").status_code == 400
+
+
+def test_counts_are_planned_once_then_reused_by_any_selection(ui_project, monkeypatch) -> None:
+    from datetime import datetime
+
+    from partita.app.session import open_session
+    from partita.ui import api
+
+    planned: list[list[str]] = []
+    real = api.health_counts
+
+    def counting(session, names, *, now):
+        planned.append(sorted(names))
+        return real(session, names, now=now)
+
+    monkeypatch.setattr(api, "health_counts", counting)
+    with open_session(ui_project) as session:
+        state = api.UiState(session, TOKEN, datetime.fromisoformat(NOW))
+        first = api.asset_counts(state, ["daily_totals"], state.moment())
+        assert planned == [["daily_totals"]]
+        # events was planned as daily_totals' upstream: counted already.
+        both = api.asset_counts(state, ["events", "daily_totals"], state.moment())
+        assert planned == [["daily_totals"]]
+        assert both["daily_totals"] == first["daily_totals"]
+        assert both["events"] == real(session, ["events"], now=state.moment())["events"]
+        api.asset_counts(state, ["hostile", "events"], state.moment())
+        assert planned == [["daily_totals"], ["hostile"]]

@@ -4,13 +4,15 @@ writes the screenshots the README shows into `tests/ui/screenshots/`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import HOSTILE_ERROR, HOSTILE_KEY, NOW
-from .harness import SCREENSHOTS, UiServer, launch_chromium, start_server
+from .harness import UiServer, open_page, screenshot, start_server
 
 
 @pytest.fixture(scope="module")
@@ -21,42 +23,6 @@ def server(ui_project: Path, tmp_path_factory) -> Iterator[UiServer]:
         yield running
     finally:
         running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser, server: UiServer):
-    """A fresh page; fails the test if the page ever opened a dialog (a script ran)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.set_default_timeout(30_000)
-    page.base = server.url  # type: ignore[attr-defined]
-    yield page
-    context.close()
-    assert dialogs == [], f"a script from the data ran: {dialogs}"
-
-
-def open_page(page, path: str) -> None:
-    page.goto(page.base + path)
-    page.wait_for_selector("body[data-ready]")
-
-
-def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def test_click_through_graph_asset_partition_and_run(page) -> None:
@@ -82,6 +48,10 @@ def test_click_through_graph_asset_partition_and_run(page) -> None:
     assert page.locator("#partition-key").text_content() == HOSTILE_KEY
     assert "failed" in page.locator("#partition-state").text_content()
     assert HOSTILE_ERROR in page.locator("#attempts pre.error").text_content()
+    page.click("#attempts details summary")
+    traceback = page.locator("#attempts pre.traceback")
+    assert traceback.is_visible()
+    assert f"ValueError: {HOSTILE_ERROR}" in traceback.text_content()
     screenshot(page, "partition")
 
     page.locator("#attempts a").first.click()
@@ -95,11 +65,19 @@ def test_the_health_bar_hovers_and_zooms(page) -> None:
     open_page(page, "/assets/events")
     bar = page.locator("#health-bar")
     box = bar.bounding_box()
+    # Over a range of five, the tooltip names the partition under the cursor (the 8th of
+    # ten), asked of the server by position.
     page.mouse.move(box["x"] + box["width"] * 0.75, box["y"] + box["height"] / 2)
+    expect(page.locator("#tooltip")).to_have_text(re.compile(r"^2013-01-08"))
     tooltip = page.locator("#tooltip").text_content()
-    assert "2013-01-06 .. 2013-01-10 (5 partitions)" in tooltip
-    assert "state: missing" in tooltip
-    assert "reason of the first: missing" in tooltip
+    assert tooltip.splitlines() == [
+        "2013-01-08",
+        "state: missing",
+        "reason: missing",
+        "in 2013-01-06 .. 2013-01-10 (5 partitions, state missing)",
+    ]
+    page.mouse.move(box["x"] + box["width"] * 0.95, box["y"] + box["height"] / 2)
+    expect(page.locator("#tooltip")).to_have_text(re.compile(r"^2013-01-10\nstate: missing"))
     assert page.locator("#needs-work tbody tr").count() == 5
     screenshot(page, "asset")
 
@@ -118,7 +96,8 @@ def test_hostile_names_render_as_text(page) -> None:
     assert page.locator("main img").count() == 0
 
     open_page(page, "/")
-    assert "group <b>hostile</b>" in page.locator('g[data-asset="hostile"]').text_content()
+    labels = page.locator("g.group .group-label").all_text_contents()
+    assert "group <b>hostile</b>" in labels
     assert page.locator("main b").count() == 0
 
     open_page(page, "/assets/hostile/partitions/plain")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -89,3 +92,48 @@ def test_version_and_list_do_not_load_the_server(arguments: list[str], ui_projec
     )
     marker = completed.stdout.strip().splitlines()[-1]
     assert marker == "LOADED:", completed.stdout + completed.stderr
+
+
+def test_the_run_output_folder_is_cleaned(ui_project: Path, tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    log = tmp_path / "server.log"
+    server = start_server(ui_project, "--token", "secret-token", log=log, env={"TMPDIR": str(temp)})
+    try:
+        (folder,) = temp.glob(f"partita-ui-{server.process.pid}-*")
+        request = urllib.request.Request(
+            server.url + "/api/runs",
+            data=json.dumps({"selection": ["events"], "partition": "2013-01-09"}).encode(),
+            headers={"X-Partita-Token": "secret-token", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            run_id = json.loads(answer.read())["run_id"]
+        deadline = time.monotonic() + 120
+        while server.get_json(f"/api/runs/{run_id}")["status"] == "running" or any(
+            folder.iterdir()
+        ):
+            assert time.monotonic() < deadline, "the run's output was not cleaned"
+            time.sleep(0.1)
+        assert server.get_json(f"/api/runs/{run_id}")["status"] == "succeeded"
+        assert folder.is_dir()  # until the server stops
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=20) == 0, server.output()
+        assert not folder.exists()
+    finally:
+        server.stop()
+
+
+def test_ctrl_c_stops_the_server_with_an_event_stream_open(
+    ui_project: Path, tmp_path: Path
+) -> None:
+    server = start_server(ui_project, log=tmp_path / "server.log")
+    try:
+        with urllib.request.urlopen(server.url + "/api/events/runs", timeout=60) as stream:
+            assert stream.headers["Content-Type"].startswith("text/event-stream")
+            assert stream.readline() == b"event: update\n"
+            server.process.send_signal(signal.SIGINT)
+            assert server.process.wait(timeout=20) == 0, server.output()
+        assert "stopped" in server.output()
+    finally:
+        server.stop()

@@ -44,19 +44,15 @@ class RunDetail:
 def health_counts(
     session: Session, selection: Selection = None, *, now: datetime
 ) -> dict[str, dict[str, int]]:
-    """Per selected asset, how many partitions are fresh, stale, missing and failed, from
-    one plan over the selection and its upstream (no text made per partition)."""
+    """Per asset of the selection and of its upstream (planned with it anyway), how many
+    partitions are fresh, stale, missing and failed, from one plan (no text made per
+    partition). An asset's counts do not depend on the selection it was planned in."""
     from ..planning.status import count_states
 
     selected = session.select(selection)
     upstream = sorted(session.graph.upstream_closure(selected))
     plan = session.plan(PlanRequest(selection=tuple(upstream), now=now))
-    counts = {}
-    for name in selected:
-        asset_plan = plan.asset_plan(name)
-        if asset_plan is not None:
-            counts[name] = count_states(asset_plan)
-    return counts
+    return {asset_plan.asset: count_states(asset_plan) for asset_plan in plan.assets}
 
 
 def asset_status(
@@ -134,9 +130,8 @@ def partition_status(session: Session, asset: str, partition: str | None, *, now
 def partition_attempts(
     session: Session, asset: str, partition: str | None, limit: int = 100
 ) -> list[MaterializationRecord]:
-    """The recorded attempts of one partition, newest first."""
-    history = session.catalog.history(asset, partition, limit)
-    return [record for record in history if record.partition == partition]
+    """The recorded attempts of one partition, newest first, each with its checks."""
+    return session.catalog.partition_attempts(asset, partition, limit)
 
 
 def partition_failed_checks(

@@ -248,6 +248,17 @@ class RunHistory(Protocol):
         ...
 
 
+class AttemptDetails(Protocol):
+    """One partition's attempts in full, for a partition page."""
+
+    def partition_attempts(
+        self, asset: str, partition: str | None, limit: int | None = None
+    ) -> list[MaterializationRecord]:
+        """The attempts of (asset, partition) (None: the unpartitioned one), newest first,
+        at most `limit`, each with the check results it recorded in `checks`."""
+        ...
+
+
 class Automation(Protocol):
     """The daemon's state: ticks recorded before their runs launch, cursors, the daemon
     lease, and the slots of concurrency pools. A holder (`Holder`) of this host holds while
@@ -378,6 +389,7 @@ class Catalog(
     Versions,
     Quarantines,
     RunHistory,
+    AttemptDetails,
     Automation,
     Incidents,
     Protocol,

@@ -100,6 +100,8 @@ class MaterializationRecord:
     consumed_seq: int = 0  # catalog sequence as of which its inputs were read; 0 unknown
     deps_version: str | None = None  # what it reads: its dependencies and their mappings
     restored: bool = False  # it brought back an earlier data version (rollback, restore)
+    traceback: str | None = None  # of a failure, secrets masked
+    worker: str | None = None  # where it ran: "host:pid" of the executing process
 
 
 @dataclass(frozen=True, slots=True)

@@ -311,6 +311,8 @@ class Runner:
                 watermark=outcome.watermark,
                 error=outcome.error,
                 checks=outcome.checks,
+                traceback=outcome.traceback,
+                worker=outcome.worker,
             )
         )
         return UnitResult(

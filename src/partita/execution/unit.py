@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
+import traceback as tracebacks
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.staleness import UpstreamRead
 from ..planning.watermarks import max_watermark, parse_watermark
+from ..processes import this_host
 from ..secrets import mask
 from ..storage.base import Storage, WriteResult
 from ..storage.registry import open_asset_storage
@@ -85,6 +88,9 @@ class _Published:
     quarantine_location: str | None
 
 
+TRACEBACK_CHARS = 20_000  # the end of a longer traceback is kept: it names the failing line
+
+
 @dataclass(frozen=True)
 class UnitOutcome:
     """What happened to a job: written (with rows, bytes, version, watermark) or an error."""
@@ -104,6 +110,8 @@ class UnitOutcome:
     # With `checks.quarantine`: rows set aside and where (relative to the warehouse).
     quarantined: int | None = None
     quarantine_location: str | None = None
+    traceback: str | None = None  # of a failure, secrets masked, at most TRACEBACK_CHARS
+    worker: str | None = None  # "host:pid" of the process that executed the job
 
     @property
     def succeeded(self) -> bool:
@@ -203,7 +211,9 @@ class Workspace:
             return replace(outcome, pending=None, error=str(error), lease_lost=True)
         except Exception as error:
             failed = failed_outcome(job, error)
-            return replace(failed, started=outcome.started, attempts=outcome.attempts)
+            return replace(
+                failed, started=outcome.started, attempts=outcome.attempts, worker=outcome.worker
+            )
         duration = outcome.duration_s + time.perf_counter() - clock
         finished = replace(outcome, finished=datetime.now(UTC), duration_s=duration)
         return _with_published(finished, published)
@@ -213,7 +223,7 @@ class Workspace:
         KeyboardInterrupt propagates. What the unit logs and prints is kept in the
         warehouse (see `unit_logs`)."""
         with UnitLogCapture(job.run_id, job.asset, job.partition) as capture:
-            outcome = self._execute(job, capture.attempt)
+            outcome = replace(self._execute(job, capture.attempt), worker=worker_id())
             if outcome.error is not None:  # so that the logs end with why the unit failed
                 capture.add("log", outcome.error, "ERROR", "partita")
         capture.save(self.warehouse)
@@ -423,7 +433,13 @@ def failed_outcome(job: UnitJob, error: Exception) -> UnitOutcome:
     log.debug("%s", message, exc_info=error)
     moment = datetime.now(UTC)
     checks = _masked(getattr(error, "results", ()))
-    return UnitOutcome(moment, moment, 0, 0.0, error=message, checks=checks)
+    trace = mask("".join(tracebacks.format_exception(error)))[-TRACEBACK_CHARS:]
+    return UnitOutcome(moment, moment, 0, 0.0, error=message, checks=checks, traceback=trace)
+
+
+def worker_id() -> str:
+    """This process as a worker of a run's timeline: "host:pid"."""
+    return f"{this_host()}:{os.getpid()}"
 
 
 def _with_published(outcome: UnitOutcome, published: _Published) -> UnitOutcome:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +33,7 @@ from . import views
 from .api import UiState, error_response
 
 TOKEN_HEADER = "X-Partita-Token"
+OUTPUT_TAIL_CHARS = 2000  # of a run's console output, kept to say why it did not start
 RUN_START_TIMEOUT_S = 60.0  # the run's process loads the project before recording the run
 
 
@@ -132,16 +136,20 @@ def plan_action(state: UiState, action: ActionRequest) -> dict[str, Any]:
 
 
 class Launcher:
-    """Starts runs in their own processes and remembers them (to reap them when they
-    end); their output goes to a temporary folder, never the warehouse."""
+    """Starts runs in their own processes. A run's console output goes to a file in a
+    temporary folder of this server (never the warehouse); when the run ends, a watcher
+    thread keeps its last lines (`output_of`, for a run that could not start) and deletes
+    the file; `close` (on server stop) deletes the folder."""
 
     def __init__(self) -> None:
         self.processes: dict[int, subprocess.Popen[bytes]] = {}
-        self.logs = Path(tempfile.mkdtemp(prefix="partita-ui-"))
+        self.logs = Path(tempfile.mkdtemp(prefix=f"partita-ui-{os.getpid()}-"))
+        self._ended: dict[int, threading.Event] = {}
+        self._tails: dict[int, str] = {}
+        self._lock = threading.Lock()
 
     def start(self, command: list[str]) -> subprocess.Popen[bytes]:
-        self.reap()
-        log = self.logs / f"run-{len(self.processes)}-{time.time_ns()}.log"
+        log = self.logs / f"run-{time.time_ns()}.log"
         with log.open("wb") as output:
             process = subprocess.Popen(
                 command,
@@ -150,15 +158,38 @@ class Launcher:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        process.log_path = log  # type: ignore[attr-defined]
-        self.processes[process.pid] = process
+        with self._lock:
+            self.processes[process.pid] = process
+            self._ended[process.pid] = threading.Event()
+        watcher = threading.Thread(target=self._clean_after, args=(process, log), daemon=True)
+        watcher.start()
         return process
 
-    def reap(self) -> None:
-        """Forget the runs that ended (collecting their exit status)."""
-        for pid, process in list(self.processes.items()):
-            if process.poll() is not None:
-                del self.processes[pid]
+    def _clean_after(self, process: subprocess.Popen[bytes], log: Path) -> None:
+        process.wait()
+        try:
+            tail = log.read_text(errors="replace").strip()[-OUTPUT_TAIL_CHARS:]
+        except OSError:  # the folder went with the server
+            tail = ""
+        log.unlink(missing_ok=True)
+        with self._lock:
+            self._tails[process.pid] = tail
+            self.processes.pop(process.pid, None)
+            ended = self._ended.pop(process.pid)
+        ended.set()
+
+    def output_of(self, pid: int, timeout: float = 10.0) -> str:
+        """The last lines a run printed, once it ended (empty if unknown)."""
+        with self._lock:
+            ended = self._ended.get(pid)
+        if ended is not None:
+            ended.wait(timeout)
+        with self._lock:
+            return self._tails.pop(pid, "")
+
+    def close(self) -> None:
+        """Delete the folder (runs still going keep writing to their open, unlinked files)."""
+        shutil.rmtree(self.logs, ignore_errors=True)
 
 
 def launch_action(state: UiState, action: ActionRequest, launcher: Launcher) -> dict[str, Any]:
@@ -174,8 +205,7 @@ def launch_action(state: UiState, action: ActionRequest, launcher: Launcher) -> 
         if run is not None:
             return {"run_id": run.run_id, "pid": process.pid, "command": run.command}
         if exited:
-            output = process.log_path.read_text(errors="replace")  # type: ignore[attr-defined]
-            raise UsageError(f"the run did not start: {output.strip()[-2000:]}")
+            raise UsageError(f"the run did not start: {launcher.output_of(process.pid)}")
         time.sleep(0.1)
     return {"run_id": None, "pid": process.pid, "command": " ".join(action.command(state))}
 

@@ -11,7 +11,7 @@ import ipaddress
 import secrets
 import threading
 import webbrowser
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,13 +20,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ..errors import UsageError
-from . import api, pages
+from . import api, live, pages
 from .actions import Launcher, action_routes
 
 if TYPE_CHECKING:
     from ..app.session import Session
 
 LOOPBACK_NAMES = ("localhost",)
+SHUTDOWN_GRACE_S = 5  # open event streams get this long to end on Ctrl-C
 
 
 def is_loopback(host: str) -> bool:
@@ -60,12 +61,22 @@ def build_app(
     `selection` is what the graph shows first."""
     launcher = Launcher()
     app = Starlette(
-        routes=[*api.ROUTES, *action_routes(launcher), *pages.ROUTES],
+        routes=[*live.ROUTES, *api.ROUTES, *action_routes(launcher), *pages.ROUTES],
         exception_handlers={404: _not_found, 405: _not_allowed},
+        lifespan=_lifespan,
     )
     app.state.ui = api.UiState(session, token or secrets.token_hex(16), now, tuple(selection))
     app.state.launcher = launcher
     return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Where the server runs its lifespan (the test client does): clean up at the end."""
+    try:
+        yield
+    finally:
+        app.state.launcher.close()
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -95,13 +106,24 @@ def serve(
     app = build_app(session, token=token, now=now, selection=selection)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+    )
     server = uvicorn.Server(config)
+    app.state.ui.stopping = lambda: server.should_exit  # live streams end on Ctrl-C
     print(f"partita ui: serving {session.root} at {url} (Ctrl-C stops)", flush=True)
     threading.Thread(target=api.warm_cache, args=(app.state.ui,), daemon=True).start()
     if open_browser:
         webbrowser.open(url)
     # uvicorn shuts down on Ctrl-C or SIGTERM, then re-raises the signal it caught.
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
+    finally:
+        app.state.launcher.close()
     print("partita ui: stopped (runs started from the page go on)", flush=True)

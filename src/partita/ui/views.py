@@ -65,6 +65,12 @@ def attempt_json(record: MaterializationRecord) -> dict[str, Any]:
             for i in record.inputs
         ],
         "error": record.error,
+        "traceback": record.traceback,
+        "worker": record.worker,
+        "checks": [
+            {"check": c.name, "severity": c.severity, "passed": c.passed, "message": c.message}
+            for c in record.checks
+        ],
     }
 
 
@@ -79,6 +85,7 @@ def run_unit_json(record: MaterializationRecord) -> dict[str, Any]:
         "finished": _iso(record.finished),
         "duration_s": round((record.finished - record.started).total_seconds(), 3),
         "error": record.error,
+        "worker": record.worker,
     }
 
 

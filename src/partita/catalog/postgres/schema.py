@@ -231,6 +231,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX notifications_by_incident ON notifications (incident_id)",
     ),
     11: ("ALTER TABLE runs ADD COLUMN host TEXT",),
+    12: (
+        "ALTER TABLE materializations ADD COLUMN traceback TEXT",
+        "ALTER TABLE materializations ADD COLUMN worker TEXT",
+    ),
 }
 _NEXT = {0: FIRST_VERSION}  # the version a migration leads to, when not n + 1
 

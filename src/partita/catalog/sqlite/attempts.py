@@ -18,10 +18,12 @@ from partita.catalog.sqlite.rows import inputs_to_json, partition_to_text
 _INSERT_HISTORY = """
 INSERT INTO materializations (
     asset, partition, run_id, status, started, finished, attempts,
-    rows, bytes, data_version, code_version, inputs, watermark, error, restored
+    rows, bytes, data_version, code_version, inputs, watermark, error, restored,
+    traceback, worker
 ) VALUES (
     :asset, :partition, :run_id, :status, :started, :finished, :attempts,
-    :rows, :bytes, :data_version, :code_version, :inputs, :watermark, :error, :restored
+    :rows, :bytes, :data_version, :code_version, :inputs, :watermark, :error, :restored,
+    :traceback, :worker
 )
 RETURNING id
 """
@@ -129,4 +131,6 @@ def record_parameters(
         "consumed_seq": record.consumed_seq,
         "deps_version": record.deps_version,
         "restored": int(record.restored),
+        "traceback": record.traceback,
+        "worker": record.worker,
     }

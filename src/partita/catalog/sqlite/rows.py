@@ -34,7 +34,8 @@ STATE_ROW_COLUMNS = f"""
 
 HISTORY_COLUMNS = """
     asset, partition, run_id, status, started, finished, attempts,
-    rows, bytes, data_version, code_version, inputs, watermark, error, restored
+    rows, bytes, data_version, code_version, inputs, watermark, error, restored,
+    traceback, worker
 """
 
 RUN_COLUMNS = "run_id, command, started, finished, status, counts, pid"
@@ -166,6 +167,8 @@ def history_from_row(row: Sequence[Any]) -> MaterializationRecord:
         watermark,
         error,
         restored,
+        traceback,
+        worker,
     ) = row
     return MaterializationRecord(
         asset=asset,
@@ -183,6 +186,8 @@ def history_from_row(row: Sequence[Any]) -> MaterializationRecord:
         watermark=watermark,
         error=error,
         restored=bool(restored),
+        traceback=traceback,
+        worker=worker,
     )
 
 

@@ -1,9 +1,10 @@
-"""The catalog's SQLite schema, version 12, and the statements that built each version.
+"""The catalog's SQLite schema, version 13, and the statements that built each version.
 
 Kept in `PRAGMA user_version`; `MIGRATIONS[n]` brings a catalog from schema n to n + 1.
 
 - `runs`: one row per command invocation (with its process's pid and host).
-- `materializations`: append-only history, one row per attempt of a unit.
+- `materializations`: append-only history, one row per attempt of a unit (with the
+  traceback of a failure, and the worker, "host:pid", that executed it).
 - `sequence_counter`: one row, the catalog's sequence. Each recorded attempt increments it
   in the transaction that records it, under SQLite's write lock, so sequences are unique
   and grow in commit order.
@@ -40,7 +41,7 @@ from collections.abc import Callable
 
 from partita.catalog.records import AttemptStatus
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 UNPARTITIONED = ""
 
 # Sets the sequence columns of existing states from the history, so that a migrated catalog
@@ -377,6 +378,13 @@ MIGRATIONS: tuple[tuple[_Step, ...], ...] = (
         # is judged interrupted only on its own host, where its pid means something.
         "ALTER TABLE runs ADD COLUMN host TEXT",
         "PRAGMA user_version = 12",
+    ),
+    (
+        # Per attempt: the traceback of a failure (masked) and the process that ran it, so
+        # a page shows why it failed and a run's timeline one lane per real worker.
+        "ALTER TABLE materializations ADD COLUMN traceback TEXT",
+        "ALTER TABLE materializations ADD COLUMN worker TEXT",
+        "PRAGMA user_version = 13",
     ),
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -21,6 +21,7 @@ from partita.catalog.records import (
     RunStatus,
     StateRow,
 )
+from partita.catalog.sqlite.attempt_details import SQLiteAttemptDetails
 from partita.catalog.sqlite.attempts import (
     current_sequence,
     draw_sequences,
@@ -72,6 +73,7 @@ ORDER BY m.asset, m.partition, c.name
 
 class SQLiteCatalog(
     SQLiteVersions,
+    SQLiteAttemptDetails,
     SQLiteLeases,
     SQLiteDynamicKeys,
     SQLiteQuarantines,

@@ -95,6 +95,35 @@ function poll(seconds, callback) {
   pollTimer = setTimeout(callback, seconds * 1000);
 }
 
+// Live updates: the server pushes `update` events (server-sent events) carrying the same
+// JSON as the read route; `render` redraws from it. If the stream cannot be opened (no
+// EventSource, a proxy dropping it, the server refusing it) before any update came, the
+// page falls back to asking again every second (`fallback`).
+let liveSource = null;
+
+function live(path, render, fallback) {
+  if (liveSource) liveSource.close();
+  if (!window.EventSource) { document.body.dataset.live = "poll"; fallback(); return; }
+  const source = new EventSource(path);
+  liveSource = source;
+  let updates = 0;
+  source.addEventListener("update", (message) => {
+    updates += 1;
+    document.body.dataset.live = "sse";
+    document.body.dataset.liveUpdates = String(updates);
+    render(JSON.parse(message.data));
+  });
+  source.addEventListener("end", () => { source.close(); document.body.dataset.live = "ended"; });
+  source.onerror = () => {
+    // After updates, the browser reconnects by itself unless the stream is closed for good.
+    if (updates && source.readyState !== EventSource.CLOSED) return;
+    source.close();
+    liveSource = null;
+    document.body.dataset.live = "poll";
+    fallback();
+  };
+}
+
 // --- asset graph -----------------------------------------------------------------------
 
 function health(counts) {
@@ -144,36 +173,111 @@ async function graphPage() {
     actionBox, legend(), el("div", { id: "graph" }, drawGraph(data)));
 }
 
+function graphLayout(assets, edges) {
+  // Layered, left to right: a column per depth (see `layers`); each group gets its own band
+  // of rows (so a box can enclose it), groups in the order they first appear (upstream
+  // first); inside a band, each column is ordered by the barycentre of its neighbours in
+  // the column before (then after), a few sweeps, which removes most edge crossings.
+  const depth = layers(assets, edges);
+  const groups = [...new Set(assets.map((a) => a.group))];
+  const columnCount = Math.max(0, ...Object.values(depth)) + 1;
+  const cells = new Map(groups.map((g) => [g, Array.from({ length: columnCount }, () => [])]));
+  for (const a of assets) cells.get(a.group)[depth[a.name]].push(a.name);
+  const ups = {}, downs = {};
+  for (const a of assets) { ups[a.name] = []; downs[a.name] = []; }
+  for (const [u, d] of edges) { ups[d].push(u); downs[u].push(d); }
+  const row = {};
+  const bandStart = {};
+  let next = 0;
+  for (const g of groups) {
+    bandStart[g] = next;
+    next += Math.max(...cells.get(g).map((c) => c.length));
+  }
+  const place = () => {
+    for (const g of groups) cells.get(g).forEach((column) => column.forEach((n, i) => { row[n] = bandStart[g] + i; }));
+  };
+  for (const g of groups) cells.get(g).forEach((column) => column.sort());
+  place();
+  const bary = (names, fallback) => {
+    const known = names.filter((n) => n in row);
+    return known.length ? known.reduce((sum, n) => sum + row[n], 0) / known.length : fallback;
+  };
+  const snapshot = () => new Map(groups.map((g) => [g, cells.get(g).map((c) => [...c])]));
+  let best = snapshot(), fewest = countCrossings(edges, depth, row);
+  for (let sweep = 0; sweep < 6 && fewest > 0; sweep++) {
+    const neighbours = sweep % 2 === 0 ? ups : downs;
+    const order = [...Array(columnCount).keys()];
+    if (sweep % 2) order.reverse();
+    for (const c of order) {
+      for (const g of groups) {
+        const column = cells.get(g)[c];
+        const key = Object.fromEntries(column.map((n) => [n, bary(neighbours[n], row[n])]));
+        column.sort((a, b) => key[a] - key[b] || row[a] - row[b]);  // ties keep their order
+      }
+      place();
+    }
+    const crossings = countCrossings(edges, depth, row);
+    if (crossings < fewest) { fewest = crossings; best = snapshot(); }
+  }
+  for (const g of groups) cells.set(g, best.get(g));
+  place();
+  return { depth, row, groups, bandStart, rows: next, columns: columnCount, cells };
+}
+
+function countCrossings(edges, depth, row) {
+  // Crossings between edges that span the same pair of columns (the ones a layout orders).
+  let crossings = 0;
+  for (let i = 0; i < edges.length; i++) {
+    for (let j = i + 1; j < edges.length; j++) {
+      const [a, b] = edges[i], [c, d] = edges[j];
+      if (depth[a] !== depth[c] || depth[b] !== depth[d]) continue;
+      if ((row[a] - row[c]) * (row[b] - row[d]) < 0) crossings++;
+    }
+  }
+  return crossings;
+}
+
 function drawGraph(data) {
-  const depth = layers(data.assets, data.edges);
-  const columns = [];
-  for (const a of data.assets) (columns[depth[a.name]] = columns[depth[a.name]] || []).push(a);
-  const W = 340, H = 62, GX = 60, GY = 22, position = {};
-  columns.forEach((column, c) => {
-    column.sort((a, b) => (a.group + a.name).localeCompare(b.group + b.name));
-    column.forEach((a, r) => { position[a.name] = { x: 20 + c * (W + GX), y: 20 + r * (H + GY) }; });
-  });
-  const rows = Math.max(1, ...columns.map((c) => c.length));
-  const root = svg("svg", { width: 40 + columns.length * (W + GX), height: 40 + rows * (H + GY) });
+  const layout = graphLayout(data.assets, data.edges);
+  const W = 320, H = 50, GX = 70, GY = 18, PAD = 14, TOP = 22;
+  const position = {};
+  const groupIndex = Object.fromEntries(layout.groups.map((g, i) => [g, i]));
+  for (const a of data.assets) {
+    const bandOffset = groupIndex[a.group] * (TOP + 2 * PAD);
+    position[a.name] = { x: 30 + layout.depth[a.name] * (W + GX),
+      y: 20 + TOP + PAD + bandOffset + layout.row[a.name] * (H + GY) };
+  }
+  const height = 40 + layout.groups.length * (TOP + 2 * PAD) + layout.rows * (H + GY);
+  const root = svg("svg", { width: 60 + layout.columns * (W + GX), height });
+  for (const g of layout.groups) {  // a box around every group's nodes
+    const members = data.assets.filter((a) => a.group === g).map((a) => position[a.name]);
+    const x0 = Math.min(...members.map((p) => p.x)) - PAD, y0 = Math.min(...members.map((p) => p.y)) - PAD - TOP;
+    const x1 = Math.max(...members.map((p) => p.x)) + W + PAD, y1 = Math.max(...members.map((p) => p.y)) + H + PAD;
+    root.append(svg("g", { class: "group", "data-group": g },
+      svg("rect", { class: "group-box", x: x0, y: y0, width: x1 - x0, height: y1 - y0, rx: 8 }),
+      svg("text", { class: "group-label", x: x0 + 10, y: y0 + 16 }, "group " + g)));
+  }
   for (const [u, d] of data.edges) {
     const a = position[u], b = position[d];
     const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2, mx = (x1 + x2) / 2;
-    root.append(svg("path", { class: "edge", d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}` }));
+    root.append(svg("path", { class: "edge", "data-edge": `${u} ${d}`,
+      d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}` }));
   }
   for (const a of data.assets) {
     const p = position[a.name], c = a.counts, state = health(c);
     const kind = a.partitions ? `${a.partitions.kind} x${a.partitions.count}` : "unpartitioned";
-    const node = svg("g", { class: "node", "data-asset": a.name, tabindex: 0,
+    const node = svg("g", { class: "node", "data-asset": a.name, "data-column": layout.depth[a.name],
+      "data-row": layout.row[a.name], tabindex: 0,
       transform: `translate(${p.x},${p.y})`, onclick: () => { location.href = assetHref(a.name); } },
       svg("rect", { width: W, height: H, rx: 6, fill: "#fff", stroke: COLORS[state], "stroke-width": 3 }),
       svg("rect", { width: 8, height: H, rx: 3, fill: COLORS[state] }),
       svg("text", { x: 16, y: 18, "font-weight": 600 }, a.name),
-      svg("text", { x: 16, y: 34, class: "group-label" }, `group ${a.group} · ${kind} · ${a.storage}`),
-      svg("text", { x: 16, y: 52 },
-        `${c.fresh || 0} fresh · ${c.stale || 0} stale · ${c.missing || 0} missing · ${c.failed || 0} failed`));
-    node.append(svg("title", {}, `${a.name} (${state})`));
+      svg("text", { x: 16, y: 36, class: "counts" },
+        `${kind} · ${c.fresh || 0} fresh · ${c.stale || 0} stale · ${c.missing || 0} missing · ${c.failed || 0} failed`));
+    node.append(svg("title", {}, `${a.name} (${state}, ${a.storage})`));
     root.append(node);
   }
+  root.dataset.crossings = String(countCrossings(data.edges, layout.depth, layout.row));
   return root;
 }
 
@@ -306,22 +410,39 @@ function drawBar(name, parts) {
     const x = (event.clientX - canvas.getBoundingClientRect().left) / scale;
     let lo = 0, hi = starts.length - 1;
     while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= x) lo = mid; else hi = mid - 1; }
-    return parts.ranges[lo];
+    return { range: parts.ranges[lo], index: Math.min(Math.max(Math.floor(x), 0), total - 1) };
   };
-  canvas.addEventListener("mousemove", (event) => {
-    const r = rangeAt(event);
-    if (!r) return;
-    const keys = r.count > 1 ? `${r.first} .. ${r.last} (${r.count} partitions)` : (r.first === null ? "-" : r.first);
-    const known = reasons.get(r.first);
-    const reason = known ? (r.count === 1 ? "\nreason: " : "\nreason of the first: ") + known : "";
-    tooltip.textContent = `${keys}\nstate: ${r.state}${reason}`;
+  const showTip = (event, text) => {
+    tooltip.textContent = text;
     tooltip.hidden = false;
     tooltip.style.left = event.clientX + 12 + "px";
     tooltip.style.top = event.clientY + 12 + "px";
+  };
+  // Over a range of many partitions, the server names the one under the cursor (by its
+  // position): asked at most once per position, the latest answer wins.
+  const first = new URLSearchParams(location.search).get("first") || "";
+  let asked = -1;
+  canvas.addEventListener("mousemove", (event) => {
+    const { range: r, index } = rangeAt(event);
+    if (!r) return;
+    const span = `${r.first} .. ${r.last} (${r.count} partitions, ${parts.ranges_merged ? "worst state" : "state"} ${r.state})`;
+    if (r.count === 1 || r.first === null) {
+      const known = reasons.get(r.first);
+      showTip(event, `${r.first === null ? "-" : r.first}\nstate: ${r.state}${known ? "\nreason: " + known : ""}`);
+      return;
+    }
+    if (index === asked) { tooltip.style.left = event.clientX + 12 + "px"; tooltip.style.top = event.clientY + 12 + "px"; return; }
+    asked = index;
+    showTip(event, `…\nin ${span}`);
+    api(`/api/assets/${enc(name)}/partition-at?index=${index}&first=${enc(first)}`).then((p) => {
+      if (asked !== index || tooltip.hidden) return;
+      tooltip.textContent = `${p.partition}\nstate: ${p.state}${p.reason ? "\nreason: " + p.reason : ""}\nin ${span}`;
+      tooltip.dataset.partition = p.partition;
+    }, (error) => { if (asked === index) tooltip.textContent = error.message; });
   });
-  canvas.addEventListener("mouseleave", () => { tooltip.hidden = true; });
+  canvas.addEventListener("mouseleave", () => { tooltip.hidden = true; asked = -1; });
   canvas.addEventListener("click", (event) => {
-    const r = rangeAt(event);
+    const r = rangeAt(event).range;
     if (!r || r.first === null) return;
     if (r.count === 1) { location.href = partitionHref(name, r.first); return; }
     location.href = `${assetHref(name)}?first=${enc(r.first)}&last=${enc(r.last)}`;
@@ -363,26 +484,63 @@ function definitionList(asset) {
 // --- partition page ----------------------------------------------------------------------
 
 async function partitionPage(name, key) {
+  const asOf = (new URLSearchParams(location.search).get("as_of") || "").trim();
   const data = await api(`/api/assets/${enc(name)}/partitions/${enc(key)}`);
-  const preview = await api(`/api/assets/${enc(name)}/preview/${enc(key)}`);
+  const dataPath = `/api/assets/${enc(name)}/partitions/${enc(key)}/data`;
+  let preview = null, previewError = null;
+  try {
+    preview = await api(dataPath + (asOf ? "?as_of=" + enc(asOf) : ""));
+  } catch (error) {
+    if (!asOf) throw error;
+    previewError = error.message;  // that version was pruned, or there was no data then
+  }
+  const asOfInput = el("input", { type: "text", id: "as-of", value: asOf,
+    placeholder: "run id or ISO time" });
+  const showAsOf = (event) => {
+    event.preventDefault();
+    const value = asOfInput.value.trim();
+    location.href = partitionHref(name, key) + (value ? "?as_of=" + enc(value) : "");
+  };
   show(
     el("h1", {}, link(assetHref(name), name), " / ", el("span", { id: "partition-key" },
       data.partition === null ? "(unpartitioned)" : data.partition)),
     el("p", { id: "partition-state" }, "State: ", stateSpan(data.state), data.reason ? ` (${data.reason})` : ""),
     el("h2", {}, "Attempts"),
-    data.attempts.length ? table(
-      ["run", "status", "started", "duration", "rows", "bytes", "data version", "code version",
-        "watermark", "inputs read", "error"],
-      data.attempts.map((a) => [link(runHref(a.run_id), a.run_id), stateSpan(a.status, "status-"),
-        a.started, seconds(a.duration_s), num(a.rows), num(a.bytes), a.data_version || "",
-        a.code_version || "", a.watermark || "",
-        el("div", {}, a.inputs.map((i) => el("div", {}, `${i.asset} ${i.partition === null ? "" : i.partition} @ ${i.data_version}`))),
-        a.error ? el("pre", { class: "error" }, a.error) : ""]), { id: "attempts" })
-      : el("p", {}, "Never attempted."),
+    attemptsTable(data.attempts),
     data.failed_checks.length ? el("h2", {}, "Checks that failed in the latest attempt") : null,
     data.failed_checks.length ? table(["check", "severity", "message"],
       data.failed_checks.map((c) => [c.check, c.severity, c.message || ""])) : null,
-    el("h2", {}, `Data (first ${preview.rows.length} of ${preview.total_rows} rows)`),
+    el("h2", {}, "Data"),
+    el("form", { class: "toolbar", id: "as-of-form", onsubmit: showAsOf }, "As of", asOfInput,
+      el("button", { type: "submit" }, "Show"),
+      asOf ? el("a", { href: partitionHref(name, key) }, "current data") : null),
+    previewSection(preview, previewError, asOf));
+}
+
+function attemptsTable(attempts) {
+  if (!attempts.length) return el("p", {}, "Never attempted.");
+  return table(
+    ["run", "status", "started", "duration", "rows", "bytes", "data version", "code version",
+      "watermark", "worker", "inputs read", "checks", "error"],
+    attempts.map((a) => [link(runHref(a.run_id), a.run_id), stateSpan(a.status, "status-"),
+      a.started, seconds(a.duration_s), num(a.rows), num(a.bytes), a.data_version || "",
+      a.code_version || "", a.watermark || "", a.worker || "",
+      el("div", {}, a.inputs.map((i) => el("div", {}, `${i.asset} ${i.partition === null ? "" : i.partition} @ ${i.data_version}`))),
+      el("td", { class: "checks" }, a.checks.map((c) => el("div", { class: c.passed ? "check-passed" : "check-failed" },
+        `${c.passed ? "passed" : "FAILED"} ${c.check} (${c.severity})${c.message ? ": " + c.message : ""}`))),
+      el("td", { class: "attempt-error" }, a.error ? el("pre", { class: "error" }, a.error) : "",
+        a.traceback ? el("details", {}, el("summary", {}, "traceback"),
+          el("pre", { class: "traceback" }, a.traceback)) : null)]), { id: "attempts" });
+}
+
+function previewSection(preview, error, asOf) {
+  if (error) return el("p", { class: "error banner", id: "preview-error" }, error);
+  const v = preview.version;
+  const caption = asOf
+    ? `As of ${asOf}: version ${v ? v.data_version : "?"} written by run ${v ? v.run_id : "?"} at ${v ? v.finished : "?"}; `
+    : "";
+  return el("div", {},
+    el("p", { id: "preview-caption" }, caption + `first ${preview.rows.length} of ${preview.total_rows} rows`),
     preview.columns.length ? table(preview.columns, preview.rows.map((row) =>
       row.map((v) => (v === null ? el("td", { class: "null" }, "null") : v))), { id: "preview" })
       : el("p", {}, "No data published."));
@@ -394,16 +552,26 @@ const countsText = (c) => Object.entries(c || {}).filter(([, v]) => v).map(([k, 
 
 async function runsPage() {
   const data = await api("/api/runs?limit=100");
+  renderRuns(data);
+  live("/api/events/runs?limit=100", renderRuns,
+    () => poll(data.runs.some((r) => r.status === "running") ? 1 : 5, route));
+}
+
+function renderRuns(data) {
   show(el("h1", {}, "Runs"), data.runs.length ? table(
     ["run", "status", "started", "duration", "counts", "command"],
     data.runs.map((r) => [link(runHref(r.run_id), r.run_id), stateSpan(r.status, "status-"), r.started,
       seconds(r.duration_s), countsText(r.counts), el("code", {}, r.command)]), { id: "runs" })
     : el("p", {}, "No run yet."));
-  poll(data.runs.some((r) => r.status === "running") ? 1 : 5, route);
 }
 
 async function runPage(runId) {
   const run = await api("/api/runs/" + enc(runId));
+  renderRun(run);
+  if (run.status === "running") live("/api/events/runs/" + enc(runId), renderRun, () => poll(1, route));
+}
+
+function renderRun(run) {
   const done = run.units_total;
   show(
     el("h1", {}, "Run ", el("span", { id: "run-id" }, run.run_id)),
@@ -411,7 +579,7 @@ async function runPage(runId) {
       ` · started ${run.started} · ${seconds(run.duration_s)}`,
       run.status === "running" ? ` · ${done} units recorded so far (live)` : ` · ${countsText(run.counts)}`),
     el("p", {}, el("code", {}, run.command)),
-    el("h2", {}, "Timeline (one lane per unit running at the same time)"),
+    el("h2", {}, "Timeline (one lane per worker)"),
     el("canvas", { class: "bar", id: "timeline", width: 1000, height: 40 }),
     run.in_progress.length ? el("h2", {}, `In progress (${run.in_progress.length})`) : null,
     run.in_progress.length ? table(["asset", "partition"], run.in_progress.map((u) =>
@@ -423,30 +591,54 @@ async function runPage(runId) {
         stateSpan(u.status, "status-"), seconds(u.duration_s), num(u.attempts),
         u.error ? el("pre", { class: "error" }, u.error) : ""]), { id: "units" }) : el("p", {}, "No unit recorded yet."));
   drawTimeline(run);
-  if (run.status === "running") poll(1, route);
+}
+
+function timelineLanes(units) {
+  // One lane per worker (the process that ran the unit, as recorded); units of a worker
+  // that overlap (a worker with threads) get more lanes under it. Units recorded without
+  // a worker share lanes by time, as before.
+  const byWorker = new Map();
+  for (const u of units) {
+    const worker = u.worker || "";
+    if (!byWorker.has(worker)) byWorker.set(worker, []);
+    byWorker.get(worker).push(u);
+  }
+  const lanes = [];  // {worker, end}
+  for (const [worker, list] of [...byWorker.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const mine = [];
+    for (const u of list) {
+      let lane = mine.find((l) => l.end <= u.s);
+      if (!lane) { lane = { worker, end: 0, index: lanes.length }; mine.push(lane); lanes.push(lane); }
+      lane.end = u.f;
+      u.lane = lane.index;
+    }
+  }
+  return lanes;
 }
 
 function drawTimeline(run) {
   const canvas = document.getElementById("timeline");
   const units = run.units.map((u) => ({ ...u, s: Date.parse(u.started), f: Date.parse(u.finished) }))
     .sort((a, b) => a.s - b.s);
-  const lanes = [];  // a unit goes to the first lane free when it started
-  for (const u of units) {
-    let lane = lanes.findIndex((end) => end <= u.s);
-    if (lane < 0) { lane = lanes.length; lanes.push(0); }
-    lanes[lane] = u.f;
-    u.lane = lane;
-  }
+  const lanes = timelineLanes(units);
+  const LABEL = 180, ROW = 18;
   canvas.width = barWidth();
-  canvas.height = Math.max(1, lanes.length) * 18 + 4;
+  canvas.height = Math.max(1, lanes.length) * ROW + 4;
+  document.body.dataset.timelineLanes = JSON.stringify(lanes.map((l) => l.worker));
   if (!units.length) return;
   const t0 = Math.min(...units.map((u) => u.s)), t1 = Math.max(...units.map((u) => u.f));
-  const scale = canvas.width / Math.max(t1 - t0, 1);
+  const scale = (canvas.width - LABEL) / Math.max(t1 - t0, 1);
   const context = canvas.getContext("2d");
+  context.font = "11px system-ui, sans-serif";
+  context.fillStyle = "#607d8b";
+  lanes.forEach((lane, i) => {
+    const shown = lanes.findIndex((l) => l.worker === lane.worker) === i;
+    if (shown) context.fillText(lane.worker || "(worker not recorded)", 4, 2 + i * ROW + 12, LABEL - 8);
+  });
   const color = { materialized: COLORS.fresh, failed: COLORS.failed, interrupted: COLORS.stale };
   for (const u of units) {
     context.fillStyle = color[u.status] || COLORS.missing;
-    context.fillRect((u.s - t0) * scale, 2 + u.lane * 18, Math.max(2, (u.f - u.s) * scale - 1), 15);
+    context.fillRect(LABEL + (u.s - t0) * scale, 2 + u.lane * ROW, Math.max(2, (u.f - u.s) * scale - 1), ROW - 3);
   }
 }
 

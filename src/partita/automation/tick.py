@@ -6,10 +6,11 @@ requests and the cursors, in one transaction) before it launches anything.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -90,14 +91,46 @@ def _observe_if_due(
     definition = session.graph[name]
     tick.evaluated.append(name)
     cursor_name = SOURCE_CURSOR + name
-    last = session.catalog.cursor(cursor_name)
     every = definition.observe_every
-    if last is not None and now - datetime.fromisoformat(last) < every:
+    observed = ObservedAt.loads(session.catalog.cursor(cursor_name))
+    wall = datetime.now(UTC)
+    if not observed.due(now, wall, every):
         return
     for key in _all_keys(definition.partitions, now):
         if (name, key) not in busy:
             tick.request((name, key), f"observe every {format_duration(every)}", force=True)
-    tick.cursors[cursor_name] = now.isoformat()
+    tick.cursors[cursor_name] = ObservedAt(now, wall).dumps()
+
+
+@dataclass(frozen=True)
+class ObservedAt:
+    """When a source was last observed: at which evaluation time, and at which real time.
+    A source is due when `every` passed on either clock: polling external data is a real
+    time matter, so a daemon with a fixed `--now` still observes its sources."""
+
+    at: datetime
+    wall: datetime | None = None
+
+    def due(self, now: datetime, wall: datetime, every: timedelta) -> bool:
+        if now - self.at >= every:
+            return True
+        return self.wall is not None and wall - self.wall >= every
+
+    def dumps(self) -> str:
+        wall = None if self.wall is None else self.wall.isoformat()
+        return json.dumps({"at": self.at.isoformat(), "wall": wall})
+
+    @classmethod
+    def loads(cls, text: str | None) -> ObservedAt:
+        """The stored cursor; a minimal one (never observed: due) when there is none. An
+        older cursor holds only the evaluation time."""
+        if not text:
+            return cls(datetime.min.replace(tzinfo=UTC))
+        if not text.startswith("{"):
+            return cls(datetime.fromisoformat(text))
+        data = json.loads(text)
+        wall = data.get("wall")
+        return cls(datetime.fromisoformat(data["at"]), wall and datetime.fromisoformat(wall))
 
 
 def _evaluate_asset(

@@ -125,12 +125,23 @@ class ProcessExecutor:
             worker.connection.send((job_id, self._jobs[job_id][1]))
 
     def next_done(self) -> tuple[Unit, UnitOutcome]:
+        done = self._next_done(None)
+        assert done is not None
+        return done
+
+    def next_done_within(self, timeout: float) -> tuple[Unit, UnitOutcome] | None:
+        """The next outcome, or None when no job finished within `timeout` seconds."""
+        return self._next_done(time.monotonic() + timeout)
+
+    def _next_done(self, until: float | None) -> tuple[Unit, UnitOutcome] | None:
         while not self._done:
+            if until is not None and time.monotonic() >= until:
+                return None
             handles = {}
             for worker in self._pool:
                 handles[worker.connection] = worker
                 handles[worker.process.sentinel] = worker
-            ready = wait(list(handles), timeout=self._until_deadline())
+            ready = wait(list(handles), timeout=self._until_deadline(until))
             for handle in ready:
                 worker = handles[handle]
                 if worker in self._pool:
@@ -140,10 +151,12 @@ class ProcessExecutor:
             self._send_due_retries()
         return self._done.popleft()
 
-    def _until_deadline(self) -> float | None:
-        """Seconds until the first running job's timeout or the first retry's start (None:
-        neither)."""
+    def _until_deadline(self, until: float | None = None) -> float | None:
+        """Seconds until the first running job's timeout, the first retry's start or
+        `until` (None: none of them)."""
         moments = [*self._deadlines.values(), *self._retries.values()]
+        if until is not None:
+            moments.append(until)
         if not moments:
             return None
         return max(0.0, min(moments) - time.monotonic())

@@ -98,10 +98,33 @@ def test_a_unit_of_a_full_pool_waits_and_says_so(project):
         assert taken
         plan = project.cli("materialize", "a", "--plan", "--now", "2024-01-02", check=0)
         assert "waiting for pool db (1 of 1 slots held by other runs): 1 units" in plan.stdout
+        planned = project.cli("materialize", "--plan", "--json", "--now", "2024-01-03", check=0)
+        assert planned.json()["pools"] == [
+            {
+                "pool": "db",
+                "size": 1,
+                "held": 1,
+                "assets": ["a", "b"],
+                "units": 4,
+                "would_wait": True,
+            }
+        ]
         listener = Waits(catalog)
         report = session.run(RunRequest(selection=("a",), now=now), [listener])
     assert listener.events == [("a", "2024-01-01", "waiting for pool db")]
     assert [r.status for r in report.results] == ["materialized"]
+    planned = project.cli("materialize", "--plan", "--json", "--now", "2024-01-03", check=0)
+    assert planned.json()["pools"] == [
+        {"pool": "db", "size": 1, "held": 0, "assets": ["a", "b"], "units": 3, "would_wait": False}
+    ]
+
+
+def test_a_plan_without_pools_says_so_in_its_json(project):
+    project.write(
+        "assets/plain.py", "from partita import asset\n\n@asset\ndef plain():\n    return None\n"
+    )
+    planned = project.cli("materialize", "--plan", "--json", check=0).json()
+    assert planned["pools"] == [] and [u["asset"] for u in planned["units"]] == ["plain"]
 
 
 def test_an_undeclared_pool_is_a_definition_error(project):

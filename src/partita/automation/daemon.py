@@ -21,6 +21,7 @@ else every `tick` seconds.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -33,6 +34,7 @@ from datetime import UTC, datetime
 
 from ..app.session import Session
 from ..catalog.automation_records import Holder, TickStatus, current_holder, holder_is_dead
+from ..discovery import DEFAULT_ENV, ENV_VARIABLE
 from ..errors import EXIT_FAILED, CatalogError, PartitaError
 from ..faults import fault_point
 from .tick import evaluate_tick
@@ -171,7 +173,9 @@ class Daemon:
             str(tick_id),
             str(self.options.workers),
         ]
-        child = subprocess.Popen(command)
+        # The run process opens the same environment's warehouse and catalog as the daemon.
+        environment = {**os.environ, ENV_VARIABLE: self.session.config.env or DEFAULT_ENV}
+        child = subprocess.Popen(command, env=environment)
         self.children[tick_id] = child
         self.say(f"tick {tick_id}: launched a run of {units} units (pid {child.pid})")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,7 +22,7 @@ from ..definitions.policies import format_duration
 from ..errors import PartitaError
 from ..planning.plan import AssetPlan
 from ..planning.reasons import ReasonKind
-from ..planning.state_table import load_state_tables
+from ..planning.state_table import StateTable, load_state_tables
 from ..planning.targets import partition_count
 from ..planning.windows import windows
 from .evaluate import AssetSituation, AutomationCursor, evaluate
@@ -154,13 +154,15 @@ def _evaluate_asset(
     excluded = np.array([(name, key) in busy for key in keys], dtype=bool)
     cursor_name = ASSET_CURSOR + name
     cursor = AutomationCursor.loads(session.catalog.cursor(cursor_name))
+    tables = load_state_tables(session.catalog, session.graph, [d.upstream for d in plan.upstreams])
     situation = AssetSituation(
         partitions=plan.partitions,
         kinds=kinds,
         now=now,
         cursor=cursor,
         upstream_requested=stale_requested,
-        upstream_new=_published_since(session, plan, count, cursor.sequence),
+        upstream_new=_published_since(tables, plan, count, cursor.sequence),
+        inputs_missing=_inputs_missing(tables, plan, count, tick.requested),
         sequence=session.catalog.sequence(),
         excluded=excluded,
     )
@@ -171,12 +173,11 @@ def _evaluate_asset(
 
 
 def _published_since(
-    session: Session, plan: AssetPlan, count: int, sequence: int | None
+    tables: Mapping[str, StateTable], plan: AssetPlan, count: int, sequence: int | None
 ) -> np.ndarray | None:
     """Per partition index: an upstream partition it reads was published after `sequence`."""
     if sequence is None:
         return None
-    tables = load_state_tables(session.catalog, session.graph, [d.upstream for d in plan.upstreams])
     indices = np.arange(count, dtype=np.int64)
     new = np.zeros(count, dtype=bool)
     for dependency in plan.upstreams:
@@ -188,6 +189,30 @@ def _published_since(
         reads = windows(dependency.mapping, plan.partitions, indices, dependency.partitions, size)
         new |= reads.maximum(published) > sequence
     return new
+
+
+def _inputs_missing(
+    tables: Mapping[str, StateTable],
+    plan: AssetPlan,
+    count: int,
+    requested: Mapping[Unit, str],
+) -> np.ndarray:
+    """Per partition index: a partition it reads holds no data and is not requested in
+    this tick (by an asset evaluated before: the run would build it first)."""
+    indices = np.arange(count, dtype=np.int64)
+    missing = np.zeros(count, dtype=bool)
+    for dependency in plan.upstreams:
+        size = dependency.count
+        absent = ~tables[dependency.upstream].column("published", size).astype(bool)
+        for asset, key in requested:
+            if asset != dependency.upstream:
+                continue
+            index = 0 if dependency.partitions is None else dependency.partitions.index(key)
+            if index < size:
+                absent[index] = False
+        reads = windows(dependency.mapping, plan.partitions, indices, dependency.partitions, size)
+        missing |= reads.maximum(absent.astype(np.int8)) > 0
+    return missing
 
 
 def _apply_sensor(

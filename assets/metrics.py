@@ -1,11 +1,24 @@
 """Metrics built from the raw flights: joins, daily carrier delays, a rolling on-time
-rate and a monthly carrier scorecard."""
+rate and a monthly carrier scorecard.
+
+Automation (`partita daemon`): the daily metrics follow new or changed raw data at once
+(`eager`); a month's scorecard is built on the 1st at 07:00 New York time.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from partita import AssetDep, DuckDB, FreshnessPolicy, MonthlyPartitions, Parquet, asset
+from partita import (
+    AssetDep,
+    DuckDB,
+    FreshnessPolicy,
+    MonthlyPartitions,
+    Parquet,
+    asset,
+    eager,
+    on_cron,
+)
 
 from .sources import YEAR_2013
 
@@ -15,7 +28,7 @@ if TYPE_CHECKING:  # pandas loads only when an asset runs: `partita list` stays 
 ON_TIME_MINUTES = 15
 
 
-@asset(partitions=YEAR_2013, group="metrics")
+@asset(partitions=YEAR_2013, group="metrics", automation=eager())
 def flights_weather(flights: pd.DataFrame, weather: pd.DataFrame) -> pd.DataFrame:
     """Each flight of the day with the weather at its origin airport in its departure hour."""
     conditions = weather[
@@ -29,6 +42,7 @@ def flights_weather(flights: pd.DataFrame, weather: pd.DataFrame) -> pd.DataFram
     storage=DuckDB(table="carrier_delays"),
     group="metrics",
     freshness=FreshnessPolicy(max_lag="1d"),
+    automation=eager(),
 )
 def carrier_delays(flights_weather: pd.DataFrame) -> pd.DataFrame:
     """Per carrier and day: flights, cancellations, mean departure and arrival delay,
@@ -49,7 +63,12 @@ def carrier_delays(flights_weather: pd.DataFrame) -> pd.DataFrame:
     return daily.astype({"flights": "int64", "cancelled": "int64", "bad_weather_flights": "int64"})
 
 
-@asset(deps=[AssetDep("flights", offset=(-6, 0))], partitions=YEAR_2013, group="metrics")
+@asset(
+    deps=[AssetDep("flights", offset=(-6, 0))],
+    partitions=YEAR_2013,
+    group="metrics",
+    automation=eager(),
+)
 def on_time_rolling(flights: pd.DataFrame, context) -> pd.DataFrame:
     """Per carrier, the share of arrivals on time over the 7 days ending on the partition's
     day (shorter at the start of the year)."""
@@ -67,6 +86,7 @@ def on_time_rolling(flights: pd.DataFrame, context) -> pd.DataFrame:
     partitions=MonthlyPartitions(start="2013-01", end="2014-01", timezone="America/New_York"),
     storage=Parquet(partition_column="period"),  # the data has a `month` column already
     group="reports",
+    automation=on_cron("0 7 1 * *", timezone="America/New_York"),
 )
 def carrier_scorecard(carrier_delays: pd.DataFrame, airlines: pd.DataFrame) -> pd.DataFrame:
     """Per airline and month: flights, cancellation rate, mean delays and on-time rate,

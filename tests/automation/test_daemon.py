@@ -206,3 +206,21 @@ def test_a_backfill_triggers_eager_downstream_once_in_one_request(project):
     assert len(reacted["run_ids"]) == 1  # one run for the whole backfill
     assert requested(settled) == []
     assert attempts(project, "derived") == ["2024-01-01", "2024-01-02", "2024-01-03"]
+
+
+def test_eager_waits_for_the_inputs_of_a_partition_that_appeared_before_they_exist(project):
+    project.write("assets/pipeline.py", PIPELINE)
+    for now in ("2024-01-03T11:00", "2024-01-03T11:01"):  # 01-01 and 01-02 of both
+        project.cli("daemon", "daily", "derived", "--once", "--now", now, check=0)
+    # 00:01 in New York on 01-04: derived's 01-03 appeared, but daily's 01-03 comes at 06:00.
+    project.cli("daemon", "daily", "derived", "--once", "--now", "2024-01-04T05:01", check=0)
+    assert requested(ticks(project)[-1]) == []
+    for now in ("2024-01-04T11:00", "2024-01-04T11:01"):
+        project.cli("daemon", "daily", "derived", "--once", "--now", now, check=0)
+    assert [requested(t) for t in ticks(project)[-2:]] == [
+        [("daily", "2024-01-03")],
+        [("derived", "2024-01-03")],
+    ]
+    with open_catalog(project.warehouse) as catalog:
+        statuses = [(r.partition, r.status) for r in catalog.history("derived")]
+    assert sorted(statuses) == [(f"2024-01-0{day}", "materialized") for day in (1, 2, 3)]

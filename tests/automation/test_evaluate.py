@@ -153,3 +153,19 @@ def test_eager_builds_a_missing_partition_whose_inputs_got_new_data_since_the_la
         eager(), situation([M, M, U, M, M], upstream_new=new, cursor=AutomationCursor(count=5))
     )
     assert decision.indices == (0,)  # 02 is up to date; 03 and 04 have nothing new
+
+
+@pytest.mark.parametrize(
+    "condition", [eager(), on_cron("0 6 * * *"), on_missing(), eager() | on_missing()]
+)
+def test_a_partition_whose_inputs_hold_no_data_is_not_requested_under_any_condition(condition):
+    # 01-05 appeared (eager), is due (cron) and missing, but reads a partition with no data
+    # that this tick does not request: it could not run; it waits for its inputs.
+    inputs_missing = np.array([False, False, False, True, True])
+    decision = evaluate(
+        condition,
+        situation([U, U, U, M, M], cursor=AutomationCursor(count=3), inputs_missing=inputs_missing),
+    )
+    assert decision.indices == ()
+    ready = evaluate(condition, situation([U, U, U, M, M], cursor=AutomationCursor(count=3)))
+    assert ready.indices == (3, 4)

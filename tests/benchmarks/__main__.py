@@ -17,6 +17,7 @@ BENCHMARKS = (
     "ui",
     "observability",
     "cluster",
+    "daemon",
 )
 
 

@@ -43,7 +43,8 @@ def test_one_changed_day_restales_exactly_the_windows_and_the_month_that_read_it
     first = project.materialize(now=NOW)
     assert first.status == "succeeded", [r.error for r in first.results if r.error]
     built = {(r.asset, r.partition) for r in first.results if r.status == "materialized"}
-    assert len(built) == 31 * 5 + 1 + 3  # five daily assets, the month, three dimensions
+    # five daily assets, the weather corrections observed, the month, three dimensions
+    assert len(built) == 31 * 6 + 1 + 3
     assert ("carrier_scorecard", "2013-01") in built
     assert project.plan(now=NOW).to_run == []
     before = project.read("carrier_scorecard", "2013-01")

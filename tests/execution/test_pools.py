@@ -8,7 +8,7 @@ import subprocess
 from datetime import UTC, datetime
 
 from conftest import PARTITA
-from processes import kill_all
+from processes import kill_all, wait_for
 
 from partita import RunListener, RunRequest, open_session
 from partita.catalog import open_catalog
@@ -98,10 +98,33 @@ def test_a_unit_of_a_full_pool_waits_and_says_so(project):
         assert taken
         plan = project.cli("materialize", "a", "--plan", "--now", "2024-01-02", check=0)
         assert "waiting for pool db (1 of 1 slots held by other runs): 1 units" in plan.stdout
+        planned = project.cli("materialize", "--plan", "--json", "--now", "2024-01-03", check=0)
+        assert planned.json()["pools"] == [
+            {
+                "pool": "db",
+                "size": 1,
+                "held": 1,
+                "assets": ["a", "b"],
+                "units": 4,
+                "would_wait": True,
+            }
+        ]
         listener = Waits(catalog)
         report = session.run(RunRequest(selection=("a",), now=now), [listener])
     assert listener.events == [("a", "2024-01-01", "waiting for pool db")]
     assert [r.status for r in report.results] == ["materialized"]
+    planned = project.cli("materialize", "--plan", "--json", "--now", "2024-01-03", check=0)
+    assert planned.json()["pools"] == [
+        {"pool": "db", "size": 1, "held": 0, "assets": ["a", "b"], "units": 3, "would_wait": False}
+    ]
+
+
+def test_a_plan_without_pools_says_so_in_its_json(project):
+    project.write(
+        "assets/plain.py", "from partita import asset\n\n@asset\ndef plain():\n    return None\n"
+    )
+    planned = project.cli("materialize", "--plan", "--json", check=0).json()
+    assert planned["pools"] == [] and [u["asset"] for u in planned["units"]] == ["plain"]
 
 
 def test_an_undeclared_pool_is_a_definition_error(project):
@@ -119,3 +142,74 @@ def test_an_undeclared_pool_is_a_definition_error(project):
     assert "pool='warehouse_db' is not declared in [tool.partita.pools] (declared: none)" in (
         result.stderr
     )
+
+
+HELD = """
+import time
+from pathlib import Path
+
+import pandas as pd
+from partita import asset
+
+HERE = Path(__file__).parent.parent
+
+
+def hold_until(name: str) -> None:
+    while not (HERE / name).exists():  # the test says when to go on
+        time.sleep(0.05)
+
+
+@asset(pool="db")
+def first() -> pd.DataFrame:
+    (HERE / "first-running").write_text("")
+    hold_until("first-go")
+    return pd.DataFrame({"x": [1]})
+
+
+@asset
+def slow() -> pd.DataFrame:
+    (HERE / "slow-running").write_text("")
+    hold_until("slow-go")
+    return pd.DataFrame({"x": [1]})
+
+
+@asset(pool="db")
+def second() -> pd.DataFrame:
+    (HERE / "second-ran").write_text("")
+    return pd.DataFrame({"x": [1]})
+"""
+
+
+def test_a_unit_waiting_for_a_pool_takes_a_slot_another_process_frees_at_once(project):
+    (project.root / "pyproject.toml").write_text(PYPROJECT)
+    project.write("assets/held.py", HELD)
+    root = project.root
+
+    def start(*assets: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [*PARTITA, "materialize", *assets, "--workers", "2"],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+
+    holder = start("first")
+    waiter = None
+    try:
+        wait_for((root / "first-running").exists, what="first holds the pool's one slot")
+        # The waiter's `slow` keeps running all along, so none of its own units ends while
+        # `second` waits: only the re-check of the pool can let `second` start.
+        waiter = start("slow", "second")
+        # `slow` starts in a worker after the waiter tried `second` and found the pool full.
+        wait_for((root / "slow-running").exists, what="slow running, second waiting")
+        assert not (root / "second-ran").exists()
+        (root / "first-go").write_text("")  # the other process frees the slot
+        wait_for((root / "second-ran").exists, what="second started while slow still runs")
+        assert not (root / "slow-go").exists()
+        (root / "slow-go").write_text("")
+        assert [holder.wait(120), waiter.wait(120)] == [0, 0]
+    finally:
+        kill_all([p.pid for p in (holder, waiter) if p is not None])
+    with open_catalog(project.warehouse) as catalog:
+        assert catalog.pool_slots() == []

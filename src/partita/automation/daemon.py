@@ -2,8 +2,9 @@
 
 Exactly once, across restarts and rival daemons:
 
-- One daemon per warehouse: a daemon lease in the catalog; a second daemon exits with a
-  message naming the holder.
+- One daemon per warehouse: a daemon lease in the catalog, refreshed by a background
+  thread every few seconds whatever the tick length; a second daemon exits with a message
+  naming the holder, or (`wait`) waits until the lease is free and takes it.
 - Each tick's requests and cursors are committed before its run is launched; the run
   process claims the tick before running it. A daemon killed between the two leaves the
   tick requested, and the next daemon launches it; a claimed tick is never run twice.
@@ -19,6 +20,8 @@ else every `tick` seconds.
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import subprocess
 import sys
@@ -31,12 +34,18 @@ from datetime import UTC, datetime
 
 from ..app.session import Session
 from ..catalog.automation_records import Holder, TickStatus, current_holder, holder_is_dead
-from ..errors import EXIT_FAILED, PartitaError
+from ..discovery import DEFAULT_ENV, ENV_VARIABLE
+from ..errors import EXIT_FAILED, CatalogError, PartitaError
 from ..faults import fault_point
 from .tick import evaluate_tick
 
+log = logging.getLogger("partita")
+
 STOP_RUNS_TIMEOUT_S = 60.0
 POLL_S = 0.05
+LEASE_HEARTBEAT_S = 5.0  # the daemon lease is refreshed this often, whatever the tick
+LEASE_STALE_AFTER_S = 30.0  # another host's daemon lease not refreshed for this long is free
+LEASE_WAIT_POLL_S = 1.0  # a waiting daemon tries to take the lease this often
 
 
 class DaemonBusyError(PartitaError):
@@ -48,13 +57,15 @@ class DaemonBusyError(PartitaError):
 @dataclass(frozen=True)
 class DaemonOptions:
     """What `partita daemon` was asked: a selection, the tick period in seconds, one tick
-    only, a fixed evaluation time, workers per run."""
+    only, a fixed evaluation time, workers per run, and whether to wait for the daemon
+    lease another daemon holds (else exit)."""
 
     selection: tuple[str, ...] = ()
     tick: float = 30.0
     once: bool = False
     now: datetime | None = None
     workers: int = 1
+    wait: bool = False
 
 
 class Daemon:
@@ -74,15 +85,43 @@ class Daemon:
 
     def run(self) -> int:
         """Run until stopped (or one tick with `once`); the exit code."""
-        self._take_lease()
-        try:
-            with _stop_on_signals(self.stop):
-                self._loop()
-        finally:
-            self._stop_runs()
-            self.catalog.release_daemon_lease(self.holder)
+        with _stop_on_signals(self.stop):
+            if not self._wait_for_lease():
+                self.say("daemon stopped before it got the lease")
+                return 0
+            try:
+                with _LeaseHeartbeat(self.catalog, self.holder):
+                    self._loop()
+            finally:
+                self._stop_runs()
+                self.catalog.release_daemon_lease(self.holder)
         self.say("daemon stopped")
         return 0
+
+    def _wait_for_lease(self) -> bool:
+        """Take the lease; with `wait`, wait while another daemon holds it (False: stopped
+        while waiting). Without `wait`, DaemonBusyError names the holder."""
+        if not self.options.wait:
+            self._take_lease()
+            return True
+        told = False
+        while not self.stop.is_set():
+            other = self._try_lease()
+            if other is None:
+                return True
+            if not told:
+                self.say(
+                    f"waiting for the daemon lease: another partita daemon (pid {other.pid} "
+                    f"on {other.host}) is running for the warehouse {self.session.warehouse}"
+                )
+                told = True
+            self.stop.wait(LEASE_WAIT_POLL_S)
+        return False
+
+    def _try_lease(self) -> Holder | None:
+        return self.catalog.acquire_daemon_lease(
+            self.holder, datetime.now(UTC), LEASE_STALE_AFTER_S
+        )
 
     def _loop(self) -> None:
         while True:
@@ -98,8 +137,7 @@ class Daemon:
             self._take_lease()
 
     def _take_lease(self) -> None:
-        stale = max(30.0, 3 * self.options.tick)
-        other = self.catalog.acquire_daemon_lease(self.holder, datetime.now(UTC), stale)
+        other = self._try_lease()
         if other is not None:
             raise DaemonBusyError(
                 f"another partita daemon (pid {other.pid} on {other.host}) is running for the "
@@ -135,7 +173,9 @@ class Daemon:
             str(tick_id),
             str(self.options.workers),
         ]
-        child = subprocess.Popen(command)
+        # The run process opens the same environment's warehouse and catalog as the daemon.
+        environment = {**os.environ, ENV_VARIABLE: self.session.config.env or DEFAULT_ENV}
+        child = subprocess.Popen(command, env=environment)
         self.children[tick_id] = child
         self.say(f"tick {tick_id}: launched a run of {units} units (pid {child.pid})")
 
@@ -196,6 +236,39 @@ class Daemon:
                 child.kill()
                 child.wait()
         self.children.clear()
+
+
+class _LeaseHeartbeat:
+    """Refreshes the daemon lease in the background every `LEASE_HEARTBEAT_S`, so a long
+    tick (a slow sensor, a big evaluation) never makes the daemon look gone. The loop
+    still checks the lease before each tick: a daemon that lost it stops launching."""
+
+    def __init__(self, catalog, holder: Holder) -> None:
+        self._catalog = catalog
+        self._holder = holder
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="partita-daemon-lease", daemon=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(LEASE_HEARTBEAT_S):
+            try:
+                other = self._catalog.acquire_daemon_lease(
+                    self._holder, datetime.now(UTC), LEASE_STALE_AFTER_S
+                )
+            except CatalogError as error:  # a busy catalog: try again at the next beat
+                log.warning("could not refresh the daemon lease: %s", error)
+                continue
+            if other is not None:
+                log.warning("the daemon lease was taken by pid %s on %s", other.pid, other.host)
+                return
+
+    def __enter__(self) -> _LeaseHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _is_dead(holder: Holder) -> bool:

@@ -12,8 +12,11 @@ Each primitive selects partitions (a boolean per partition index of the asset at
 
 `&`, `|` and `~` combine the selections. The request is the selected partitions that need
 work (any planner reason); a cron tick on an asset without time partitions requests it
-even when up to date. Then `catchup=False` keeps only the latest partition and
-`max_catch_up=N` the N newest; the rest come at later evaluations.
+even when up to date. A partition reading a partition that holds no data (and is not
+requested in the same tick) is left out: it could not run; it is requested at a later
+evaluation, once its inputs exist (`eager` sees them as new data). Then `catchup=False`
+keeps only the latest partition and `max_catch_up=N` the N newest; the rest come at later
+evaluations.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ class AssetSituation:
     upstream_new: np.ndarray | None = None  # an upstream it reads published since the cursor
     sequence: int | None = None  # the catalog sequence now
     excluded: np.ndarray | None = None  # already requested by a tick still in flight
+    inputs_missing: np.ndarray | None = None  # reads a partition with no data, not requested
 
     @property
     def count(self) -> int:
@@ -101,6 +105,8 @@ def evaluate(condition: AutomationCondition, situation: AssetSituation) -> Autom
     requested = selected if refresh else selected & needs_work
     if situation.excluded is not None:
         requested &= ~situation.excluded
+    if situation.inputs_missing is not None:  # it could not run: later, once they exist
+        requested &= ~situation.inputs_missing
     indices = np.flatnonzero(requested)
     max_catch_up, catchup = condition.limits()
     if not catchup and isinstance(situation.partitions, TimePartitions):

@@ -6,10 +6,11 @@ requests and the cursors, in one transaction) before it launches anything.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from ..definitions.policies import format_duration
 from ..errors import PartitaError
 from ..planning.plan import AssetPlan
 from ..planning.reasons import ReasonKind
-from ..planning.state_table import load_state_tables
+from ..planning.state_table import StateTable, load_state_tables
 from ..planning.targets import partition_count
 from ..planning.windows import windows
 from .evaluate import AssetSituation, AutomationCursor, evaluate
@@ -90,14 +91,46 @@ def _observe_if_due(
     definition = session.graph[name]
     tick.evaluated.append(name)
     cursor_name = SOURCE_CURSOR + name
-    last = session.catalog.cursor(cursor_name)
     every = definition.observe_every
-    if last is not None and now - datetime.fromisoformat(last) < every:
+    observed = ObservedAt.loads(session.catalog.cursor(cursor_name))
+    wall = datetime.now(UTC)
+    if not observed.due(now, wall, every):
         return
     for key in _all_keys(definition.partitions, now):
         if (name, key) not in busy:
             tick.request((name, key), f"observe every {format_duration(every)}", force=True)
-    tick.cursors[cursor_name] = now.isoformat()
+    tick.cursors[cursor_name] = ObservedAt(now, wall).dumps()
+
+
+@dataclass(frozen=True)
+class ObservedAt:
+    """When a source was last observed: at which evaluation time, and at which real time.
+    A source is due when `every` passed on either clock: polling external data is a real
+    time matter, so a daemon with a fixed `--now` still observes its sources."""
+
+    at: datetime
+    wall: datetime | None = None
+
+    def due(self, now: datetime, wall: datetime, every: timedelta) -> bool:
+        if now - self.at >= every:
+            return True
+        return self.wall is not None and wall - self.wall >= every
+
+    def dumps(self) -> str:
+        wall = None if self.wall is None else self.wall.isoformat()
+        return json.dumps({"at": self.at.isoformat(), "wall": wall})
+
+    @classmethod
+    def loads(cls, text: str | None) -> ObservedAt:
+        """The stored cursor; a minimal one (never observed: due) when there is none. An
+        older cursor holds only the evaluation time."""
+        if not text:
+            return cls(datetime.min.replace(tzinfo=UTC))
+        if not text.startswith("{"):
+            return cls(datetime.fromisoformat(text))
+        data = json.loads(text)
+        wall = data.get("wall")
+        return cls(datetime.fromisoformat(data["at"]), wall and datetime.fromisoformat(wall))
 
 
 def _evaluate_asset(
@@ -121,13 +154,15 @@ def _evaluate_asset(
     excluded = np.array([(name, key) in busy for key in keys], dtype=bool)
     cursor_name = ASSET_CURSOR + name
     cursor = AutomationCursor.loads(session.catalog.cursor(cursor_name))
+    tables = load_state_tables(session.catalog, session.graph, [d.upstream for d in plan.upstreams])
     situation = AssetSituation(
         partitions=plan.partitions,
         kinds=kinds,
         now=now,
         cursor=cursor,
         upstream_requested=stale_requested,
-        upstream_new=_published_since(session, plan, count, cursor.sequence),
+        upstream_new=_published_since(tables, plan, count, cursor.sequence),
+        inputs_missing=_inputs_missing(tables, plan, count, tick.requested),
         sequence=session.catalog.sequence(),
         excluded=excluded,
     )
@@ -138,12 +173,11 @@ def _evaluate_asset(
 
 
 def _published_since(
-    session: Session, plan: AssetPlan, count: int, sequence: int | None
+    tables: Mapping[str, StateTable], plan: AssetPlan, count: int, sequence: int | None
 ) -> np.ndarray | None:
     """Per partition index: an upstream partition it reads was published after `sequence`."""
     if sequence is None:
         return None
-    tables = load_state_tables(session.catalog, session.graph, [d.upstream for d in plan.upstreams])
     indices = np.arange(count, dtype=np.int64)
     new = np.zeros(count, dtype=bool)
     for dependency in plan.upstreams:
@@ -155,6 +189,30 @@ def _published_since(
         reads = windows(dependency.mapping, plan.partitions, indices, dependency.partitions, size)
         new |= reads.maximum(published) > sequence
     return new
+
+
+def _inputs_missing(
+    tables: Mapping[str, StateTable],
+    plan: AssetPlan,
+    count: int,
+    requested: Mapping[Unit, str],
+) -> np.ndarray:
+    """Per partition index: a partition it reads holds no data and is not requested in
+    this tick (by an asset evaluated before: the run would build it first)."""
+    indices = np.arange(count, dtype=np.int64)
+    missing = np.zeros(count, dtype=bool)
+    for dependency in plan.upstreams:
+        size = dependency.count
+        absent = ~tables[dependency.upstream].column("published", size).astype(bool)
+        for asset, key in requested:
+            if asset != dependency.upstream:
+                continue
+            index = 0 if dependency.partitions is None else dependency.partitions.index(key)
+            if index < size:
+                absent[index] = False
+        reads = windows(dependency.mapping, plan.partitions, indices, dependency.partitions, size)
+        missing |= reads.maximum(absent.astype(np.int8)) > 0
+    return missing
 
 
 def _apply_sensor(

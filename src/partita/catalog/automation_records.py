@@ -40,6 +40,14 @@ class Holder:
 
 
 @dataclass(frozen=True, slots=True)
+class DaemonLease:
+    """Who holds the daemon lease, and when it last refreshed it."""
+
+    holder: Holder
+    heartbeat: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class TickRecord:
     """One evaluation of the daemon: its evaluation time `at`, what it evaluated (assets,
     sources, sensors), what it requested and why, the runs it started, and an error (a

@@ -23,7 +23,13 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from partita.catalog.automation_records import Holder, PoolSlot, RequestedUnit, TickRecord
+from partita.catalog.automation_records import (
+    DaemonLease,
+    Holder,
+    PoolSlot,
+    RequestedUnit,
+    TickRecord,
+)
 from partita.catalog.records import (
     DeadLease,
     DynamicKeySet,
@@ -318,6 +324,10 @@ class Automation(Protocol):
 
     def release_daemon_lease(self, holder: Holder) -> None:
         """Drop the daemon lease if `holder` has it."""
+        ...
+
+    def daemon_lease(self) -> DaemonLease | None:
+        """The daemon lease as stored (its holder, alive or not, and last heartbeat)."""
         ...
 
     def acquire_pool_slot(

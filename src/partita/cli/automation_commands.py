@@ -31,12 +31,21 @@ def _seconds(value: str) -> float:
 @click.option("--once", is_flag=True, help="Run one tick, wait for its runs, and exit (cron).")
 @now_option
 @workers_option
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="If another daemon runs for the warehouse, wait until it stops, then take over "
+    "(default: exit with code 1).",
+)
 @click.pass_obj
-def daemon_command(state: CliState, selection, tick: str, once: bool, now, workers: int):
+def daemon_command(
+    state: CliState, selection, tick: str, once: bool, now, workers: int, wait: bool
+):
     """Run automation: each tick evaluates the automation conditions of the selected
     assets, observes the observable sources due and runs the sensors due, records what it
-    requests, then launches the runs in their own processes. One daemon per warehouse;
-    SIGTERM or Ctrl-C finish the tick and stop cleanly.
+    requests, then launches the runs in their own processes. One daemon per warehouse
+    (`--wait` waits for the running one to stop); SIGTERM or Ctrl-C finish the tick and
+    stop cleanly.
     """
     from ..automation.daemon import Daemon, DaemonOptions
 
@@ -47,6 +56,7 @@ def daemon_command(state: CliState, selection, tick: str, once: bool, now, worke
         once=once,
         now=None if now is None else parse_now(now),
         workers=workers,
+        wait=wait,
     )
 
     def say(message: str) -> None:

@@ -1,4 +1,5 @@
-"""Under `--plan`: the concurrency pools the plan's units would wait for now."""
+"""Under `--plan`: the concurrency pools the plan's units would wait for now (a line per
+full pool; with `--json`, a `pools` entry per pool the plan uses)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,32 @@ def print_pool_waits(session: Any, plan: Any) -> None:
             f"{waiting_text(pool)} ({held} of {size} slots held by other runs): "
             f"{using} units of this plan would wait"
         )
+
+
+def pool_summary(session: Any, plan: Any) -> list[dict[str, Any]]:
+    """Per pool the plan's units use: its size, the slots other runs hold now, the assets
+    and the number of units of the plan using it, and whether they would wait (the pool
+    is full now)."""
+    pools = session.config.pools
+    if not pools:
+        return []
+    using: dict[str, int] = {}
+    assets: dict[str, set[str]] = {}
+    for asset_plan in plan.assets:  # counts per asset: no object per unit
+        pool = session.graph[asset_plan.asset].pool
+        count = int((asset_plan.kinds != 0).sum())  # 0: up to date
+        if pool in pools and count:
+            using[pool] = using.get(pool, 0) + count
+            assets.setdefault(pool, set()).add(asset_plan.asset)
+    held = {pool: len(session.catalog.pool_slots(pool)) for pool in using}
+    return [
+        {
+            "pool": pool,
+            "size": pools[pool],
+            "held": held[pool],
+            "assets": sorted(assets[pool]),
+            "units": using[pool],
+            "would_wait": held[pool] >= pools[pool],
+        }
+        for pool in sorted(using)
+    ]

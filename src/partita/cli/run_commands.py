@@ -15,7 +15,7 @@ from ..execution.log_context import configure_logging
 from ..urls import redact_urls
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .partitions_commands import parse_where
-from .pool_output import print_pool_waits
+from .pool_output import pool_summary, print_pool_waits
 from .progress import RunProgress
 from .run_output import ReportPrinter, print_plan
 
@@ -197,9 +197,11 @@ def _run(
 
 def _print_plan(session, request: RunRequest, as_json: bool) -> None:
     plan = session.plan(request)
+    if as_json:
+        print_plan(plan, as_json, pools=pool_summary(session, plan))
+        return
     print_plan(plan, as_json)
-    if not as_json:
-        print_pool_waits(session, plan)
+    print_pool_waits(session, plan)
 
 
 @click.command("auto")

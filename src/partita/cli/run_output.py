@@ -41,7 +41,8 @@ class ReportPrinter(RunListener):
             print_report(report)
 
 
-def print_plan(plan, as_json: bool) -> None:
+def print_plan(plan, as_json: bool, pools: list[dict] | None = None) -> None:
+    """The plan as a table, or JSON (with `pools`: the concurrency pools its units use)."""
     if as_json:
         print_json(
             {
@@ -50,6 +51,7 @@ def print_plan(plan, as_json: bool) -> None:
                     {"asset": u.asset, "partition": u.partition, "reason": str(u.reason)}
                     for u in plan.to_run
                 ],
+                "pools": pools or [],
             }
         )
         return

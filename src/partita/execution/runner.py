@@ -29,7 +29,7 @@ from ..catalog.records import (
 )
 from ..definitions.partitions import TimePartitions
 from ..errors import CatalogError, unit_label
-from ..executors.base import Executor
+from ..executors.base import Executor, WaitingExecutor
 from ..faults import fault_point
 from ..graph.graph import AssetGraph
 from ..planning.plan import Plan, PlannedUnit, check_unit
@@ -108,6 +108,7 @@ class Runner:
         try:
             with _Heartbeat(self.catalog, self.run_id):
                 while schedule.pending or in_flight:
+                    schedule.offer_deferred(due_only=True)
                     while schedule.ready and executor.has_capacity(len(in_flight)):
                         planned = schedule.pop()
                         decided = self._dispatch(schedule, planned)
@@ -117,7 +118,10 @@ class Runner:
                             self.listener.unit_started(self.run_id, planned, decided)
                             executor.submit(planned.unit, job)
                     if in_flight:
-                        unit, outcome = executor.next_done()
+                        done = _next_done(executor, schedule)
+                        if done is None:  # time to offer the deferred units again
+                            continue
+                        unit, outcome = done
                         planned, reason, job = in_flight.pop(unit)
                         self._finish(
                             schedule, planned, self._record_outcome(planned, reason, job, outcome)
@@ -376,6 +380,14 @@ class Runner:
         self.listener.unit_finished(self.run_id, result, self._records.pop(planned.unit, None))
 
 
+def _next_done(executor: Executor, schedule: _Schedule) -> tuple[Unit, UnitOutcome] | None:
+    """The next outcome; with units deferred, None when it is time to offer them again
+    (an executor that cannot stop waiting makes them wait for one of its jobs)."""
+    if schedule.deferred and isinstance(executor, WaitingExecutor):
+        return executor.next_done_within(max(0.0, schedule.until_offer()))
+    return executor.next_done()
+
+
 class _Schedule:
     """The units still to run: a unit is ready once every unit of this run it reads is done."""
 
@@ -386,6 +398,7 @@ class _Schedule:
         self._waiting: dict[Unit, int] = {}
         self._readers: dict[Unit, list[PlannedUnit]] = defaultdict(list)
         self._deferred: list[PlannedUnit] = []
+        self._offered = time.monotonic()
         to_run = {u.unit for u in plan.units if u.reason is not None}
         for planned in plan.units:
             if planned.reason is None:
@@ -409,16 +422,34 @@ class _Schedule:
         """Units ready now or waiting for another run's lease."""
         return bool(self.ready or self._deferred)
 
+    @property
+    def deferred(self) -> bool:
+        """Units waiting for another process (a lease, a pool slot)."""
+        return bool(self._deferred)
+
     def defer(self, planned: PlannedUnit) -> None:
         """Another run holds the unit's lease: try again later."""
         self._deferred.append(planned)
 
     def wait_for_deferred(self) -> None:
         """Nothing else to do: wait a moment, then offer the deferred units again."""
-        time.sleep(DEFERRED_POLL_S)
+        time.sleep(max(0.0, self.until_offer()))
+        self.offer_deferred()
+
+    def until_offer(self) -> float:
+        """Seconds until the deferred units are offered again."""
+        return self._offered + DEFERRED_POLL_S - time.monotonic()
+
+    def offer_deferred(self, due_only: bool = False) -> None:
+        """Make the deferred units ready again (with `due_only`, only when they waited
+        `DEFERRED_POLL_S` since the last offer): another process may have freed what they
+        wait for, a lease or a pool slot."""
+        if due_only and (not self._deferred or self.until_offer() > 0):
+            return
         for planned in self._deferred:
             self._push(planned)
         self._deferred.clear()
+        self._offered = time.monotonic()
 
     def release(self, unit: Unit) -> None:
         """`unit` has finished: readers with nothing else to wait for become ready."""

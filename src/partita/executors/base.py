@@ -8,7 +8,7 @@ the runner records every outcome in its own process.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ..execution.unit import UnitJob, UnitOutcome
 from ..planning.staleness import Unit
@@ -37,4 +37,15 @@ class Executor(Protocol):
     def close(self) -> None:
         """Stop every process the executor started; jobs without an outcome are abandoned
         (not published: their run's leases are released first)."""
+        ...
+
+
+@runtime_checkable
+class WaitingExecutor(Protocol):
+    """An executor that can stop waiting for an outcome after a while, so the runner can
+    offer again units waiting for a pool slot or a lease another process holds, while its
+    own jobs still run. Executors without it make those units wait for one of their jobs."""
+
+    def next_done_within(self, timeout: float) -> tuple[Unit, UnitOutcome] | None:
+        """Like `next_done`, but None when no job finished within `timeout` seconds."""
         ...

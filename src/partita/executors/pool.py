@@ -14,7 +14,8 @@ with the signal in the error, or runs again if the asset's `Retry` allows anothe
 attempt; the job queued behind it goes to another worker, and a new worker replaces it.
 A job running longer than its asset's `timeout` is stopped the same way: its worker is
 killed (nothing it was writing is published: writes publish atomically, at their end) and
-the job fails with `timed out after 10m`, or runs again as its `Retry` allows.
+the job fails with `timed out after 10m`, or runs again as its `Retry` allows. A job run
+again waits its `Retry` delay first, as any retry does, without holding up other jobs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import itertools
 import logging
 import multiprocessing
 import os
+import random
 import signal
 import sys
 import time
@@ -83,6 +85,7 @@ class ProcessExecutor:
         self._startup_deaths = 0
         self._done: deque[tuple[Unit, UnitOutcome]] = deque()
         self._deadlines: dict[int, float] = {}  # running job id -> monotonic deadline
+        self._retries: dict[int, float] = {}  # job id to run again -> monotonic start time
         self._pool: list[_Worker] = [self._start_worker() for _ in range(workers)]
 
     def _start_worker(self) -> _Worker:
@@ -122,25 +125,50 @@ class ProcessExecutor:
             worker.connection.send((job_id, self._jobs[job_id][1]))
 
     def next_done(self) -> tuple[Unit, UnitOutcome]:
+        done = self._next_done(None)
+        assert done is not None
+        return done
+
+    def next_done_within(self, timeout: float) -> tuple[Unit, UnitOutcome] | None:
+        """The next outcome, or None when no job finished within `timeout` seconds."""
+        return self._next_done(time.monotonic() + timeout)
+
+    def _next_done(self, until: float | None) -> tuple[Unit, UnitOutcome] | None:
         while not self._done:
+            if until is not None and time.monotonic() >= until:
+                return None
             handles = {}
             for worker in self._pool:
                 handles[worker.connection] = worker
                 handles[worker.process.sentinel] = worker
-            ready = wait(list(handles), timeout=self._until_deadline())
+            ready = wait(list(handles), timeout=self._until_deadline(until))
             for handle in ready:
                 worker = handles[handle]
                 if worker in self._pool:
                     self._serve(worker, died=handle is worker.process.sentinel)
             if not ready:
                 self._stop_timed_out()
+            self._send_due_retries()
         return self._done.popleft()
 
-    def _until_deadline(self) -> float | None:
-        """Seconds until the first running job's timeout (None: no job has one)."""
-        if not self._deadlines:
+    def _until_deadline(self, until: float | None = None) -> float | None:
+        """Seconds until the first running job's timeout, the first retry's start or
+        `until` (None: none of them)."""
+        moments = [*self._deadlines.values(), *self._retries.values()]
+        if until is not None:
+            moments.append(until)
+        if not moments:
             return None
-        return max(0.0, min(self._deadlines.values()) - time.monotonic())
+        return max(0.0, min(moments) - time.monotonic())
+
+    def _retry_later(self, job_id: int, delay: float) -> None:
+        self._retries[job_id] = time.monotonic() + delay
+
+    def _send_due_retries(self) -> None:
+        now = time.monotonic()
+        for job_id in [j for j, start in self._retries.items() if start <= now]:
+            del self._retries[job_id]
+            self._send(job_id)
 
     def _stop_timed_out(self) -> None:
         """Kill the worker of each job past its timeout; fail or retry the job."""
@@ -226,13 +254,17 @@ class ProcessExecutor:
         if timed_out:
             message = f"{label}: {cause} (its worker process, pid {pid}, was stopped)"
         if self._deaths[unit] < retry.max_attempts:
+            delay = retry.delay(self._deaths[unit])
+            if retry.jitter:
+                delay *= random.uniform(0.5, 1.0)
             log.warning(
-                "%s; attempt %d/%d, running it again",
+                "%s; attempt %d/%d, running it again in %.2f s",
                 message,
                 self._deaths[unit],
                 retry.max_attempts,
+                delay,
             )
-            self._send(job_id)
+            self._retry_later(job_id, delay)
             return
         advice = (
             "Make it faster, or give it a longer timeout= (or [tool.partita] timeout)."

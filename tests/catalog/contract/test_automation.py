@@ -6,7 +6,13 @@ from __future__ import annotations
 import threading
 
 from partita.catalog import Catalog
-from partita.catalog.automation_records import Holder, RequestedUnit, TickStatus, current_holder
+from partita.catalog.automation_records import (
+    DaemonLease,
+    Holder,
+    RequestedUnit,
+    TickStatus,
+    current_holder,
+)
 
 from .helpers import at, dead_pid
 
@@ -82,6 +88,19 @@ def test_one_daemon_lease_held_by_a_live_process_taken_over_from_a_dead_one(
     catalog.release_daemon_lease(me)
     assert catalog.acquire_daemon_lease(dead, at(0), 30.0) is None
     assert catalog.acquire_daemon_lease(me, at(0), 30.0) is None  # its process is gone
+
+
+def test_the_daemon_lease_reads_back_with_its_latest_heartbeat(catalog: Catalog) -> None:
+    assert catalog.daemon_lease() is None
+    me = current_holder()
+    assert catalog.acquire_daemon_lease(me, at(0), 30.0) is None
+    assert catalog.daemon_lease() == DaemonLease(me, at(0))
+    assert catalog.acquire_daemon_lease(me, at(5), 30.0) is None  # a heartbeat
+    assert catalog.daemon_lease() == DaemonLease(me, at(5))
+    assert catalog.acquire_daemon_lease(ELSEWHERE, at(6), 30.0) == me
+    assert catalog.daemon_lease() == DaemonLease(me, at(5))  # a refused rival changes nothing
+    catalog.release_daemon_lease(me)
+    assert catalog.daemon_lease() is None
 
 
 def test_pool_slots_are_bounded_by_live_holders(catalog: Catalog) -> None:

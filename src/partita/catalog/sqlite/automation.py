@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from partita.catalog.automation_records import (
+    DaemonLease,
     Holder,
     PoolSlot,
     RequestedUnit,
@@ -199,6 +200,17 @@ class SQLiteAutomation(SQLiteConnection):
                 "DELETE FROM daemon_lease WHERE name = ? AND host = ? AND pid = ?",
                 (DAEMON, holder.host, holder.pid),
             )
+
+    def daemon_lease(self) -> DaemonLease | None:
+        """The daemon lease as stored (its holder, alive or not, and last heartbeat)."""
+        with self._reading("read the daemon lease") as connection:
+            row = connection.execute(
+                f"SELECT {_HOLDER_COLUMNS}, heartbeat FROM daemon_lease WHERE name = ?",
+                (DAEMON,),
+            ).fetchone()
+        if row is None:
+            return None
+        return DaemonLease(Holder(*row[:4]), datetime.fromisoformat(row[4]))
 
     # --- pool slots ---
 

@@ -8,13 +8,14 @@ The operations every front end (CLI, Python API) uses on a `Session`. Reads neve
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..catalog.records import AttemptStatus, MaterializationRecord
 from ..errors import PartitaError, PartitionError, StorageError, UsageError, describe_unit
+from ..execution.events import RunListener
 from ..execution.report import RunReport, UnitStatus
 from ..execution.restore import RestoreReport, RestoreTarget, execute_restores
 from ..planning.reasons import Reason, ReasonKind
@@ -211,14 +212,29 @@ def rollback_effects(session: Session, targets: Sequence[RestoreTarget]) -> list
 
 
 def run_restores(
-    session: Session, targets: Sequence[RestoreTarget], command: str, *, wait: bool = True
+    session: Session,
+    targets: Sequence[RestoreTarget],
+    command: str,
+    *,
+    wait: bool = True,
+    listeners: Iterable[RunListener] = (),
 ) -> RestoreReport:
-    """Restore the targets as one recorded run (see `execution.restore`)."""
+    """Restore the targets as one recorded run (see `execution.restore`); the observers
+    the project configures (alerts, OpenLineage, unit logs), then `listeners`, hear its
+    events as they hear a materialization's."""
+    from ..execution.events import Listeners
     from ..execution.materialize import recover_dead_runs
+    from ..observability.observers import build_observers
 
     recover_dead_runs(session.catalog)
     return execute_restores(
-        session.graph, session.warehouse, session.catalog, targets, command=command, wait=wait
+        session.graph,
+        session.warehouse,
+        session.catalog,
+        targets,
+        command=command,
+        wait=wait,
+        listener=Listeners([*build_observers(session), *listeners]),
     )
 
 

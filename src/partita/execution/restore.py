@@ -100,8 +100,8 @@ def execute_restores(
     (its reason `restore DATA_VERSION (of run RUN)`) and finished (with its record), and
     the run finished, so alerts, OpenLineage and the UI see restores too."""
     listener = listener or RunListener()
+    plan = restore_plan(graph, targets, datetime.now(UTC))  # before the run: may refuse
     run_id = catalog.start_run(command, datetime.now(UTC))
-    plan = restore_plan(graph, targets, datetime.now(UTC))
     planned = {unit.unit: unit for unit in plan.units}
     run = _RestoreRun(graph, warehouse, catalog, run_id, listener)
     status = RunStatus.INTERRUPTED

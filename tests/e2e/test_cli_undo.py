@@ -76,9 +76,16 @@ def test_a_bad_backfill_is_rolled_back_with_one_command(tmp_path: Path) -> None:
     metrics.write_text(metrics.read_text().replace(BAD, GOOD))
     plan = project.cli("rollback", backfill, "flights_weather", "--plan", "--json", check=0).json()
     assert len(plan["restore"]) == 31
-    assert {r["reason"] for r in plan["readers"]} == {
-        f"upstream restored: flights_weather {r['partition']}" for r in plan["readers"]
+    readers: dict[str, list] = {}
+    for reader in plan["readers"]:
+        readers.setdefault(reader["asset"], []).append(reader)
+    assert set(readers) == {"carrier_delays", "carrier_scorecard"}  # transitively
+    assert {r["reason"] for r in readers["carrier_delays"]} == {
+        f"upstream restored: flights_weather {r['partition']}" for r in readers["carrier_delays"]
     }
+    [scorecard] = readers["carrier_scorecard"]
+    assert scorecard["partition"] == "2013-01"
+    assert scorecard["reason"].startswith("upstream stale: carrier_delays 2013-01-")
     rolled = project.cli("rollback", backfill, "flights_weather", "--json", check=0).json()
     assert rolled["status"] == "succeeded"
     assert {r["status"] for r in rolled["results"]} == {"restored"}
@@ -90,6 +97,8 @@ def test_a_bad_backfill_is_rolled_back_with_one_command(tmp_path: Path) -> None:
         "upstream restored: flights_weather 2013-01-05"
     )
     assert ("flights_weather", "2013-01-05") not in reasons
+    downstream = {unit for unit in reasons if unit[0] in readers}
+    assert downstream == {(r["asset"], r["partition"]) for r in plan["readers"] if r["stale"]}
 
     project.cli("materialize", "--now", NOW, check=0)
     assert versions(project) == before

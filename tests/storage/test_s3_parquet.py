@@ -13,6 +13,7 @@ from pyarrow import fs
 from partita.definitions.storage import DuckDB, Parquet
 from partita.discovery import load_config
 from partita.errors import ProjectError, StorageError
+from partita.storage.encoding import data_version, encode_parquet
 from partita.storage.object_location import ObjectWarehouse, parse_object_url
 from partita.storage.registry import open_storage
 
@@ -120,14 +121,105 @@ def test_a_warehouse_on_s3_needs_a_catalog_elsewhere(project, monkeypatch) -> No
     assert load_config(project.root).warehouse == project.root / "local"
 
 
-def test_object_storage_keeps_no_earlier_version_and_says_so(warehouse) -> None:
+def test_replaced_versions_are_kept_under_the_history_prefix_out_of_hive_readers_sight(
+    warehouse, s3_server
+) -> None:
     storage = open_storage(Parquet(), warehouse, "sales", "date")
-    first = storage.write("2024-01-01", sales([1]))
-    storage.write("2024-01-01", sales([1], generation=2))
+    first = storage.write("2024-01-01", sales([1, 2]))
+    storage.write("2024-01-01", sales([1, 2], generation=3))
 
-    assert storage.retained_versions() == []
-    with pytest.raises(StorageError, match="keeps no earlier versions yet"):
-        storage.read_version("2024-01-01", first.data_version)
-    with pytest.raises(StorageError, match="cannot be read as of a run or restored"):
-        storage.restore("2024-01-01", first.data_version)
-    assert storage.read(["2024-01-01"]).to_pylist() == [{"id": 1, "amount": 2.0}]
+    listed = s3_server.client().list_objects_v2(Bucket=warehouse.bucket, Prefix=warehouse.prefix)
+    keys = sorted(item["Key"] for item in listed["Contents"])
+    assert keys == [
+        warehouse.key(".history", "sales", "date=2024-01-01", f"{first.data_version}.parquet"),
+        warehouse.key("sales", "date=2024-01-01", "part-0.parquet"),
+    ]
+    s3 = fs.S3FileSystem(
+        endpoint_override=s3_server.endpoint,
+        scheme="http",
+        access_key=s3_server.env["AWS_ACCESS_KEY_ID"],
+        secret_key=s3_server.env["AWS_SECRET_ACCESS_KEY"],
+        region=s3_server.env["AWS_DEFAULT_REGION"],
+    )
+    dataset = ds.dataset(
+        f"{warehouse.bucket}/{warehouse.key('sales')}", filesystem=s3, partitioning="hive"
+    )
+    assert dataset.to_table().column("amount").to_pylist() == [3.0, 6.0]
+    assert storage.read_version("2024-01-01", first.data_version).column("amount").to_pylist() == [
+        1.0,
+        2.0,
+    ]
+
+
+def test_an_object_replaced_while_it_was_being_kept_is_not_kept_under_its_name(
+    warehouse,
+) -> None:
+    first = open_storage(Parquet(), warehouse, "sales", "date")
+    second = open_storage(Parquet(), warehouse, "sales", "date")
+    first.write("2024-01-01", sales([1]))
+    looked_up = first._current
+
+    def look_up_then_lose_the_race(key, partition):
+        found = looked_up(key, partition)
+        second.write("2024-01-01", sales([2], generation=5))  # between look-up and copy
+        return found
+
+    first._current = look_up_then_lose_the_race
+    with pytest.raises(StorageError, match="another writer published it"):
+        first.write("2024-01-01", sales([3], generation=7))
+
+    assert first.read(["2024-01-01"]).to_pylist() == [{"id": 2, "amount": 10.0}]
+    for kept in first.retained_versions():  # each reads back as its name says
+        table = first.read_version("2024-01-01", kept.data_version)
+        assert table.to_pylist() == [{"id": 1, "amount": 1.0}]
+
+
+def test_an_object_written_without_a_recorded_version_is_hashed_and_kept(
+    warehouse, s3_server
+) -> None:
+    encoded = encode_parquet(sales([4]))
+    key = warehouse.key("sales", "date=2024-01-01", "part-0.parquet")
+    s3_server.client().put_object(Bucket=warehouse.bucket, Key=key, Body=encoded)
+    storage = open_storage(Parquet(), warehouse, "sales", "date")
+    storage.write("2024-01-01", sales([5]))
+
+    kept = storage.retained_versions()
+    assert [v.data_version for v in kept] == [data_version(encoded)]
+    storage.restore("2024-01-01", data_version(encoded))
+    assert storage.read(["2024-01-01"]).to_pylist() == [{"id": 4, "amount": 4.0}]
+
+
+def test_a_damaged_kept_object_is_refused_by_name(warehouse, s3_server) -> None:
+    storage = open_storage(Parquet(), warehouse, "sales", "date")
+    old = storage.write("2024-01-01", sales([1]))
+    storage.write("2024-01-01", sales([2]))
+    key = warehouse.key(".history", "sales", "date=2024-01-01", f"{old.data_version}.parquet")
+    s3_server.client().put_object(Bucket=warehouse.bucket, Key=key, Body=b"not parquet")
+
+    with pytest.raises(StorageError, match=f"kept version {old.data_version} .* is damaged"):
+        storage.restore("2024-01-01", old.data_version)
+    assert storage.read(["2024-01-01"]).column("id").to_pylist() == [2]
+
+
+def test_a_restore_racing_a_writer_publishes_nothing(warehouse) -> None:
+    storage = open_storage(Parquet(), warehouse, "sales", "date")
+    other = open_storage(Parquet(), warehouse, "sales", "date")
+    good = storage.write("2024-01-01", sales([1]))
+    storage.write("2024-01-01", sales([2]))
+
+    with pytest.raises(StorageError, match="another writer published it"):
+        storage.restore(
+            "2024-01-01",
+            good.data_version,
+            before_publish=lambda: other.write("2024-01-01", sales([3])),
+        )
+    assert storage.read(["2024-01-01"]).column("id").to_pylist() == [3]
+    assert storage.read_version("2024-01-01", good.data_version).column("id").to_pylist() == [1]
+
+
+def test_cleanup_aborts_leftover_uploads_under_the_history_prefix(warehouse, s3_server) -> None:
+    client = s3_server.client()
+    storage = open_storage(Parquet(), warehouse, "sales", "date")
+    key = warehouse.key(".history", "sales", "date=2024-01-01", "0123456789abcdef.parquet")
+    client.create_multipart_upload(Bucket=warehouse.bucket, Key=key)
+    assert [str(k) for k in storage.cleanup()] == [key]

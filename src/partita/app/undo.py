@@ -8,16 +8,16 @@ The operations every front end (CLI, Python API) uses on a `Session`. Reads neve
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..catalog.records import AttemptStatus, MaterializationRecord
 from ..errors import PartitaError, PartitionError, StorageError, UsageError, describe_unit
+from ..execution.events import RunListener
 from ..execution.report import RunReport, UnitStatus
 from ..execution.restore import RestoreReport, RestoreTarget, execute_restores
-from ..planning.reasons import Reason, ReasonKind
 from ..planning.retention import describe_kept, versions_to_prune
 from ..storage.base import RetainedVersion, Storage
 from ..storage.registry import open_asset_storage
@@ -174,51 +174,30 @@ def restore_target(
     )
 
 
-@dataclass(frozen=True)
-class ReaderEffect:
-    """What a restore does to one reader partition: stale (with its reason) or fresh."""
-
-    asset: str
-    partition: str | None
-    reason: Reason | None  # None: it read the restored data, so it stays up to date
-
-
-def rollback_effects(session: Session, targets: Sequence[RestoreTarget]) -> list[ReaderEffect]:
-    """For `--plan`: the direct readers of the targets, stale when they read the data
-    being taken back, fresh when they read the data being restored."""
-    effects = []
-    reader_states: dict[str, dict] = {}
-    for target in targets:
-        current = session.catalog.state(target.asset, target.partition)
-        current_version = current.data_version if current else None
-        for reader in session.graph.downstream[target.asset]:
-            if reader not in reader_states:
-                reader_states[reader] = session.catalog.states(reader)
-            for key, state in reader_states[reader].items():
-                versions = {
-                    i.data_version
-                    for i in state.inputs
-                    if (i.asset, i.partition) == (target.asset, target.partition)
-                }
-                if target.data_version in versions and current_version not in versions:
-                    effects.append(ReaderEffect(reader, key, None))
-                elif versions:
-                    kind = ReasonKind.UPSTREAM_RESTORED
-                    effects.append(
-                        ReaderEffect(reader, key, Reason(kind, target.asset, target.partition))
-                    )
-    return effects
-
-
 def run_restores(
-    session: Session, targets: Sequence[RestoreTarget], command: str, *, wait: bool = True
+    session: Session,
+    targets: Sequence[RestoreTarget],
+    command: str,
+    *,
+    wait: bool = True,
+    listeners: Iterable[RunListener] = (),
 ) -> RestoreReport:
-    """Restore the targets as one recorded run (see `execution.restore`)."""
+    """Restore the targets as one recorded run (see `execution.restore`); the observers
+    the project configures (alerts, OpenLineage, unit logs), then `listeners`, hear its
+    events as they hear a materialization's."""
+    from ..execution.events import Listeners
     from ..execution.materialize import recover_dead_runs
+    from ..observability.observers import build_observers
 
     recover_dead_runs(session.catalog)
     return execute_restores(
-        session.graph, session.warehouse, session.catalog, targets, command=command, wait=wait
+        session.graph,
+        session.warehouse,
+        session.catalog,
+        targets,
+        command=command,
+        wait=wait,
+        listener=Listeners([*build_observers(session), *listeners]),
     )
 
 

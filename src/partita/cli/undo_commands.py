@@ -27,7 +27,8 @@ def rollback_command(
     Readers of the taken-back data become stale (`upstream restored`); readers that never
     read it stay up to date. Run `partita materialize` afterwards to rebuild them.
     """
-    from ..app.undo import rollback_effects, rollback_targets
+    from ..app.undo import rollback_targets
+    from ..app.undo_effects import rollback_effects
 
     session = state.session
     targets = rollback_targets(session, run_id, selection, first, last)
@@ -56,7 +57,8 @@ def restore_command(
     state: CliState, asset: str, partition, data_version: str, plan_only: bool, as_json: bool
 ) -> None:
     """Bring one partition back to an earlier data version, as a recorded run."""
-    from ..app.undo import restore_target, rollback_effects
+    from ..app.undo import restore_target
+    from ..app.undo_effects import rollback_effects
 
     session = state.session
     targets = [restore_target(session, asset, partition, data_version)]
@@ -100,12 +102,17 @@ def _print_plan(targets, effects, as_json: bool) -> None:
     fresh = [r for r in readers if not r["stale"]]
     if stale:
         print_table(
-            f"{len(stale)} reader partition(s) would go stale",
+            f"{len(stale)} downstream partition(s) would go stale (readers of the data taken"
+            " back, and transitively their readers; a rebuild that gives the same data as"
+            " before stops there)",
             ["asset", "partition", "reason"],
             [(r["asset"], r["partition"] or "-", r["reason"]) for r in stale],
         )
     if fresh:
-        click.echo(f"{len(fresh)} reader partition(s) read the restored data and stay fresh.")
+        click.echo(
+            f"{len(fresh)} reader partition(s) read the restored data, never the data taken"
+            " back, so they and their readers stay fresh."
+        )
 
 
 def _restore(state: CliState, targets, command: str, as_json: bool) -> None:

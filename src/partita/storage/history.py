@@ -133,7 +133,7 @@ class HistoryArea:
         for partition, folder in self._partition_folders():
             for path in folder.iterdir():
                 version = path.name.removesuffix(SUFFIX)
-                if path.name.endswith(SUFFIX) and _is_version(version) and path.is_file():
+                if path.name.endswith(SUFFIX) and is_version(version) and path.is_file():
                     found.append(RetainedVersion(partition, version, path.stat().st_size))
         return sorted(found, key=lambda v: (v.partition or "", v.data_version))
 
@@ -166,7 +166,8 @@ class HistoryArea:
                     continue
 
 
-def _is_version(text: str) -> bool:
+def is_version(text: str) -> bool:
+    """Whether `text` has the form of a data version (16 lowercase hex digits)."""
     return len(text) == _VERSION_LENGTH and all(c in "0123456789abcdef" for c in text)
 
 

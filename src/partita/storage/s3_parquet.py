@@ -9,6 +9,9 @@ Publishing is one conditional PUT of the whole object:
   ETag first and puts with `If-Match` that ETag (or `If-None-Match: *` when there was no
   object). A writer that lost the race gets 412 and fails with a StorageError, so the
   run records the unit as failed and the winner's data stands.
+- The replaced object is kept first (`partita.storage.s3_history`): copied server-side
+  under `<prefix>/.history/<asset>/`, where hive readers of the asset never look, so a
+  run can be undone; a restore puts the kept bytes back by the same conditional PUT.
 - `cleanup` aborts the asset's incomplete multipart uploads (partita never starts one;
   they are leftovers of crashed uploads by other writers or tools).
 
@@ -35,14 +38,22 @@ from partita.storage.paths import (
     decode_partition_value,
     encode_partition_value,
 )
+from partita.storage.s3_history import (
+    LOST_RACE,
+    MISSING,
+    VERSION_METADATA,
+    CurrentObject,
+    ObjectHistory,
+    error_code,
+    history_root,
+    lost_race,
+)
 from partita.storage.schemas import unify_schemas
 
 if TYPE_CHECKING:
     from partita.definitions.storage import Parquet
 
 FILE_NAME = "part-0.parquet"
-LOST_RACE = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
-MISSING = ("404", "NoSuchKey", "NotFound")
 
 
 def open_declared(
@@ -58,33 +69,7 @@ class S3ParquetStorage:
 
     reads_back_exactly = True
     single_process = False
-    keep_history = False  # replaced versions are not kept on object storage yet
-
-    def retained_versions(self) -> list[RetainedVersion]:
-        """None: object storage keeps no earlier versions yet."""
-        return []
-
-    def read_version(self, partition: str | None, data_version: str) -> pa.Table:
-        raise self._no_history(partition, data_version)
-
-    def restore(
-        self,
-        partition: str | None,
-        data_version: str,
-        before_publish: Callable[[], None] | None = None,
-    ) -> WriteResult:
-        raise self._no_history(partition, data_version)
-
-    def discard_version(self, partition: str | None, data_version: str) -> int:
-        return 0
-
-    def _no_history(self, partition: str | None, data_version: str) -> StorageError:
-        return StorageError(
-            f"Version {data_version} of {describe_location(self.asset, partition)} is not "
-            f"kept: a warehouse on object storage ({self.location()}) keeps no earlier "
-            "versions yet, so it cannot be read as of a run or restored."
-        )
-
+    keep_history = True
     merges = False
 
     def __init__(self, warehouse: ObjectWarehouse, asset: str, hive_key: str | None) -> None:
@@ -94,6 +79,13 @@ class S3ParquetStorage:
         self.hive_key = hive_key
         self.root = warehouse.key(asset)
         self._client: Any = None
+        self.history = ObjectHistory(
+            lambda: self.client,
+            warehouse.bucket,
+            history_root(warehouse.key, asset),
+            asset,
+            hive_key,
+        )
 
     @property
     def client(self) -> Any:
@@ -131,28 +123,14 @@ class S3ParquetStorage:
         before_publish: Callable[[], None] | None = None,
     ) -> WriteResult:
         """Replace the partition's object with `table` by one conditional PUT (see the
-        module); `before_publish` runs just before it."""
+        module), keeping the replaced object first; `before_publish` runs just before."""
         self._check_no_hive_column(partition, table)
         key = self._key(partition)
-        etag = self._etag(key, partition)
+        current = self._current(key, partition)
         encoded = encode_parquet(self.canonical(table, partition))
-        if before_publish is not None:
-            before_publish()
-        condition = {"IfMatch": etag} if etag is not None else {"IfNoneMatch": "*"}
-        try:
-            self.client.put_object(Bucket=self.warehouse.bucket, Key=key, Body=encoded, **condition)
-        except Exception as error:
-            if _code(error) in LOST_RACE:
-                raise StorageError(
-                    f"Did not publish {describe_location(self.asset, partition)} to"
-                    f" {self.location(partition)}: another writer published it while this one"
-                    " was writing, so its data stands and this write was dropped. Run again"
-                    " if the partition should be rebuilt."
-                ) from error
-            raise self._error("write", partition, error) from error
-        return WriteResult(
-            rows=table.num_rows, bytes=len(encoded), data_version=data_version(encoded)
-        )
+        version = data_version(encoded)
+        self._publish(partition, key, encoded, version, current, before_publish)
+        return WriteResult(rows=table.num_rows, bytes=len(encoded), data_version=version)
 
     def read(self, partitions: list[str] | None) -> pa.Table:
         """Read the whole asset (partitions in key order) or exactly `partitions`, in order."""
@@ -183,7 +161,7 @@ class S3ParquetStorage:
             ) from error
 
     def exists(self, partition: str | None) -> bool:
-        return self._etag(self._key(partition), partition) is not None
+        return self._current(self._key(partition), partition) is not None
 
     def published_schema(self, excluding: str | None = None) -> pa.Schema | None:
         """The unified schema of the published partitions other than `excluding`."""
@@ -196,18 +174,47 @@ class S3ParquetStorage:
                     schemas.append(file.schema_arrow.remove_metadata())
         return unify_schemas(schemas)
 
+    def retained_versions(self) -> list[RetainedVersion]:
+        return self.history.versions(self._error)
+
+    def read_version(self, partition: str | None, data_version: str) -> pa.Table:
+        """The kept (or current) object of `data_version`, read as `read` reads."""
+        key = self._key(partition)
+        encoded = self._version_bytes(partition, data_version, self._current(key, partition))
+        return self._decode(partition, encoded)
+
+    def restore(
+        self,
+        partition: str | None,
+        data_version: str,
+        before_publish: Callable[[], None] | None = None,
+    ) -> WriteResult:
+        """Put the kept bytes back by one conditional PUT (readers see the old or the
+        restored object), keeping the replaced object first as `write` does."""
+        key = self._key(partition)
+        current = self._current(key, partition)
+        encoded = self._version_bytes(partition, data_version, current)
+        self._publish(partition, key, encoded, data_version, current, before_publish)
+        with pq.ParquetFile(pa.BufferReader(encoded)) as file:
+            rows = file.metadata.num_rows
+        return WriteResult(rows=rows, bytes=len(encoded), data_version=data_version)
+
+    def discard_version(self, partition: str | None, data_version: str) -> int:
+        return self.history.discard(partition, data_version, self._error)
+
     def cleanup(self) -> list[PurePosixPath]:  # type: ignore[override]
         """Abort the asset's incomplete multipart uploads; return their keys."""
         aborted = []
         bucket = self.warehouse.bucket
         try:
             pages = self.client.get_paginator("list_multipart_uploads")
-            for page in pages.paginate(Bucket=bucket, Prefix=f"{self.root}/"):
-                for upload in page.get("Uploads", []):
-                    self.client.abort_multipart_upload(
-                        Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-                    )
-                    aborted.append(PurePosixPath(upload["Key"]))
+            for root in (self.root, self.history.root):
+                for page in pages.paginate(Bucket=bucket, Prefix=f"{root}/"):
+                    for upload in page.get("Uploads", []):
+                        self.client.abort_multipart_upload(
+                            Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+                        aborted.append(PurePosixPath(upload["Key"]))
         except Exception as error:
             raise self._error("clean up the leftover uploads of", None, error) from error
         return sorted(aborted)
@@ -227,20 +234,80 @@ class S3ParquetStorage:
             )
         return f"{self.root}/{self.hive_key}={encode_partition_value(partition)}/{FILE_NAME}"
 
-    def _etag(self, key: str, partition: str | None) -> str | None:
+    def _current(self, key: str, partition: str | None) -> CurrentObject | None:
+        """The published object at `key`, None when there is none."""
         try:
-            return self.client.head_object(Bucket=self.warehouse.bucket, Key=key)["ETag"]
+            found = self.client.head_object(Bucket=self.warehouse.bucket, Key=key)
         except Exception as error:
-            if _code(error) in MISSING:
+            if error_code(error) in MISSING:
                 return None
             raise self._error("look up", partition, error) from error
+        return CurrentObject(found["ETag"], found.get("Metadata", {}).get(VERSION_METADATA))
+
+    def _current_version(self, key: str, partition: str | None, current: CurrentObject) -> str:
+        """The data version of the published object: recorded, or hashed once when it
+        was published before partita recorded it."""
+        if current.version is not None:
+            return current.version
+        return data_version(self._get(key, partition))
+
+    def _publish(
+        self,
+        partition: str | None,
+        key: str,
+        encoded: bytes,
+        version: str,
+        current: CurrentObject | None,
+        before_publish: Callable[[], None] | None,
+    ) -> None:
+        """Keep `current` (when history is on and it differs), then put `encoded` on the
+        condition that `current` is still the published object."""
+        if self.keep_history and current is not None:
+            replaced = self._current_version(key, partition, current)
+            if replaced != version:
+                self.history.keep(partition, key, current, replaced, self._error)
+        if before_publish is not None:
+            before_publish()
+        condition = {"IfMatch": current.etag} if current is not None else {"IfNoneMatch": "*"}
+        try:
+            self.client.put_object(
+                Bucket=self.warehouse.bucket,
+                Key=key,
+                Body=encoded,
+                Metadata={VERSION_METADATA: version},
+                **condition,
+            )
+        except Exception as error:
+            if error_code(error) in LOST_RACE:
+                raise lost_race(self.asset, partition, self.location(partition)) from error
+            raise self._error("write", partition, error) from error
+        self.history.forget(partition, version, self._error)  # current now, so not kept
+
+    def _version_bytes(
+        self, partition: str | None, version: str, current: CurrentObject | None
+    ) -> bytes:
+        """The bytes of `version` of the partition: kept, or the published object's."""
+        kept = self.history.fetch(partition, version, self._error)
+        if kept is not None:
+            return kept
+        key = self._key(partition)
+        if current is not None and self._current_version(key, partition, current) == version:
+            encoded = self._get(key, partition)
+            if data_version(encoded) == version:
+                return encoded
+        raise StorageError(
+            f"Version {version} of {describe_location(self.asset, partition)} is not kept"
+            f" under s3://{self.warehouse.bucket}/{self.history.folder(partition)}/: it was"
+            f" pruned, or written before partita kept history. Pick a retained version"
+            f" (partita history {self.asset}) or rebuild it with partita materialize --force."
+        )
 
     def _get(self, key: str, partition: str | None = None) -> bytes:
         try:
             found = self.client.get_object(Bucket=self.warehouse.bucket, Key=key)
             return found["Body"].read()
         except Exception as error:
-            if _code(error) in MISSING:
+            if error_code(error) in MISSING:
                 raise StorageError(
                     f"No data for {describe_location(self.asset, partition)}:"
                     f" {self.location(partition)!r} does not exist. Materialize it first."
@@ -268,8 +335,10 @@ class S3ParquetStorage:
         return sorted(partitions)
 
     def _read_object(self, partition: str | None) -> pa.Table:
+        return self._decode(partition, self._get(self._key(partition), partition))
+
+    def _decode(self, partition: str | None, data: bytes) -> pa.Table:
         location = describe_location(self.asset, partition)
-        data = self._get(self._key(partition), partition)
         try:
             with pq.ParquetFile(pa.BufferReader(data)) as file:
                 table = file.read()
@@ -302,13 +371,3 @@ class S3ParquetStorage:
             " bucket, the AWS credentials and region (AWS_* environment variables or"
             " ~/.aws), and AWS_ENDPOINT_URL for an S3-compatible server."
         )
-
-
-def _code(error: Exception) -> str:
-    """The S3 error code of a botocore ClientError ('' for anything else)."""
-    response = getattr(error, "response", None)
-    if not isinstance(response, dict):
-        return ""
-    found = response.get("Error", {}).get("Code", "")
-    status = str(response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-    return found if found not in ("", None) else status

@@ -23,9 +23,8 @@ REPLACING = ["parquet", "duckdb", "s3-parquet"]
 # Those in a local folder (the generated-data tests make many warehouses).
 LOCAL_REPLACING = ["parquet", "duckdb"]
 OBJECT_STORAGE = {"s3-parquet"}
-# Those that keep the versions they replace (undo). Object storage keeps none yet: its
-# storage says so when asked for a version (tests/storage/test_s3_parquet.py).
-KEEPING = ["parquet", "duckdb"]
+# Those that keep the versions they replace (undo).
+KEEPING = ["parquet", "duckdb", "s3-parquet"]
 
 
 def warehouse_of(text: str):

@@ -123,15 +123,21 @@ class Session:
         return states
 
     def status(
-        self, selection: Selection = None, *, now: datetime | None = None
+        self,
+        selection: Selection = None,
+        *,
+        now: datetime | None = None,
+        needs_work_limit: int | None = None,
     ) -> list[AssetStatus]:
-        """Per selected asset, the state (fresh, stale, missing, failed) of each partition."""
+        """Per selected asset, the state (fresh, stale, missing, failed) of each partition;
+        with `needs_work_limit`, each lists at most that many partitions that need work
+        (counts and ranges still cover every partition)."""
         from ..planning.status import build_status
 
         selected = self.select(selection)
         upstream = sorted(self.graph.upstream_closure(selected))
         plan = self.plan(PlanRequest(selection=tuple(upstream), now=now))
-        return build_status(plan, selected, self.catalog.failed_checks())
+        return build_status(plan, selected, self.catalog.failed_checks(), needs_work_limit)
 
     def freshness(
         self, selection: Selection = None, *, now: datetime | None = None, include_all: bool = False

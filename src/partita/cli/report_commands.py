@@ -10,6 +10,9 @@ from ..execution.report import UnitStatus
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .output import print_json, print_table
 
+# At most this many partitions that need work per asset in `status --json`.
+STATUS_JSON_PARTITIONS = 1000
+
 # The unit statuses `partita runs` shows a column for (locked only shows in the JSON).
 _RUN_COLUMNS = (
     UnitStatus.MATERIALIZED,
@@ -36,7 +39,10 @@ def status_command(state: CliState, selection, now, as_json: bool, history: bool
         return
     from ..planning.status import STATES, PartitionHealth  # loads numpy: only for status
 
-    statuses = state.session.status(selection, now=parse_now(now))
+    # The table shows the first partition that needs work; the JSON a bounded list of
+    # them (its counts and ranges cover every partition).
+    limit = STATUS_JSON_PARTITIONS if as_json else 1
+    statuses = state.session.status(selection, now=parse_now(now), needs_work_limit=limit)
     quarantined = _quarantined(state.session.quarantines(selection))
     if as_json:
         print_json(

@@ -111,6 +111,8 @@ class StateTable:
         if not len(indices):
             return
         self._grow(int(indices.max()) + 1)
+        if not self.rows.flags.writeable:
+            self.rows = self.rows.copy()
         code_versions = [change.code_version for change in changes]
         deps_versions = [change.deps_version for change in changes]
         codes = {code: position for position, code in enumerate(self.codes)}
@@ -130,7 +132,7 @@ class StateTable:
 
     def _grow(self, length: int) -> None:
         if length > len(self.rows):
-            grown = StateTable.empty(length).rows
+            grown = StateTable.empty(length).rows  # writable
             grown[: len(self.rows)] = self.rows
             self.rows = grown
 
@@ -145,7 +147,9 @@ class StateTable:
         try:
             (size,) = _HEADER.unpack_from(payload)
             header = json.loads(payload[_HEADER.size : _HEADER.size + size])
-            rows = np.frombuffer(payload, dtype=ROW, offset=_HEADER.size + size).copy()
+            # Read-only over the payload (no copy of millions of rows); `apply` copies it
+            # before writing.
+            rows = np.frombuffer(payload, dtype=ROW, offset=_HEADER.size + size)
             if header["format"] != _FORMAT or len(rows) != header["length"]:
                 raise ValueError("another format, or not as many rows as the header says")
             return cls(rows, [str(code) for code in header["codes"]])

@@ -157,8 +157,11 @@ def _ranges(plan: AssetPlan, states: np.ndarray) -> tuple[StateRange, ...]:
     if not len(states):
         return ()
     group, step = plan.groups(np.arange(len(states)))
-    order = np.lexsort((step, group))
-    group, step, ordered = group[order], step[order], states[order]
+    if isinstance(plan.partitions, MultiPartitions):
+        order = np.lexsort((step, group))
+        group, step, ordered = group[order], step[order], states[order]
+    else:  # positions are already in time order
+        order, ordered = np.arange(len(states)), states
     broken = (np.diff(ordered) != 0) | (np.diff(group) != 0) | (np.diff(step) != 1)
     starts = np.concatenate([[0], np.flatnonzero(broken) + 1])
     ends = np.append(starts[1:], len(states)) - 1

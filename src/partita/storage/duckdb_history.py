@@ -20,6 +20,7 @@ import pyarrow as pa
 from partita.errors import StorageError
 from partita.faults import fault_point
 from partita.storage.base import RetainedVersion, WriteResult, describe_location
+from partita.storage.duckdb_dimensions import dimension_values, fill_dimensions
 
 if TYPE_CHECKING:
     import duckdb
@@ -45,6 +46,7 @@ class DuckDBHistory:
     table: str
     asset: str
     partitioned: bool
+    dimensions: tuple[str, ...]
     merge_on: tuple[str, ...] | None
     keep_history: bool
     _connection: Callable[..., AbstractContextManager[duckdb.DuckDBPyConnection]]
@@ -199,6 +201,9 @@ class DuckDBHistory:
             delete_where = f" WHERE {_quote(_PARTITION_COLUMN)} = ?" if self.partitioned else ""
             connection.execute(f"DELETE FROM {target}{delete_where}", parameters)
             connection.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _partita_restored")
+            if self.dimensions:  # rows kept before the table had dimension columns
+                values = dimension_values(self.dimensions, key, describe_location(self.asset, key))
+                fill_dimensions(connection, self.table, self.dimensions, key, values)
         finally:
             connection.unregister("_partita_restored")
         return restored.num_rows
@@ -246,6 +251,7 @@ class DuckDBHistory:
 
     def _kept_rows_query(self) -> str:
         exclude = [VERSION_COLUMN] + ([_PARTITION_COLUMN] if self.partitioned else [])
+        exclude += self.dimensions
         columns = ", ".join(_quote(name) for name in exclude)
         where = f" AND {_quote(_PARTITION_COLUMN)} = ?" if self.partitioned else ""
         return (

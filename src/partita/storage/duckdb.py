@@ -25,7 +25,7 @@ from partita.storage.duckdb_dimensions import (
     hidden_columns,
 )
 from partita.storage.duckdb_files import DEFAULT_IDLE_SECONDS, DatabaseFile, database_file
-from partita.storage.duckdb_history import DuckDBHistory
+from partita.storage.duckdb_history import BOOKKEEPING_TABLE, DuckDBHistory
 from partita.storage.encoding import table_version
 from partita.storage.paths import check_relative_file, ensure_inside
 
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from partita.definitions.storage import DuckDB
 
 PARTITION_COLUMN = "_partition"
-BOOKKEEPING_TABLE = "_partita_partitions"
 _INCOMING_VIEW = "_partita_incoming"
 _RESERVED_PREFIX = "_partita_"
 

@@ -11,7 +11,7 @@ the replaced version is kept exactly when the new one is committed. A merging st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import duckdb
 
 VERSIONS_TABLE = "_partita_versions"
+BOOKKEEPING_TABLE = "_partita_partitions"  # the partitions each asset table holds
 VERSION_COLUMN = "_partita_version"
 _PARTITION_COLUMN = "_partition"
 UNPARTITIONED = ""
@@ -159,6 +160,61 @@ class DuckDBHistory:
                 self._roll_back(connection)
                 raise
         return WriteResult(rows=rows, bytes=size, data_version=data_version)
+
+    def delete(
+        self, partitions: Sequence[str | None], before_commit: Callable[[], None] | None = None
+    ) -> None:
+        """Delete the partitions' rows, bookkeeping and kept versions in one transaction;
+        `before_commit` runs inside it, just before COMMIT."""
+        if not partitions or not self.path.is_file():  # type: ignore[attr-defined]
+            if before_commit is not None:
+                before_commit()
+            return
+        keys = [partition if partition is not None else UNPARTITIONED for partition in partitions]
+        # Its own cursor: `before_commit` may delete from another table of this file in a
+        # transaction of its own (DuckDB transactions don't nest).
+        with (
+            self._connection(None, read_only=False) as shared,
+            shared.cursor() as connection,
+        ):
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                self._delete_in_transaction(connection, keys)
+                if before_commit is not None:
+                    before_commit()
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+
+    def _delete_in_transaction(
+        self, connection: duckdb.DuckDBPyConnection, keys: list[str]
+    ) -> None:
+        target, partition_column = _quote(self.table), _quote(_PARTITION_COLUMN)
+        tables = {row[0].casefold() for row in connection.execute("SHOW TABLES").fetchall()}
+        if self.table.casefold() in tables and self.partitioned:
+            connection.executemany(
+                f"DELETE FROM {target} WHERE {partition_column} = ?", [[key] for key in keys]
+            )
+        elif self.table.casefold() in tables:
+            connection.execute(f"DROP TABLE {target}")
+        if BOOKKEEPING_TABLE in tables and self.partitioned:
+            connection.executemany(
+                f'DELETE FROM {_quote(BOOKKEEPING_TABLE)} WHERE "asset_table" = ? '
+                'AND "partition" = ?',
+                [[self.table, key] for key in keys],
+            )
+        if history_table(self.table).casefold() in tables:
+            where = f" WHERE {partition_column} = ?" if self.partitioned else ""
+            connection.executemany(
+                f"DELETE FROM {_quote(history_table(self.table))}{where}",
+                [[key] for key in keys] if self.partitioned else [[]],
+            )
+        if VERSIONS_TABLE in tables:
+            connection.executemany(
+                f"DELETE FROM {_quote(VERSIONS_TABLE)} WHERE asset_table = ? AND partition = ?",
+                [[self.table, key] for key in keys],
+            )
 
     def discard_version(self, partition: str | None, data_version: str) -> int:
         """Delete one kept version (never the current one); return its recorded size."""

@@ -18,7 +18,7 @@ Settings come from the standard AWS environment variables and files, including
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +77,21 @@ class S3ParquetStorage:
 
     def discard_version(self, partition: str | None, data_version: str) -> int:
         return 0
+
+    def delete(
+        self, partitions: Sequence[str | None], before_commit: Callable[[], None] | None = None
+    ) -> None:
+        """Delete the partitions' objects after `before_commit` (no earlier versions are
+        kept on object storage)."""
+        keys = [self._key(partition) for partition in partitions]
+        if before_commit is not None:
+            before_commit()
+        for partition, key in zip(partitions, keys, strict=True):
+            try:
+                self.client.delete_object(Bucket=self.warehouse.bucket, Key=key)
+            except Exception as error:
+                if _code(error) not in MISSING:
+                    raise self._error("delete", partition, error) from error
 
     def _no_history(self, partition: str | None, data_version: str) -> StorageError:
         return StorageError(

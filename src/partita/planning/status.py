@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 
 from ..catalog.records import CheckResult, FailedCheck
+from ..definitions.asset import AssetDefinition
 from ..definitions.partitions import MultiPartitions
 from .plan import AssetPlan, Plan
 from .reasons import Reason, ReasonKind
+from .targets import Where, check_where, where_mask
 
 
 class PartitionHealth(StrEnum):
@@ -122,6 +124,20 @@ def build_status(
         if asset_plan is not None:
             statuses.append(_asset_status(asset_plan, tuple(checks[asset]), needs_work_limit))
     return statuses
+
+
+def restrict_where(plan: Plan, definitions: list[AssetDefinition], where: Where) -> Plan:
+    """Only the partitions of `definitions` whose dimensions have the `where` values (the
+    plan is made over everything first, so their reasons are those of a full plan).
+    PartitionError for a dimension none of them has, or a value its dimension lacks."""
+    check_where(definitions, where)
+    by_name = {definition.name: definition for definition in definitions}
+    kept = []
+    for asset_plan in plan.assets:
+        definition = by_name.get(asset_plan.asset)
+        mask = None if definition is None else where_mask(definition, asset_plan.indices, where)
+        kept.append(asset_plan if mask is None else asset_plan.subset(mask))
+    return Plan(tuple(kept), plan.now)
 
 
 def _asset_status(

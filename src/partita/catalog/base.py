@@ -123,6 +123,11 @@ class Snapshots(Protocol):
         already stored; another layout always replaces it."""
         ...
 
+    def snapshot_layout(self, asset: str) -> str | None:
+        """The layout of the snapshot stored for `asset`, None when there is none (a
+        snapshot of an older layout may be carried over to the current one)."""
+        ...
+
 
 class Leases(Protocol):
     """Which run works on which unit right now, so overlapping runs never run it twice."""

@@ -154,6 +154,25 @@ def test_status_counts_states_from_a_plan() -> None:
     ]
 
 
+def test_a_needs_work_limit_bounds_the_listed_partitions_not_the_counts_or_ranges() -> None:
+    states = consistent_states(GRAPH)
+    for i in (2, 3, 7):
+        del states["flights"][day(i)]
+    plan = build_plan(GRAPH, ALL, PartitionRange(), tables(GRAPH, states), NOW)
+    (full,) = build_status(plan, ["flights"])
+    (bounded,) = build_status(plan, ["flights"], needs_work_limit=2)
+    assert [p.partition for p in full.partitions] == [day(2), day(3), day(7)]
+    assert [p.partition for p in bounded.partitions] == [day(2), day(3)]
+    assert [p.reason for p in bounded.partitions] == ["missing", "missing"]
+    assert bounded.counts == full.counts
+    assert bounded.ranges == full.ranges
+    assert [(r.first, r.last, r.state) for r in bounded.ranges][:3] == [
+        (day(0), day(1), "fresh"),
+        (day(2), day(3), "missing"),
+        (day(4), day(6), "fresh"),
+    ]
+
+
 # Properties
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from partita import DailyPartitions, HourlyPartitions, StaticPartitions
 from partita.catalog import MaterializationRecord, SQLiteCatalog, StateRow
@@ -55,6 +57,9 @@ class CountingSource:
     def save_snapshot(self, asset, layout, through_seq, payload):
         self.saved += 1
         self.catalog.save_snapshot(asset, layout, through_seq, payload)
+
+    def snapshot_layout(self, asset):
+        return self.catalog.snapshot_layout(asset)
 
 
 def test_rows_land_at_their_partition_index(catalog) -> None:
@@ -148,3 +153,64 @@ def test_a_catalog_that_cannot_save_still_gives_the_states(catalog) -> None:
 
     table = load_state_table(ReadOnly(catalog), "a", DAYS)
     assert table.rows["published"].sum() == SAVE_AFTER_CHANGES
+
+
+def _orders(products: list[str], generation: int = 0):
+    from partita import DynamicPartitions, MultiPartitions
+
+    dynamic = DynamicPartitions("products")
+    dynamic.bind(products, generation)
+    regions = StaticPartitions(["eu", "us"])
+    return MultiPartitions(
+        date=DailyPartitions(start="2024-01-01"), product=dynamic, region=regions
+    )
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    before=st.integers(min_value=1, max_value=4),
+    added=st.integers(min_value=0, max_value=4),
+    picked=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=30),
+)
+def test_a_snapshot_is_carried_over_when_keys_are_appended(tmp_path_factory, before, added, picked):
+    """Appending dynamic keys renumbers a multi-dimensional asset's partitions: the stored
+    snapshot is renumbered, not rebuilt from the rows, and equals a rebuilt table."""
+    with SQLiteCatalog(tmp_path_factory.mktemp("carry") / "catalog.db") as catalog:
+        products = [f"p{i}" for i in range(before)]
+        old = _orders(products)
+        keys = sorted({old.key(i % (5 * old.combinations)) for i in picked})
+        catalog.record_many([record(key) for key in keys])
+        catalog.save_snapshot(
+            "a", old.layout(), catalog.sequence(), load_state_table(catalog, "a", old).encode()
+        )
+        grown = _orders(products + [f"n{i}" for i in range(added)])
+        source = CountingSource(catalog)
+        carried = load_state_table(source, "a", grown)
+        assert source.rows_read == 0  # nothing read row by row
+        assert source.saved == (1 if added else 0)
+        rebuilt = StateTable.empty()
+        rebuilt.apply(grown, catalog.snapshot_and_changes("a", "none")[2])
+        width = max(len(carried.rows), len(rebuilt.rows))
+        assert (
+            carried.column("published", width).tolist()
+            == rebuilt.column("published", width).tolist()
+        )
+        assert carried.column("code", width).tolist() == rebuilt.column("code", width).tolist()
+        assert {grown.key(int(i)) for i in np.flatnonzero(carried.rows["published"])} == set(keys)
+
+
+def test_a_snapshot_is_rebuilt_when_keys_are_placed_before_others(catalog) -> None:
+    old = _orders(["p0", "p1"])
+    catalog.record_many([record(key) for key in old.keys(0, 8)])
+    catalog.save_snapshot(
+        "a", old.layout(), catalog.sequence(), load_state_table(catalog, "a", old).encode()
+    )
+    moved = _orders(["n0", "p0", "p1"], generation=1)  # a key placed first: a new generation
+    source = CountingSource(catalog)
+    table = load_state_table(source, "a", moved)
+    assert source.rows_read == 8  # rebuilt from every row
+    assert {moved.key(int(i)) for i in np.flatnonzero(table.rows["published"])} == set(
+        old.keys(0, 8)
+    )

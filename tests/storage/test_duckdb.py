@@ -282,3 +282,50 @@ def test_before_publish_runs_inside_the_transaction(tmp_path: Path) -> None:
         storage.write("2024-01-01", pa.table({"x": [2]}), before_publish=fence)
     assert calls == [{"x": [2]}]
     assert storage.read(None).to_pydict() == {"x": [1]}  # rolled back
+
+
+def _without_dimension_columns(storage: DuckDBStorage) -> None:
+    """Make the table look as partita wrote it before it stored dimension columns."""
+    with duckdb.connect(str(storage.path)) as connection:
+        for name in ("date", "region"):
+            connection.execute(f'ALTER TABLE "sales" DROP COLUMN "{name}"')
+            connection.execute(f'ALTER TABLE "_partita_history_sales" DROP COLUMN "{name}"')
+
+
+def _regions(storage: DuckDBStorage) -> list[tuple]:
+    with duckdb.connect(str(storage.path), read_only=True) as connection:
+        query = 'SELECT "_partition", "date", "region", "id" FROM "sales" ORDER BY "id"'
+        return connection.execute(query).fetchall()
+
+
+def test_a_table_without_dimension_columns_gets_them_filled_on_its_next_write(
+    tmp_path: Path,
+) -> None:
+    storage = make_storage(tmp_path, hive_key="date|region")
+    storage.write("2024-01-01|eu", pa.table({"id": [1]}))
+    old = storage.write("2024-01-01|us", pa.table({"id": [2]}))
+    storage.write("2024-01-01|us", pa.table({"id": [3]}))  # keeps version `old`
+    _without_dimension_columns(storage)
+    storage.write("2024-01-02|eu", pa.table({"id": [4]}))
+    assert _regions(storage) == [
+        ("2024-01-01|eu", "2024-01-01", "eu", 1),
+        ("2024-01-01|us", "2024-01-01", "us", 3),
+        ("2024-01-02|eu", "2024-01-02", "eu", 4),
+    ]
+    assert storage.read(["2024-01-01|us"]).to_pydict() == {"id": [3]}
+    storage.restore("2024-01-01|us", old.data_version)  # kept without the columns
+    assert _regions(storage)[1] == ("2024-01-01|us", "2024-01-01", "us", 2)
+    assert storage.read_version(
+        "2024-01-01|us", storage.write("2024-01-01|us", pa.table({"id": [5]})).data_version
+    ).to_pydict() == {"id": [5]}
+    assert storage.read_version("2024-01-01|us", old.data_version).to_pydict() == {"id": [2]}
+
+
+def test_a_restore_into_a_table_without_dimension_columns_adds_them(tmp_path: Path) -> None:
+    storage = make_storage(tmp_path, hive_key="date|region")
+    old = storage.write("2024-01-01|eu", pa.table({"id": [1]}))
+    storage.write("2024-01-01|eu", pa.table({"id": [2]}))
+    _without_dimension_columns(storage)
+    storage.restore("2024-01-01|eu", old.data_version)
+    assert _regions(storage) == [("2024-01-01|eu", "2024-01-01", "eu", 1)]
+    assert storage.read(None).to_pydict() == {"id": [1]}

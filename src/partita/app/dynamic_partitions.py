@@ -1,20 +1,22 @@
 """Adding and removing keys of dynamic partitions, for the CLI and the Python API.
 
-Removing a key whose partitions hold data refuses unless asked to delete the data; then the
-catalog forgets the key and those partitions in one transaction, before the files go, so
-the catalog never claims data that is gone (files left by a failed delete are orphans that
-the next materialization overwrites).
+Removing a key whose partitions hold data refuses unless asked to delete the data; then
+each storage deletes those partitions with the catalog's removal of the key (and of their
+states, history and leases) committed inside: a DuckDB table's deletion commits only if
+the catalog's did, and files are removed only after it, so the catalog never claims data
+that is gone (files left by a failed removal are orphans the next materialization
+overwrites).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..catalog.records import DynamicKeySet
 from ..definitions.partitions import MultiPartitions
 from ..definitions.partitions.dynamic import bind_dynamic_keys, check_dynamic_keys, dynamic_sets
-from ..errors import PartitionError, StorageError
+from ..errors import PartitionError
 
 if TYPE_CHECKING:
     from .session import Session
@@ -49,18 +51,40 @@ def remove_partitions(
             f"{len(units)} partitions of it hold data ({shown}{more}). Pass --delete-data "
             "(delete_data=True) to delete that data with the keys."
         )
-    storages = {asset: session.storage(asset) for asset, _ in units}
-    for asset, storage in storages.items():
-        if not callable(getattr(storage, "delete", None)):
-            raise StorageError(
-                f"cannot delete the data of asset {asset!r} ({storage.location()}): its "
-                "storage can't delete partitions; remove the keys after deleting it by hand"
+    positions = {
+        asset: _value_positions(session.graph[asset].partitions, name)
+        for asset in session.graph.order
+        if any(d.name == name for d in dynamic_sets(session.graph[asset].partitions))
+    }
+    removed: list[DynamicKeySet] = []
+
+    def remove_from_catalog() -> None:
+        removed.append(
+            session.catalog.remove_dynamic_keys(
+                name, list(keys), forget=units, key_positions=positions
             )
-    removed = session.catalog.remove_dynamic_keys(name, list(keys), forget=units)
+        )
+
+    by_asset: dict[str, list[str | None]] = {}
     for asset, partition in units:
-        storages[asset].delete(partition)
+        by_asset.setdefault(asset, []).append(partition)
+    _delete_then(session, list(by_asset.items()), remove_from_catalog)
     bind_all(session)
-    return removed
+    return removed[0]
+
+
+def _delete_then(
+    session: Session, deletions: list[tuple[str, list[str | None]]], commit: Callable[[], None]
+) -> None:
+    """Delete each asset's partitions, nesting the next deletion (and last `commit`) inside
+    each storage's `before_commit`: all of them, or (if one fails first) none."""
+    if not deletions:
+        commit()
+        return
+    (asset, partitions), rest = deletions[0], deletions[1:]
+    session.storage(asset).delete(
+        partitions, before_commit=lambda: _delete_then(session, rest, commit)
+    )
 
 
 def bind_all(session: Session) -> list[str]:

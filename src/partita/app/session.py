@@ -22,7 +22,7 @@ from ..errors import UsageError
 from ..graph.graph import AssetGraph
 from ..graph.selection import select
 from ..planning.reasons import ReasonKind
-from ..planning.targets import PartitionRange
+from ..planning.targets import PartitionRange, Where
 from .dynamic_partitions import bind_all
 from .requests import PartitionArgument, PlanRequest, RunRequest, partition_range, selection_tuple
 
@@ -123,31 +123,49 @@ class Session:
         return states
 
     def status(
-        self, selection: Selection = None, *, now: datetime | None = None
+        self,
+        selection: Selection = None,
+        *,
+        now: datetime | None = None,
+        needs_work_limit: int | None = None,
+        where: Where = (),
     ) -> list[AssetStatus]:
-        """Per selected asset, the state (fresh, stale, missing, failed) of each partition."""
-        from ..planning.status import build_status
+        """Per selected asset, the state (fresh, stale, missing, failed) of each partition;
+        with `needs_work_limit`, each lists at most that many partitions that need work
+        (counts and ranges still cover every partition); `where` keeps the partitions
+        with those values of their dimensions (`--where region=eu`)."""
+        from ..planning.status import build_status, restrict_where
 
         selected = self.select(selection)
         upstream = sorted(self.graph.upstream_closure(selected))
         plan = self.plan(PlanRequest(selection=tuple(upstream), now=now))
-        return build_status(plan, selected, self.catalog.failed_checks())
+        if where:
+            plan = restrict_where(plan, [self.graph[name] for name in selected], where)
+        return build_status(plan, selected, self.catalog.failed_checks(), needs_work_limit)
 
     def freshness(
-        self, selection: Selection = None, *, now: datetime | None = None, include_all: bool = False
+        self,
+        selection: Selection = None,
+        *,
+        now: datetime | None = None,
+        include_all: bool = False,
+        where: Where = (),
     ) -> list[FreshnessResult]:
         """Freshness verdicts (fresh, pending, overdue) of the selected assets with a
-        policy; `include_all` adds the others as `no policy`."""
+        policy; `include_all` adds the others as `no policy`; `where` judges only the
+        combinations with those values of their dimensions."""
         from ..planning.freshness import Verdict, assess
         from ..planning.plan import build_plan
+        from ..planning.targets import kept_combinations
 
         moment = now or datetime.now(UTC)
         selected = self.select(selection)
         upstream = self.graph.upstream_closure(selected)
         tables = self._state_tables(upstream)
         plan = build_plan(self.graph, sorted(upstream), PartitionRange(), tables, moment)
+        kept = kept_combinations([self.graph[name] for name in selected], where)
         results = [
-            assess(self.graph, name, tables[name], plan.asset_plan(name), moment)
+            assess(self.graph, name, tables[name], plan.asset_plan(name), moment, kept.get(name))
             for name in selected
         ]
         return [r for r in results if include_all or r.verdict != Verdict.NO_POLICY]

@@ -18,7 +18,7 @@ partition `None`; every failure is a CatalogError naming the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -129,6 +129,11 @@ class Snapshots(Protocol):
         already stored; another layout always replaces it."""
         ...
 
+    def snapshot_layout(self, asset: str) -> str | None:
+        """The layout of the snapshot stored for `asset`, None when there is none (a
+        snapshot of an older layout may be carried over to the current one)."""
+        ...
+
 
 class Leases(Protocol):
     """Which run works on which unit right now, so overlapping runs never run it twice."""
@@ -199,11 +204,17 @@ class DynamicKeys(Protocol):
         ...
 
     def remove_dynamic_keys(
-        self, name: str, keys: Sequence[str], *, forget: Sequence[tuple[str, str]] = ()
+        self,
+        name: str,
+        keys: Sequence[str],
+        *,
+        forget: Sequence[tuple[str, str]] = (),
+        key_positions: Mapping[str, Sequence[int]] | None = None,
     ) -> DynamicKeySet:
         """Remove the keys (those present; bumps the generation when any was) and, in the
         same transaction, the states and history of the units in `forget` (asset,
-        partition)."""
+        partition) and the leases of the units of removed keys: `key_positions` says, per
+        asset partitioned by the set, where in its `|`-joined keys the set's value is."""
         ...
 
 

@@ -10,6 +10,7 @@ from ..errors import EXIT_FAILED, EXIT_OK
 from ..planning.freshness import Verdict
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .output import print_json, print_table
+from .partitions_commands import parse_where, where_option
 
 
 @click.command("freshness")
@@ -17,14 +18,19 @@ from .output import print_json, print_table
 @now_option
 @click.option("--all", "include_all", is_flag=True, help="Also list assets without a policy.")
 @json_option
+@where_option
 @click.pass_obj
-def freshness_command(state: CliState, selection, now, include_all: bool, as_json: bool):
+def freshness_command(
+    state: CliState, selection, now, include_all: bool, as_json: bool, where: tuple[str, ...]
+):
     """Check each asset's FreshnessPolicy at --now: fresh, pending (not due yet) or overdue.
 
     Exit code 1 when any asset is overdue, 0 otherwise, so cron or CI can gate on it.
     """
     moment = parse_now(now)
-    results = state.session.freshness(selection, now=moment, include_all=include_all)
+    results = state.session.freshness(
+        selection, now=moment, include_all=include_all, where=parse_where(where)
+    )
     if as_json:
         print_json({"now": moment.isoformat(), "assets": [r.to_json() for r in results]})
     elif not results:

@@ -16,6 +16,17 @@ if TYPE_CHECKING:
     from ..planning.targets import Where  # loads numpy: not for the partitions commands
 
 
+def where_option(function):
+    """`--where DIMENSION=VALUE[,VALUE...]` (repeatable), parsed by `parse_where`."""
+    return click.option(
+        "--where",
+        "where",
+        multiple=True,
+        metavar="DIMENSION=VALUE[,VALUE...]",
+        help="Only partitions with these values of a dimension (repeatable).",
+    )(function)
+
+
 def parse_where(texts: Iterable[str]) -> Where:
     """`("region=eu,us", "product=p1")` as `(("region", ("eu", "us")), ("product", ("p1",)))`;
     repeating a dimension keeps the values both name."""

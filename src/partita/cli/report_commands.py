@@ -9,6 +9,10 @@ import click
 from ..execution.report import UnitStatus
 from .context import CliState, json_option, now_option, parse_now, selection_argument
 from .output import print_json, print_table
+from .partitions_commands import parse_where, where_option
+
+# At most this many partitions that need work per asset in `status --json`.
+STATUS_JSON_PARTITIONS = 1000
 
 # The unit statuses `partita runs` shows a column for (locked only shows in the JSON).
 _RUN_COLUMNS = (
@@ -26,8 +30,11 @@ _RUN_COLUMNS = (
 @click.option(
     "--history", "history", is_flag=True, help="Show the kept versions and their bytes instead."
 )
+@where_option
 @click.pass_obj
-def status_command(state: CliState, selection, now, as_json: bool, history: bool) -> None:
+def status_command(
+    state: CliState, selection, now, as_json: bool, history: bool, where: tuple[str, ...]
+) -> None:
     """Per asset, how many partitions are fresh, stale, missing or failed at --now."""
     if history:
         from .undo_commands import print_history_usage
@@ -36,7 +43,12 @@ def status_command(state: CliState, selection, now, as_json: bool, history: bool
         return
     from ..planning.status import STATES, PartitionHealth  # loads numpy: only for status
 
-    statuses = state.session.status(selection, now=parse_now(now))
+    # The table shows the first partition that needs work; the JSON a bounded list of
+    # them (its counts and ranges cover every partition).
+    limit = STATUS_JSON_PARTITIONS if as_json else 1
+    statuses = state.session.status(
+        selection, now=parse_now(now), needs_work_limit=limit, where=parse_where(where)
+    )
     quarantined = _quarantined(state.session.quarantines(selection))
     if as_json:
         print_json(

@@ -14,7 +14,7 @@ from ..execution.interrupts import TERMINATED_EXIT, Terminated
 from ..execution.log_context import configure_logging
 from ..urls import redact_urls
 from .context import CliState, json_option, now_option, parse_now, selection_argument
-from .partitions_commands import parse_where
+from .partitions_commands import parse_where, where_option
 from .pool_output import pool_summary, print_pool_waits
 from .progress import RunProgress
 from .run_output import ReportPrinter, print_plan
@@ -83,13 +83,7 @@ def run_options(function):
         metavar="N",
         help="Stop starting new units after N failures; the rest are reported skipped.",
     )(function)
-    function = click.option(
-        "--where",
-        "where",
-        multiple=True,
-        metavar="DIMENSION=VALUE[,VALUE...]",
-        help="Only partitions with these values of a dimension (repeatable).",
-    )(function)
+    function = where_option(function)
     function = click.option(
         "--defer-to",
         metavar="ENV",

@@ -14,10 +14,12 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+
 from ..definitions.partitions import MultiPartitions, TimePartitions
 from ..graph.graph import AssetGraph
 from .plan import AssetPlan
-from .reasons import MISSING
+from .reasons import MISSING, ReasonKind
 from .state_table import StateTable
 
 
@@ -58,10 +60,16 @@ OLDER_THAN_MAX_LAG = "older than max_lag"  # an unpartitioned asset's reason to 
 
 
 def assess(
-    graph: AssetGraph, asset: str, table: StateTable, plan: AssetPlan | None, now: datetime
+    graph: AssetGraph,
+    asset: str,
+    table: StateTable,
+    plan: AssetPlan | None,
+    now: datetime,
+    combinations: np.ndarray | None = None,
 ) -> FreshnessResult:
     """The freshness verdict of one asset; `plan` (over all its partitions up to `now`)
-    holds why each partition would run."""
+    holds why each partition would run. `combinations` (multi-dimensional assets: a flag
+    per combination of the non-time dimensions) keeps only some of them (`--where`)."""
     definition = graph[asset]
     policy = definition.freshness
     partitions = definition.partitions
@@ -74,7 +82,9 @@ def assess(
     if partitions is None:
         return _assess_unpartitioned(asset, table, plan, policy.max_lag, now)
     if isinstance(partitions, MultiPartitions) and partitions.time is not None:
-        return _assess_combinations(asset, partitions, latest, plan, policy.max_lag, now)
+        return _assess_combinations(
+            asset, partitions, latest, plan, policy.max_lag, now, combinations
+        )
     if not isinstance(partitions, TimePartitions):
         return FreshnessResult(asset, Verdict.NO_POLICY, latest_partition=latest)
     return _assess_time_partitioned(
@@ -165,10 +175,11 @@ def _assess_combinations(
     plan: AssetPlan | None,
     max_lag: timedelta,
     now: datetime,
+    kept: np.ndarray | None = None,
 ) -> FreshnessResult:
     """Multi-dimensional: the latest complete time partition of every combination of the
-    other dimensions must be up to date; the verdict is the worst of them, and the reason
-    names the first combination that is behind."""
+    other dimensions (those `kept`, a flag each, when given) must be up to date; the
+    verdict is the worst of them, and the reason names the first combination behind."""
     time = partitions.time
     assert time is not None
     expected_index = time.last_complete_index(now)
@@ -177,7 +188,7 @@ def _assess_combinations(
             asset, Verdict.FRESH, latest_partition=latest, reason="no partition due"
         )
     size = partitions.combinations
-    behind = _first_behind(plan, partitions, expected_index * size, size)
+    behind = _first_behind(plan, partitions, expected_index * size, size, kept)
     expected = time.key(expected_index)
     deadline = _deadline(time, expected_index, max_lag)
     if behind is None:
@@ -185,7 +196,7 @@ def _assess_combinations(
     verdict = Verdict.OVERDUE if now >= deadline else Verdict.PENDING
     due_index = time.last_complete_index(now.astimezone(UTC) - max_lag)
     if verdict == Verdict.PENDING and 0 <= due_index < expected_index:
-        due_behind = _first_behind(plan, partitions, due_index * size, size)
+        due_behind = _first_behind(plan, partitions, due_index * size, size, kept)
         if due_behind is not None:
             verdict, behind = Verdict.OVERDUE, due_behind
             deadline = _deadline(time, due_index, max_lag)
@@ -193,12 +204,24 @@ def _assess_combinations(
 
 
 def _first_behind(
-    plan: AssetPlan | None, partitions: MultiPartitions, first: int, size: int
+    plan: AssetPlan | None,
+    partitions: MultiPartitions,
+    first: int,
+    size: int,
+    kept: np.ndarray | None = None,
 ) -> str | None:
     """`reason: key` of the first of the partitions [first, first + size) that is not up
-    to date (one time partition, every combination); None when all are."""
-    for index in range(first, first + size):
-        reason = _reason_of(plan, index)
-        if reason is not None:
-            return f"{reason}: {partitions.key(index)}"
-    return None
+    to date (one time partition, every combination, or those `kept`); None when all are."""
+    indices = np.arange(first, first + size, dtype=np.int64)
+    behind = np.ones(size, dtype=bool)  # a partition the plan does not target is missing
+    if plan is not None and len(plan.indices):
+        positions = np.minimum(np.searchsorted(plan.indices, indices), len(plan.indices) - 1)
+        targeted = plan.indices[positions] == indices
+        behind = ~targeted | (plan.kinds[positions] != ReasonKind.UP_TO_DATE)
+    if kept is not None:
+        behind &= kept
+    found = np.flatnonzero(behind)
+    if not len(found):
+        return None
+    index = int(indices[found[0]])
+    return f"{_reason_of(plan, index)}: {partitions.key(index)}"

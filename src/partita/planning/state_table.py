@@ -21,8 +21,10 @@ import numpy as np
 
 from ..catalog.base import Snapshots
 from ..catalog.records import AttemptStatus, PartitionState, StateRow
-from ..definitions.partitions import Partitions
+from ..definitions.partitions import MultiPartitions, Partitions
+from ..definitions.partitions.dynamic import dynamic_sets
 from ..errors import CatalogError, PartitionError
+from .state_remap import renumbering
 
 if TYPE_CHECKING:
     from ..graph.graph import AssetGraph
@@ -111,6 +113,8 @@ class StateTable:
         if not len(indices):
             return
         self._grow(int(indices.max()) + 1)
+        if not self.rows.flags.writeable:
+            self.rows = self.rows.copy()
         code_versions = [change.code_version for change in changes]
         deps_versions = [change.deps_version for change in changes]
         codes = {code: position for position, code in enumerate(self.codes)}
@@ -130,7 +134,7 @@ class StateTable:
 
     def _grow(self, length: int) -> None:
         if length > len(self.rows):
-            grown = StateTable.empty(length).rows
+            grown = StateTable.empty(length).rows  # writable
             grown[: len(self.rows)] = self.rows
             self.rows = grown
 
@@ -145,7 +149,9 @@ class StateTable:
         try:
             (size,) = _HEADER.unpack_from(payload)
             header = json.loads(payload[_HEADER.size : _HEADER.size + size])
-            rows = np.frombuffer(payload, dtype=ROW, offset=_HEADER.size + size).copy()
+            # Read-only over the payload (no copy of millions of rows); `apply` copies it
+            # before writing.
+            rows = np.frombuffer(payload, dtype=ROW, offset=_HEADER.size + size)
             if header["format"] != _FORMAT or len(rows) != header["length"]:
                 raise ValueError("another format, or not as many rows as the header says")
             return cls(rows, [str(code) for code in header["codes"]])
@@ -161,24 +167,58 @@ def layout_of(partitions: Partitions | None) -> str:
 def load_state_table(source: StateSource, asset: str, partitions: Partitions | None) -> StateTable:
     """The asset's current states: the stored snapshot plus the rows changed since.
 
-    A snapshot that is missing, unreadable or of another layout is rebuilt from every row;
-    the result is saved back when enough rows changed."""
+    A snapshot of a multi-dimensional layout whose dynamic dimensions have since gained
+    keys is renumbered (`state_remap`); one missing, unreadable or of another layout is
+    rebuilt from every row. The result is saved back when enough rows changed."""
     layout = layout_of(partitions)
-    payload, _, changes = source.snapshot_and_changes(asset, layout)
-    table = StateTable.empty()
-    if payload is not None:
-        try:
-            table = StateTable.decode(payload)
-        except ValueError:  # a damaged cache: rebuild it from every row
-            changes = source.snapshot_and_changes(asset, _NO_LAYOUT)[2]
+    carried = _carried_over(source, asset, partitions)
+    if carried is not None:
+        table, through, changes = carried
+    else:
+        payload, through, changes = source.snapshot_and_changes(asset, layout)
+        table = StateTable.empty()
+        if payload is not None:
+            try:
+                table = StateTable.decode(payload)
+            except ValueError:  # a damaged cache: rebuild it from every row
+                changes = source.snapshot_and_changes(asset, _NO_LAYOUT)[2]
     table.apply(partitions, changes)
-    if len(changes) >= SAVE_AFTER_CHANGES:
+    if len(changes) >= SAVE_AFTER_CHANGES or carried is not None:
         # Changes come in sequence order: the last one is the newest the table includes.
+        through = changes[-1].seq if changes else through
         try:
-            source.save_snapshot(asset, layout, changes[-1].seq, table.encode())
+            source.save_snapshot(asset, layout, through, table.encode())
         except CatalogError as error:  # only a cache: a busy or read-only catalog is fine
             log.debug("could not save the state snapshot of %s: %s", asset, error)
     return table
+
+
+def _carried_over(
+    source: StateSource, asset: str, partitions: Partitions | None
+) -> tuple[StateTable, int, list[StateRow]] | None:
+    """The stored snapshot of another layout renumbered for `partitions` (keys appended to
+    a dynamic dimension), the sequence it is valid through and the rows changed since;
+    None when it can't be."""
+    if not isinstance(partitions, MultiPartitions) or not dynamic_sets(partitions):
+        return None  # only these renumber when keys are added
+    old_layout = source.snapshot_layout(asset)
+    if old_layout is None or old_layout == layout_of(partitions):
+        return None
+    payload, through, changes = source.snapshot_and_changes(asset, old_layout)
+    if payload is None:
+        return None
+    try:
+        old = StateTable.decode(payload)
+    except ValueError:
+        return None
+    renumbered = renumbering(len(old.rows), old_layout, partitions)
+    if renumbered is None:
+        return None
+    indices, length = renumbered
+    table = StateTable.empty(length)
+    table.rows[indices] = old.rows
+    table.codes = list(old.codes)
+    return table, through, changes
 
 
 def load_state_tables(

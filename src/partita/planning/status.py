@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 
 from ..catalog.records import CheckResult, FailedCheck
+from ..definitions.asset import AssetDefinition
 from ..definitions.partitions import MultiPartitions
 from .plan import AssetPlan, Plan
 from .reasons import Reason, ReasonKind
+from .targets import Where, check_where, where_mask
 
 
 class PartitionHealth(StrEnum):
@@ -124,6 +126,20 @@ def build_status(
     return statuses
 
 
+def restrict_where(plan: Plan, definitions: list[AssetDefinition], where: Where) -> Plan:
+    """Only the partitions of `definitions` whose dimensions have the `where` values (the
+    plan is made over everything first, so their reasons are those of a full plan).
+    PartitionError for a dimension none of them has, or a value its dimension lacks."""
+    check_where(definitions, where)
+    by_name = {definition.name: definition for definition in definitions}
+    kept = []
+    for asset_plan in plan.assets:
+        definition = by_name.get(asset_plan.asset)
+        mask = None if definition is None else where_mask(definition, asset_plan.indices, where)
+        kept.append(asset_plan if mask is None else asset_plan.subset(mask))
+    return Plan(tuple(kept), plan.now)
+
+
 def _asset_status(
     plan: AssetPlan,
     failed_checks: tuple[tuple[str | None, CheckResult], ...],
@@ -157,8 +173,11 @@ def _ranges(plan: AssetPlan, states: np.ndarray) -> tuple[StateRange, ...]:
     if not len(states):
         return ()
     group, step = plan.groups(np.arange(len(states)))
-    order = np.lexsort((step, group))
-    group, step, ordered = group[order], step[order], states[order]
+    if isinstance(plan.partitions, MultiPartitions):
+        order = np.lexsort((step, group))
+        group, step, ordered = group[order], step[order], states[order]
+    else:  # positions are already in time order
+        order, ordered = np.arange(len(states)), states
     broken = (np.diff(ordered) != 0) | (np.diff(group) != 0) | (np.diff(step) != 1)
     starts = np.concatenate([[0], np.flatnonzero(broken) + 1])
     ends = np.append(starts[1:], len(states)) - 1

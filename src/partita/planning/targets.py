@@ -173,6 +173,24 @@ def where_mask(definition: AssetDefinition, indices: np.ndarray, where: Where) -
     return kept[np.asarray(indices, dtype=np.int64) % dimensions.combinations]
 
 
+def kept_combinations(definitions: list[AssetDefinition], where: Where) -> dict[str, np.ndarray]:
+    """Per multi-dimensional asset with a `where` dimension, a flag per combination of its
+    non-time dimensions: whether `where` keeps it (none without `where`)."""
+    import numpy as np  # loads only when planning
+
+    if not where:
+        return {}
+    check_where(definitions, where)
+    kept = {}
+    for definition in definitions:
+        if isinstance(definition.partitions, MultiPartitions):
+            size = definition.partitions.combinations
+            mask = where_mask(definition, np.arange(size, dtype=np.int64), where)
+            if mask is not None:
+                kept[definition.name] = mask
+    return kept
+
+
 def check_where(definitions: list[AssetDefinition], where: Where) -> None:
     """PartitionError when a `--where` dimension is a dimension of none of `definitions`."""
     names = {name for d in definitions for name in Dimensions.of(d.partitions).inner}

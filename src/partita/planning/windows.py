@@ -44,6 +44,12 @@ class Windows:
         if widest == 1:
             result[present] = values[low]
             return result
+        if np.all(low[1:] >= low[:-1] + width[:-1]):  # in order, not overlapping: one pass
+            padded = np.append(values, values.dtype.type(0))  # a window may end at the end
+            bounds = np.empty(2 * len(low), dtype=np.int64)
+            bounds[0::2], bounds[1::2] = low, low + width
+            result[present] = np.maximum.reduceat(padded, bounds)[0::2]
+            return result
         # A sparse table: level k holds the maxima of the 2**k values starting at each index,
         # so any window is the maximum of two (overlapping) entries of one level.
         levels = [values]

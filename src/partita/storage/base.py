@@ -3,7 +3,7 @@ are opened through `partita.storage.registry`, keyed by the declaration's `kind`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -96,6 +96,16 @@ class Storage(Protocol):
 
     def cleanup(self) -> list[Path]:
         """Remove leftovers of interrupted writes and return what was removed."""
+        ...
+
+    def delete(
+        self, partitions: Sequence[str | None], before_commit: Callable[[], None] | None = None
+    ) -> None:
+        """Delete the current data and every kept version of `partitions` (those without
+        data are skipped). `before_commit` is called once, before anything that cannot be
+        taken back: if it raises, no data is deleted and the exception propagates. (A
+        DuckDB table deletes in one transaction and calls it just before COMMIT; files are
+        removed only after it returned.)"""
         ...
 
     # --- history: replaced versions, kept so a run can be undone ---

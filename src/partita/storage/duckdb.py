@@ -15,8 +15,17 @@ from partita.errors import InvalidDataError, StorageError
 from partita.faults import fault_point
 from partita.storage.base import WriteResult, describe_location
 from partita.storage.canonical import canonical_table, check_unique_names
+from partita.storage.duckdb_dimensions import (
+    add_dimension_columns,
+    check_no_dimension_column,
+    dimension_columns,
+    dimension_select,
+    dimension_values,
+    exclude_clause,
+    hidden_columns,
+)
 from partita.storage.duckdb_files import DEFAULT_IDLE_SECONDS, DatabaseFile, database_file
-from partita.storage.duckdb_history import DuckDBHistory
+from partita.storage.duckdb_history import BOOKKEEPING_TABLE, DuckDBHistory
 from partita.storage.encoding import table_version
 from partita.storage.paths import check_relative_file, ensure_inside
 
@@ -24,7 +33,6 @@ if TYPE_CHECKING:
     from partita.definitions.storage import DuckDB
 
 PARTITION_COLUMN = "_partition"
-BOOKKEEPING_TABLE = "_partita_partitions"
 _INCOMING_VIEW = "_partita_incoming"
 _RESERVED_PREFIX = "_partita_"
 
@@ -77,6 +85,7 @@ class DuckDBStorage(DuckDBHistory):
     ) -> None:
         self.asset = asset
         self.partitioned = hive_key is not None
+        self.dimensions = dimension_columns(hive_key)  # multi-dimensional: a column each
         self.table = table if table is not None else asset
         self.merge_on = tuple(merge_on) if merge_on else None
         self.idle_seconds = DEFAULT_IDLE_SECONDS
@@ -150,6 +159,8 @@ class DuckDBStorage(DuckDBHistory):
             try:
                 if evolve and stored:
                     stored = self._add_new_columns(connection, stored)
+                if stored and self.dimensions:
+                    stored = add_dimension_columns(connection, self.table, stored, self.dimensions)
                 recorded = known.recorded if known and stored else None
                 self._replace_version(connection, partition, version, table.nbytes)
                 self._write_in_transaction(connection, partition, table, stored, recorded)
@@ -179,7 +190,9 @@ class DuckDBStorage(DuckDBHistory):
         if not self.partitioned and self.merge_on is None:
             columns = incoming
         elif not stored:
-            columns = incoming | ({PARTITION_COLUMN} if self.partitioned else set())
+            columns = incoming | {
+                c.casefold() for c in hidden_columns(self.partitioned, self.dimensions)
+            }
         else:
             columns = stored
         if not self.partitioned:
@@ -222,7 +235,7 @@ class DuckDBStorage(DuckDBHistory):
                 raise self._missing_table_error(None)
             if not self.partitioned:
                 return self._read_back(connection.sql(f"SELECT * FROM {table}"))
-            columns = f"* EXCLUDE ({quote_identifier(PARTITION_COLUMN)})"
+            columns = f"*{exclude_clause(hidden_columns(True, self.dimensions))}"
             if partitions is None:
                 order = f"{quote_identifier(PARTITION_COLUMN)}, rowid"
                 return self._read_back(
@@ -286,6 +299,7 @@ class DuckDBStorage(DuckDBHistory):
             connection.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {incoming}")
             return
         extra = f", CAST(NULL AS VARCHAR) AS {partition_column}" if self.partitioned else ""
+        extra += dimension_select(self.dimensions, empty=True)
         if not stored:
             connection.execute(f"CREATE TABLE {target} AS SELECT *{extra} FROM {incoming} LIMIT 0")
             self._forget_partitions(connection)
@@ -303,10 +317,11 @@ class DuckDBStorage(DuckDBHistory):
             connection.execute(f"DELETE FROM {target} WHERE {partition_column} = ?", [partition])
         fault_point("duckdb-transaction")
         if self.partitioned:
+            location = describe_location(self.asset, partition)
             connection.execute(
-                f"INSERT INTO {target} BY NAME "
-                f"SELECT *, CAST(? AS VARCHAR) AS {partition_column} FROM {incoming}",
-                [partition],
+                f"INSERT INTO {target} BY NAME SELECT *, CAST(? AS VARCHAR) AS "
+                f"{partition_column}{dimension_select(self.dimensions)} FROM {incoming}",
+                [partition, *dimension_values(self.dimensions, partition, location)],
             )
             if recorded is None or partition not in recorded:
                 self._record_partition(connection, partition)
@@ -333,7 +348,7 @@ class DuckDBStorage(DuckDBHistory):
         with self._connection(None, read_only=True) as connection:
             if not self._table_exists(connection):
                 return None
-            exclude = f" EXCLUDE ({quote_identifier(PARTITION_COLUMN)})" if self.partitioned else ""
+            exclude = exclude_clause(hidden_columns(self.partitioned, self.dimensions))
             query = f"SELECT *{exclude} FROM {quote_identifier(self.table)} LIMIT 0"
             return connection.sql(query).to_arrow_table().schema
 
@@ -357,6 +372,9 @@ class DuckDBStorage(DuckDBHistory):
                 f"The data of {location} has a column {PARTITION_COLUMN!r}, which DuckDB "
                 f"storage keeps for the partition key in {str(self.path)!r}. Rename the column."
             )
+        check_no_dimension_column(
+            self.dimensions, table.column_names, location, repr(str(self.path))
+        )
         if self.merge_on is not None:
             missing = [key for key in self.merge_on if key.casefold() not in names]
             if missing:
@@ -367,7 +385,7 @@ class DuckDBStorage(DuckDBHistory):
                 )
 
     def _check_same_columns(self, stored: set[str], partition: str | None, table: pa.Table) -> None:
-        stored = stored - {PARTITION_COLUMN}
+        stored = stored - {c.casefold() for c in hidden_columns(True, self.dimensions)}
         incoming = {name.casefold() for name in table.column_names}
         if stored != incoming:
             raise InvalidDataError(

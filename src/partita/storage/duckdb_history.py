@@ -11,7 +11,7 @@ the replaced version is kept exactly when the new one is committed. A merging st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,12 +21,14 @@ import pyarrow as pa
 from partita.errors import StorageError
 from partita.faults import fault_point
 from partita.storage.base import RetainedVersion, WriteResult, describe_location
+from partita.storage.duckdb_dimensions import dimension_values, fill_dimensions
 from partita.storage.duckdb_files import database_file
 
 if TYPE_CHECKING:
     import duckdb
 
 VERSIONS_TABLE = "_partita_versions"
+BOOKKEEPING_TABLE = "_partita_partitions"  # the partitions each asset table holds
 VERSION_COLUMN = "_partita_version"
 _PARTITION_COLUMN = "_partition"
 UNPARTITIONED = ""
@@ -48,6 +50,7 @@ class DuckDBHistory:
     table: str
     asset: str
     partitioned: bool
+    dimensions: tuple[str, ...]
     merge_on: tuple[str, ...] | None
     keep_history: bool
     _connection: Callable[..., AbstractContextManager[duckdb.DuckDBPyConnection]]
@@ -164,6 +167,63 @@ class DuckDBHistory:
                 raise
         return WriteResult(rows=rows, bytes=size, data_version=data_version)
 
+    def delete(
+        self, partitions: Sequence[str | None], before_commit: Callable[[], None] | None = None
+    ) -> None:
+        """Delete the partitions' rows, bookkeeping and kept versions in one transaction;
+        `before_commit` runs inside it, just before COMMIT."""
+        if not partitions or not self.path.is_file():  # type: ignore[attr-defined]
+            if before_commit is not None:
+                before_commit()
+            return
+        keys = [partition if partition is not None else UNPARTITIONED for partition in partitions]
+        # Its own cursor: `before_commit` may delete from another table of this file in a
+        # transaction of its own (DuckDB transactions don't nest).
+        with (
+            self._connection(None, read_only=False) as shared,
+            shared.cursor() as connection,
+        ):
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                self._delete_in_transaction(connection, keys)
+                if before_commit is not None:
+                    before_commit()
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            finally:  # what a held connection learnt of these tables may be gone now
+                database_file(self.path).memo.clear()  # type: ignore[attr-defined]
+
+    def _delete_in_transaction(
+        self, connection: duckdb.DuckDBPyConnection, keys: list[str]
+    ) -> None:
+        target, partition_column = _quote(self.table), _quote(_PARTITION_COLUMN)
+        tables = {row[0].casefold() for row in connection.execute("SHOW TABLES").fetchall()}
+        if self.table.casefold() in tables and self.partitioned:
+            connection.executemany(
+                f"DELETE FROM {target} WHERE {partition_column} = ?", [[key] for key in keys]
+            )
+        elif self.table.casefold() in tables:
+            connection.execute(f"DROP TABLE {target}")
+        if BOOKKEEPING_TABLE in tables and self.partitioned:
+            connection.executemany(
+                f'DELETE FROM {_quote(BOOKKEEPING_TABLE)} WHERE "asset_table" = ? '
+                'AND "partition" = ?',
+                [[self.table, key] for key in keys],
+            )
+        if history_table(self.table).casefold() in tables:
+            where = f" WHERE {partition_column} = ?" if self.partitioned else ""
+            connection.executemany(
+                f"DELETE FROM {_quote(history_table(self.table))}{where}",
+                [[key] for key in keys] if self.partitioned else [[]],
+            )
+        if VERSIONS_TABLE in tables:
+            connection.executemany(
+                f"DELETE FROM {_quote(VERSIONS_TABLE)} WHERE asset_table = ? AND partition = ?",
+                [[self.table, key] for key in keys],
+            )
+
     def discard_version(self, partition: str | None, data_version: str) -> int:
         """Delete one kept version (never the current one); return its recorded size."""
         if not self._history_is_kept() or not self.path.is_file():  # type: ignore[attr-defined]
@@ -205,6 +265,9 @@ class DuckDBHistory:
             delete_where = f" WHERE {_quote(_PARTITION_COLUMN)} = ?" if self.partitioned else ""
             connection.execute(f"DELETE FROM {target}{delete_where}", parameters)
             connection.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _partita_restored")
+            if self.dimensions:  # rows kept before the table had dimension columns
+                values = dimension_values(self.dimensions, key, describe_location(self.asset, key))
+                fill_dimensions(connection, self.table, self.dimensions, key, values)
         finally:
             connection.unregister("_partita_restored")
         return restored.num_rows
@@ -280,6 +343,7 @@ class DuckDBHistory:
 
     def _kept_rows_query(self) -> str:
         exclude = [VERSION_COLUMN] + ([_PARTITION_COLUMN] if self.partitioned else [])
+        exclude += self.dimensions
         columns = ", ".join(_quote(name) for name in exclude)
         where = f" AND {_quote(_PARTITION_COLUMN)} = ?" if self.partitioned else ""
         return (

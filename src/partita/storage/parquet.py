@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -164,9 +164,23 @@ class ParquetStorage:
         """Whether the partition's file exists."""
         return self._file(partition).is_file()
 
-    def delete(self, partition: str | None) -> None:
-        """Delete the partition's file and the folders it leaves empty (no-op if absent)."""
-        path = self._file(partition)
+    def delete(
+        self, partitions: Sequence[str | None], before_commit: Callable[[], None] | None = None
+    ) -> None:
+        """Delete the partitions' files, their kept versions and the folders they leave
+        empty, after `before_commit` (a removed file cannot be taken back)."""
+        paths = [self._file(partition) for partition in partitions]
+        if before_commit is not None:
+            before_commit()
+        kept = self.history.versions()
+        for partition, path in zip(partitions, paths, strict=True):
+            for version in kept:
+                if version.partition == partition:
+                    self.history.discard(partition, version.data_version)
+            self._delete_file(path)
+
+    def _delete_file(self, path: Path) -> None:
+        """Delete a file and the folders it leaves empty (no-op if absent)."""
         path.unlink(missing_ok=True)
         directory = path.parent
         while directory != self.root and directory.is_relative_to(self.root):

@@ -21,7 +21,7 @@ Settings come from the standard AWS environment variables and files, including
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -201,6 +201,24 @@ class S3ParquetStorage:
 
     def discard_version(self, partition: str | None, data_version: str) -> int:
         return self.history.discard(partition, data_version, self._error)
+
+    def delete(
+        self, partitions: Sequence[str | None], before_commit: Callable[[], None] | None = None
+    ) -> None:
+        """Delete the partitions' objects and their kept versions after `before_commit`."""
+        keys = [self._key(partition) for partition in partitions]
+        if before_commit is not None:
+            before_commit()
+        kept = self.retained_versions()
+        for partition, key in zip(partitions, keys, strict=True):
+            for version in kept:
+                if version.partition == partition:
+                    self.discard_version(partition, version.data_version)
+            try:
+                self.client.delete_object(Bucket=self.warehouse.bucket, Key=key)
+            except Exception as error:
+                if error_code(error) not in MISSING:
+                    raise self._error("delete", partition, error) from error
 
     def cleanup(self) -> list[PurePosixPath]:  # type: ignore[override]
         """Abort the asset's incomplete multipart uploads; return their keys."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from partita.catalog import Catalog
@@ -53,3 +55,27 @@ def test_removing_closes_the_gap_and_forgets_units_in_one_go(catalog: Catalog) -
     unchanged = catalog.remove_dynamic_keys("customers", ["unknown"])
     assert unchanged.generation == 1
     assert catalog.add_dynamic_keys("customers", ["b"]).keys == ("a", "c", "b")
+
+
+def test_removing_keys_drops_the_leases_of_their_units(catalog: Catalog) -> None:
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    catalog.add_dynamic_keys("customers", ["a", "b"])
+    for asset, partition in [
+        ("orders", "b"),
+        ("orders", "a"),
+        ("daily", "2024-01-01|b"),
+        ("daily", "2024-01-01|a"),
+        ("other", "b"),  # not partitioned by the set: its lease stays
+    ]:
+        assert catalog.acquire_lease(asset, partition, "run-1", now, 30.0) is None
+    catalog.remove_dynamic_keys("customers", ["b"], key_positions={"orders": [0], "daily": [1]})
+    assert catalog.lease_holder("orders", "b") is None
+    assert catalog.lease_holder("daily", "2024-01-01|b") is None
+    for asset, partition in [("orders", "a"), ("daily", "2024-01-01|a"), ("other", "b")]:
+        holder = catalog.lease_holder(asset, partition)
+        assert holder is not None and holder.run_id == "run-1"
+    assert sorted(catalog.run_leases("run-1")) == [
+        ("daily", "2024-01-01|a"),
+        ("orders", "a"),
+        ("other", "b"),
+    ]

@@ -80,3 +80,12 @@ def test_a_snapshot_through_the_current_sequence_has_no_changes(catalog: Catalog
     catalog.save_snapshot("flights", "layout-1", catalog.sequence(), b"all")
 
     assert catalog.snapshot_and_changes("flights", "layout-1") == (b"all", 2, [])
+
+
+def test_snapshot_layout_names_the_stored_layout(catalog: Catalog) -> None:
+    assert catalog.snapshot_layout("flights") is None
+    catalog.save_snapshot("flights", "layout-1", 2, b"one")
+    assert catalog.snapshot_layout("flights") == "layout-1"
+    catalog.save_snapshot("flights", "layout-2", 1, b"two")  # another layout replaces it
+    assert catalog.snapshot_layout("flights") == "layout-2"
+    assert catalog.snapshot_layout("other") is None

@@ -42,13 +42,15 @@ def kind(request) -> str:
 
 @pytest.fixture
 def make_storage(tmp_path: Path, request, monkeypatch) -> MakeStorage:
-    """`make_storage(kind, partitioned=True, asset="sales")`: a storage in the test's
-    warehouse (tmp_path's, or a fresh prefix of the S3 server), closed at the end of the
-    test. PARTITA_TEST_WAREHOUSE names the warehouse for child processes."""
+    """`make_storage(kind, partitioned=True, asset="sales", hive_key="date")`: a storage
+    in the test's warehouse (tmp_path's, or a fresh prefix of the S3 server), closed at the
+    end of the test. PARTITA_TEST_WAREHOUSE names the warehouse for child processes."""
     opened: list[Storage] = []
     remote: list[str] = []
 
-    def make(kind: str, partitioned: bool = True, asset: str = "sales") -> Storage:
+    def make(
+        kind: str, partitioned: bool = True, asset: str = "sales", hive_key: str = "date"
+    ) -> Storage:
         warehouse = str(tmp_path / "warehouse")
         if kind in OBJECT_STORAGE:
             if not remote:
@@ -56,7 +58,7 @@ def make_storage(tmp_path: Path, request, monkeypatch) -> MakeStorage:
             warehouse = remote[0]
             monkeypatch.setenv("PARTITA_TEST_WAREHOUSE", warehouse)
         storage = open_storage(
-            DECLARATIONS[kind], warehouse_of(warehouse), asset, "date" if partitioned else None
+            DECLARATIONS[kind], warehouse_of(warehouse), asset, hive_key if partitioned else None
         )
         opened.append(storage)
         return storage

@@ -9,7 +9,7 @@ is rebuilt once then).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from partita.catalog.records import DynamicKeySet
 from partita.catalog.sqlite.connection import SQLiteConnection
@@ -56,7 +56,12 @@ class SQLiteDynamicKeys(SQLiteConnection):
             return _read(connection, name)
 
     def remove_dynamic_keys(
-        self, name: str, keys: Sequence[str], *, forget: Sequence[tuple[str, str]] = ()
+        self,
+        name: str,
+        keys: Sequence[str],
+        *,
+        forget: Sequence[tuple[str, str]] = (),
+        key_positions: Mapping[str, Sequence[int]] | None = None,
     ) -> DynamicKeySet:
         with self._transaction(f"remove keys of the dynamic partitions {name!r}") as connection:
             current = _read(connection, name)
@@ -73,6 +78,7 @@ class SQLiteDynamicKeys(SQLiteConnection):
                     [(position, name, key) for position, key in enumerate(kept)],
                 )
                 _bump(connection, name)
+                _drop_leases(connection, removed, key_positions or {})
             _forget(connection, forget)
             return _read(connection, name)
 
@@ -105,6 +111,23 @@ def _bump(connection: sqlite3.Connection, name: str) -> None:
     connection.execute(
         "UPDATE dynamic_partition_sets SET generation = generation + 1 WHERE name = ?", (name,)
     )
+
+
+def _drop_leases(
+    connection: sqlite3.Connection, removed: set[str], positions: Mapping[str, Sequence[int]]
+) -> None:
+    """Drop the leases of the units whose key holds a removed key at one of its asset's
+    `positions` (a run holding one no longer publishes it)."""
+    for asset, places in positions.items():
+        leased = connection.execute(
+            "SELECT partition FROM leases WHERE asset = ?", (asset,)
+        ).fetchall()
+        doomed = []
+        for (partition,) in leased:
+            values = partition.split("|")
+            if any(place < len(values) and values[place] in removed for place in places):
+                doomed.append((asset, partition))
+        connection.executemany("DELETE FROM leases WHERE asset = ? AND partition = ?", doomed)
 
 
 def _forget(connection: sqlite3.Connection, units: Sequence[tuple[str, str]]) -> None:

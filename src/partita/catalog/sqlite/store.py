@@ -292,6 +292,14 @@ class SQLiteCatalog(
             ).fetchall()
         return payload, through_seq, state_rows(rows)
 
+    def snapshot_layout(self, asset: str) -> str | None:
+        """The layout of the snapshot stored for `asset`, None when there is none."""
+        with self._reading(f"read the state snapshot layout of {asset}") as connection:
+            found = connection.execute(
+                "SELECT layout FROM state_snapshots WHERE asset = ?", (asset,)
+            ).fetchone()
+        return None if found is None else found[0]
+
     def save_snapshot(self, asset: str, layout: str, through_seq: int, payload: bytes) -> None:
         """Store the planner's snapshot of `asset`, unless one of the same layout through a
         later sequence is already stored (another process saved a newer one)."""

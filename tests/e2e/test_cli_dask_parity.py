@@ -5,6 +5,7 @@ reaches the run's listeners (the progress bar among them)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -188,3 +189,63 @@ def test_the_progress_bar_counts_every_unit_on_dask(project) -> None:
     assert run.returncode != 0, shown
     assert "materializing" in shown
     assert "4/4" in shown and "1 failed" in shown
+
+
+SLEEPY = """
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+from partita import DailyPartitions, Retry, asset
+
+HERE = Path(__file__).parent
+DAYS = DailyPartitions(start="2024-01-01", end="2024-01-03")
+
+
+@asset(partitions=DAYS, timeout="2s", retry=Retry(max_attempts=2, initial_delay=0))
+def sleepy(context) -> pd.DataFrame:
+    with (HERE / "calls.txt").open("a") as calls:
+        calls.write(f"{context.partition_key} {os.getpid()}\\n")
+    if context.partition_key == "2024-01-01":
+        time.sleep(600)
+    return pd.DataFrame({"day": [context.partition_key]})
+"""
+
+
+def test_a_unit_past_its_timeout_is_stopped_and_retried_on_dask(project) -> None:
+    project.write("assets/sleepy.py", SLEEPY)
+    result = project.cli("materialize", "--now", NOW, *DASK, "--workers", "2", "--json", check=1)
+    by_day = {r["partition"]: r for r in result.json()["results"]}
+    stopped = by_day["2024-01-01"]
+    assert stopped["status"] == "failed" and stopped["attempts"] == 2
+    assert stopped["error"].startswith(
+        "asset 'sleepy' partition 2024-01-01: timed out after 2s (its Dask worker, tcp://"
+    )
+    assert "give it a longer timeout=" in stopped["error"]
+    assert by_day["2024-01-02"]["status"] == "materialized"
+    calls = [
+        line.split() for line in (project.root / "assets" / "calls.txt").read_text().splitlines()
+    ]
+    sleepers = [int(pid) for day, pid in calls if day == "2024-01-01"]
+    assert len(sleepers) == 2  # retried once, as Retry allows
+    assert not list(project.warehouse.glob("sleepy/date=2024-01-01/*"))  # nothing published
+
+
+def test_a_timed_out_unit_stops_its_worker_on_a_scheduler(project, dask_servers) -> None:
+    project.write("assets/sleepy.py", SLEEPY.replace("max_attempts=2", "max_attempts=1"))
+    result = project.cli(
+        "materialize", "--now", NOW, "--executor", dask_servers.address, "--json", check=1
+    )
+    by_day = {r["partition"]: r for r in result.json()["results"]}
+    assert by_day["2024-01-01"]["error"].startswith(
+        "asset 'sleepy' partition 2024-01-01: timed out after 2s (its Dask worker, tcp://"
+    )
+    assert by_day["2024-01-02"]["status"] == "materialized"
+    lines = (project.root / "assets" / "calls.txt").read_text().splitlines()
+    (sleeper,) = [int(line.split()[1]) for line in lines if line.startswith("2024-01-01")]
+    # The worker process that slept was stopped (these workers have no nanny: it stays
+    # down until the fixture starts another); the other one still runs.
+    (worker,) = [worker for worker in dask_servers.workers if worker.pid == sleeper]
+    assert worker.wait(timeout=30) == -signal.SIGKILL
+    assert len(dask_servers.worker_pids()) == 1

@@ -19,6 +19,9 @@ Guarantees, and how:
   outlives its run (the scheduler or the coordinator gone) publishes nothing.
 - A scheduler that goes away fails the run with `ClusterError`; the runner then releases
   every lease of the run.
+- A unit of an asset with a `timeout` that runs past it fails with `timed out after ...`
+  (or runs again per its `Retry`): the coordinator fences its task and stops the worker
+  process executing it (`dask_timeouts`).
 - A DuckDB file is one local file that one process opens at a time, which remote workers
   may not see: its units are computed on the workers, but the coordinator reads the DuckDB
   upstreams a job needs and sends them with it, and writes what the worker computed into
@@ -36,12 +39,13 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..definitions.policies import NO_RETRY
+from ..definitions.policies import NO_RETRY, format_duration
 from ..errors import EXIT_FAILED, PartitaError, UsageError, describe_unit
 from ..execution.unit import UnitJob, UnitOutcome, Workspace, failed_outcome
 from ..planning.staleness import Unit
 from ..urls import redact, without_password
-from .dask_task import OUTCOME_TOPIC, RAN_BEFORE, STARTED_TOPIC, run_job
+from .dask_task import OUTCOME_TOPIC, RAN_BEFORE, RUNNING_TOPIC, STARTED_TOPIC, run_job
+from .dask_timeouts import Deadlines, stop
 
 log = logging.getLogger("partita")
 
@@ -93,6 +97,7 @@ class DaskExecutor:
         self._futures: dict[Any, tuple[Unit, UnitJob]] = {}
         self._deaths: Counter[Unit] = Counter()
         self._done: deque[tuple[Unit, UnitOutcome]] = deque()
+        self._deadlines = Deadlines(self._client, workspace.graph, RUNNING_TOPIC)
 
     def _worker_count(self) -> int:
         return max(1, len(self._client.scheduler_info().get("workers", {})))
@@ -116,10 +121,16 @@ class DaskExecutor:
         from distributed import wait
 
         while not self._done:
+            running = [(future.key, job) for future, (_, job) in self._futures.items()]
             try:
-                done, _ = wait(list(self._futures), timeout=POLL_S, return_when="FIRST_COMPLETED")
+                done, _ = wait(
+                    list(self._futures),
+                    timeout=self._deadlines.wait_s(running, POLL_S),
+                    return_when="FIRST_COMPLETED",
+                )
             except TimeoutError:
                 self._check_scheduler()
+                self._stop_timed_out(running)
                 continue
             except (CancelledError, OSError) as error:  # the client lost the scheduler
                 self._lost(_first_line(error))
@@ -143,8 +154,29 @@ class DaskExecutor:
             " then run the same command: it does what remains."
         )
 
+    def _stop_timed_out(self, running: list[tuple[str, UnitJob]]) -> None:
+        """Fence and stop each task past its asset's timeout; fail or retry its unit."""
+        for key in self._deadlines.expired(running):
+            future = next((f for f in self._futures if f.key == key), None)
+            if future is None:
+                continue
+            unit, job = self._futures.pop(future)
+            self._deadlines.forget(key)
+            where = stop(self._client, key)
+            self._client.cancel([future], force=True)
+            timeout = format_duration(self._deadlines.timeout(job.asset))
+            worker = "its Dask worker" if where is None else f"its Dask worker, {where},"
+            self._attempt_lost(
+                unit,
+                job,
+                f"{describe_unit(job.asset, job.partition)}: timed out after {timeout}"
+                f" ({worker} was stopped)",
+                "Make it faster, or give it a longer timeout= (or [tool.partita] timeout).",
+            )
+
     def _settle(self, future: Any) -> None:
         status = future.status
+        self._deadlines.forget(future.key)
         if status == "finished":
             unit, job = self._futures.pop(future)
             outcome = future.result()
@@ -176,9 +208,20 @@ class DaskExecutor:
         if finished is not None:  # it finished there; only the report of it was lost
             self._done.append((unit, self.workspace.finish(job, finished)))
             return
+        self._attempt_lost(
+            unit,
+            job,
+            f"the Dask worker running {label} died ({error})",
+            "Only this unit failed and nothing of it was recorded as materialized; the crash"
+            " is in the asset's code, a library it calls or the worker's machine (memory)."
+            " Fix it and run again.",
+        )
+
+    def _attempt_lost(self, unit: Unit, job: UnitJob, message: str, advice: str) -> None:
+        """An attempt ended without an outcome (its worker died or was stopped): run the
+        unit again when its `Retry` allows another attempt, else fail it."""
         self._deaths[unit] += 1
         retry = self.workspace.graph[job.asset].retry or NO_RETRY
-        message = f"the Dask worker running {label} died"
         if self._deaths[unit] < retry.max_attempts:
             log.warning(
                 "%s; attempt %d/%d, running it again",
@@ -188,12 +231,7 @@ class DaskExecutor:
             )
             self.submit(unit, job)
             return
-        self._fail(
-            unit,
-            f"{message} ({error}). Only this unit failed and nothing of it was recorded as"
-            " materialized; the crash is in the asset's code, a library it calls or the"
-            " worker's machine (memory). Fix it and run again.",
-        )
+        self._fail(unit, f"{message}. {advice}")
 
     def _outcome_event(self, key: str) -> UnitOutcome | None:
         """The outcome the task `key` sent as an event when it finished, if it did."""

@@ -16,10 +16,12 @@ from ..errors import PartitaError, describe_unit
 from ..execution.publishing import LeaseGuard
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
 from ..graph.graph import AssetGraph
+from ..packaged import MODULE_VARIABLE, worker_project_root
 from .dask_timeouts import FencedGuard
 from .worker import bind_catalog_keys
 
 ROOT_VARIABLE = "PARTITA_PROJECT_ROOT"  # on a worker: where it finds the project
+# (or PARTITA_PROJECT_MODULE: the import name of the project installed as a package)
 STARTED_TOPIC = "partita-started"  # events naming the tasks that began to run
 RUNNING_TOPIC = "partita-running"  # events naming the timed tasks that began their unit
 OUTCOME_TOPIC = "partita-outcome"  # events carrying each finished task's outcome
@@ -48,8 +50,9 @@ def run_job(job: UnitJob, catalog: str | None) -> UnitOutcome | str:
 
 
 def _run(job: UnitJob, catalog: str | None) -> UnitOutcome:
-    root = os.environ.get(ROOT_VARIABLE) or job.root
+    root = os.environ.get(MODULE_VARIABLE) or os.environ.get(ROOT_VARIABLE) or job.root
     try:
+        root = worker_project_root(job.root)
         with _lock:
             workspace = _workspace(str(root), catalog, job)
     except PartitaError as error:

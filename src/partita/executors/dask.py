@@ -98,6 +98,11 @@ class DaskExecutor:
         self._deaths: Counter[Unit] = Counter()
         self._done: deque[tuple[Unit, UnitOutcome]] = deque()
         self._deadlines = Deadlines(self._client, workspace.graph, RUNNING_TOPIC)
+        # Each task's outcome, pushed by the scheduler as the task logs it: taking it from
+        # there saves a round trip to the worker per unit (`future.result()`).
+        self._keys: set[str] = set()
+        self._outcomes: dict[str, bytes] = {}
+        self._client.subscribe_topic(OUTCOME_TOPIC, self._heard_outcome)
 
     def _worker_count(self) -> int:
         return max(1, len(self._client.scheduler_info().get("workers", {})))
@@ -115,7 +120,14 @@ class DaskExecutor:
         future = self._client.submit(
             run_job, job, self._catalog, pure=False, retries=0, key=_task_key(job)
         )
+        self._keys.add(future.key)
         self._futures[future] = (unit, job)
+
+    def _heard_outcome(self, event: tuple[float, Any]) -> None:
+        # Called in the client's event loop thread, for every task of the cluster.
+        message = event[1]
+        if isinstance(message, dict) and message.get("key") in self._keys:
+            self._outcomes[message["key"]] = message["outcome"]
 
     def next_done(self) -> tuple[Unit, UnitOutcome]:
         from distributed import wait
@@ -179,7 +191,9 @@ class DaskExecutor:
         self._deadlines.forget(future.key)
         if status == "finished":
             unit, job = self._futures.pop(future)
-            outcome = future.result()
+            heard = self._outcomes.pop(future.key, None)
+            outcome = future.result() if heard is None else pickle.loads(heard)
+            self._keys.discard(future.key)
             if outcome == RAN_BEFORE:
                 outcome = self._recorded_outcome(future.key, job)
             outcome = self.workspace.finish(job, outcome)
@@ -235,6 +249,9 @@ class DaskExecutor:
 
     def _outcome_event(self, key: str) -> UnitOutcome | None:
         """The outcome the task `key` sent as an event when it finished, if it did."""
+        heard = self._outcomes.pop(key, None)
+        if heard is not None:
+            return pickle.loads(heard)
         for _, message in self._client.get_events(OUTCOME_TOPIC):
             if isinstance(message, dict) and message.get("key") == key:
                 return pickle.loads(message["outcome"])

@@ -173,7 +173,7 @@ class DaskExecutor:
             if future is None:
                 continue
             unit, job = self._futures.pop(future)
-            self._deadlines.forget(key)
+            self._forget(key)
             where = stop(self._client, key)
             self._client.cancel([future], force=True)
             timeout = format_duration(self._deadlines.timeout(job.asset))
@@ -186,6 +186,11 @@ class DaskExecutor:
                 "Make it faster, or give it a longer timeout= (or [tool.partita] timeout).",
             )
 
+    def _forget(self, key: str) -> None:
+        self._deadlines.forget(key)
+        self._keys.discard(key)
+        self._outcomes.pop(key, None)
+
     def _settle(self, future: Any) -> None:
         status = future.status
         self._deadlines.forget(future.key)
@@ -193,7 +198,7 @@ class DaskExecutor:
             unit, job = self._futures.pop(future)
             heard = self._outcomes.pop(future.key, None)
             outcome = future.result() if heard is None else pickle.loads(heard)
-            self._keys.discard(future.key)
+            self._forget(future.key)
             if outcome == RAN_BEFORE:
                 outcome = self._recorded_outcome(future.key, job)
             outcome = self.workspace.finish(job, outcome)
@@ -203,6 +208,7 @@ class DaskExecutor:
             self._done.append((unit, outcome))
         elif status == "error":
             self._errored(future)
+            self._forget(future.key)
         else:  # cancelled or lost: the scheduler forgot it
             self._lost(f"task {future.key} was {status}")
 

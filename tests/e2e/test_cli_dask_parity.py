@@ -249,3 +249,25 @@ def test_a_timed_out_unit_stops_its_worker_on_a_scheduler(project, dask_servers)
     (worker,) = [worker for worker in dask_servers.workers if worker.pid == sleeper]
     assert worker.wait(timeout=30) == -signal.SIGKILL
     assert len(dask_servers.worker_pids()) == 1
+
+
+def test_a_run_whose_workers_are_all_stopped_fails_instead_of_waiting(
+    project, dask_servers
+) -> None:
+    # Both nanny-less workers are stopped for sleeping past the timeout; the third unit
+    # would wait forever for a worker: the run fails, naming it, and releases its lease.
+    project.write(
+        "assets/sleepy.py",
+        SLEEPY.replace("max_attempts=2", "max_attempts=1")
+        .replace('end="2024-01-03"', 'end="2024-01-04"')
+        .replace('== "2024-01-01"', 'in ("2024-01-01", "2024-01-02")'),
+    )
+    result = project.cli("materialize", "--now", NOW, "--executor", dask_servers.address)
+    assert result.exit_code != 0
+    assert f"the Dask scheduler {dask_servers.address} has had no workers for 20 s" in (
+        result.stderr
+    )
+    assert "asset 'sleepy' partition 2024-01-03" in result.stderr
+    assert dask_servers.worker_pids() == []
+    with open_catalog(project.warehouse) as catalog:
+        assert catalog.lease_holder("sleepy", "2024-01-03") is None

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import time
 from collections import Counter, deque
 from concurrent.futures import CancelledError
 from dataclasses import replace
@@ -53,6 +54,7 @@ LOCAL = "dask"
 SCHEDULER_SCHEMES = ("tcp", "tls")
 CONNECT_TIMEOUT_S = 10  # also how long a lost scheduler is waited for
 POLL_S = 0.5  # how often a wait for outcomes checks that the scheduler is still there
+NO_WORKERS_S = 20.0  # how long units may wait on a scheduler without workers
 
 
 class ClusterError(PartitaError):
@@ -97,6 +99,7 @@ class DaskExecutor:
         self._futures: dict[Any, tuple[Unit, UnitJob]] = {}
         self._deaths: Counter[Unit] = Counter()
         self._done: deque[tuple[Unit, UnitOutcome]] = deque()
+        self._workerless_since: float | None = None
         self._deadlines = Deadlines(self._client, workspace.graph, RUNNING_TOPIC)
         # Each task's outcome, pushed by the scheduler as the task logs it: taking it from
         # there saves a round trip to the worker per unit (`future.result()`).
@@ -156,11 +159,22 @@ class DaskExecutor:
     def _check_scheduler(self) -> None:
         if self._client.status not in ("running", "connecting", "newly-created"):
             self._lost(f"the client's connection is {self._client.status}")
+        if not self._futures or self._client.scheduler_info().get("workers"):
+            self._workerless_since = None
+            return
+        now = time.monotonic()
+        if self._workerless_since is None:
+            self._workerless_since = now
+        elif now - self._workerless_since > NO_WORKERS_S:
+            self._lost(
+                "a worker started with --no-nanny stays down after partita stops it for a timeout",
+                f"has had no workers for {NO_WORKERS_S:g} s",
+            )
 
-    def _lost(self, why: str) -> None:
+    def _lost(self, why: str, what: str = "went away during the run") -> None:
         units = ", ".join(describe_unit(j.asset, j.partition) for _, j in self._futures.values())
         raise ClusterError(
-            f"{self._where} went away during the run ({why}); the units it was running"
+            f"{self._where} {what} ({why}); the units it was running"
             f" ({units or 'none'}) were not recorded as materialized and their leases are"
             " released. Start the scheduler and workers again (or use --executor process),"
             " then run the same command: it does what remains."

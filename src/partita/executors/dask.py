@@ -4,8 +4,9 @@
 The coordinator stays the only judge of readiness and the only catalog writer: the runner
 leases each unit, this executor submits its self-contained `UnitJob` as one Dask task
 (`dask_task.run_job`), and the runner records the outcome. Workers load the project from
-the job's root (a folder they see at the same path, or `PARTITA_PROJECT_ROOT` on the
-worker) and refuse a job planned with another code version.
+the job's root (a folder they see at the same path), `PARTITA_PROJECT_ROOT` or the
+project installed as a package (`PARTITA_PROJECT_MODULE`, see `partita.packaged`) and
+refuse a job planned with another code version.
 
 Guarantees, and how:
 - Dask never re-runs a unit behind partita's back: the scheduler must have

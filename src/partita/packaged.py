@@ -11,6 +11,7 @@ jobs of newer code, naming both versions.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from pathlib import Path
@@ -20,6 +21,7 @@ from .errors import ProjectError
 MODULE_VARIABLE = "PARTITA_PROJECT_MODULE"  # on a worker: the installed project's import name
 
 
+@functools.cache  # a worker asks for every job; an upgrade in place keeps the folder
 def installed_project_root(module: str) -> Path:
     """The folder of the installed package `module`, checked to be a partita project."""
     try:

@@ -192,6 +192,7 @@ def _warehouse(root: Path, setting: str, catalog: str | None, pyproject: Path) -
         if setting.startswith("file://"):
             setting = unquote(urlsplit(setting).path)
         return (root / setting).resolve()
+    warehouse = parse_object_url(setting)  # refuses schemes it cannot write to, first
     if catalog is None:
         raise ProjectError(
             f"{pyproject}: the warehouse {setting} is on object storage, which cannot hold"
@@ -199,7 +200,7 @@ def _warehouse(root: Path, setting: str, catalog: str | None, pyproject: Path) -
             " 'sqlite:///path/catalog.db', or a PostgreSQL catalog, catalog ="
             " 'postgresql://USER@HOST:PORT/DB' (under [tool.partita], or PARTITA_CATALOG)."
         )
-    return parse_object_url(setting)  # type: ignore[return-value]
+    return warehouse  # type: ignore[return-value]
 
 
 def import_definitions(

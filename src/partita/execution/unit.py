@@ -288,9 +288,11 @@ class Workspace:
             return None
         return (
             f"{describe_unit(job.asset, job.partition)}: not run: it was planned with code "
-            f"version {job.code_version}, but the project loaded from {job.root or self.root} "
+            f"version {job.code_version}, but the project loaded from {self.root or job.root} "
             f"has code version {definition.code_version} (the asset's code changed while the "
-            "run was going). Run the command again to materialize it with the current code."
+            "run was going, or this worker loaded another copy of the project). Run the "
+            "command again to materialize it with the current code (on a cluster: after "
+            "updating the workers' copy)."
         )
 
     def _attempt(self, job: UnitJob) -> tuple[PendingWrite, _Published | None]:

@@ -4,8 +4,9 @@
 The coordinator stays the only judge of readiness and the only catalog writer: the runner
 leases each unit, this executor submits its self-contained `UnitJob` as one Dask task
 (`dask_task.run_job`), and the runner records the outcome. Workers load the project from
-the job's root (a folder they see at the same path, or `PARTITA_PROJECT_ROOT` on the
-worker) and refuse a job planned with another code version.
+the job's root (a folder they see at the same path), `PARTITA_PROJECT_ROOT` or the
+project installed as a package (`PARTITA_PROJECT_MODULE`, see `partita.packaged`) and
+refuse a job planned with another code version.
 
 Guarantees, and how:
 - Dask never re-runs a unit behind partita's back: the scheduler must have
@@ -19,6 +20,9 @@ Guarantees, and how:
   outlives its run (the scheduler or the coordinator gone) publishes nothing.
 - A scheduler that goes away fails the run with `ClusterError`; the runner then releases
   every lease of the run.
+- A unit of an asset with a `timeout` that runs past it fails with `timed out after ...`
+  (or runs again per its `Retry`): the coordinator fences its task and stops the worker
+  process executing it (`dask_timeouts`).
 - A DuckDB file is one local file that one process opens at a time, which remote workers
   may not see: its units are computed on the workers, but the coordinator reads the DuckDB
   upstreams a job needs and sends them with it, and writes what the worker computed into
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import time
 from collections import Counter, deque
 from concurrent.futures import CancelledError
 from dataclasses import replace
@@ -36,12 +41,13 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..definitions.policies import NO_RETRY
+from ..definitions.policies import NO_RETRY, format_duration
 from ..errors import EXIT_FAILED, PartitaError, UsageError, describe_unit
 from ..execution.unit import UnitJob, UnitOutcome, Workspace, failed_outcome
 from ..planning.staleness import Unit
 from ..urls import redact, without_password
-from .dask_task import OUTCOME_TOPIC, RAN_BEFORE, STARTED_TOPIC, run_job
+from .dask_task import OUTCOME_TOPIC, RAN_BEFORE, RUNNING_TOPIC, STARTED_TOPIC, run_job
+from .dask_timeouts import Deadlines, stop
 
 log = logging.getLogger("partita")
 
@@ -49,6 +55,7 @@ LOCAL = "dask"
 SCHEDULER_SCHEMES = ("tcp", "tls")
 CONNECT_TIMEOUT_S = 10  # also how long a lost scheduler is waited for
 POLL_S = 0.5  # how often a wait for outcomes checks that the scheduler is still there
+NO_WORKERS_S = 20.0  # how long units may wait on a scheduler without workers
 
 
 class ClusterError(PartitaError):
@@ -93,6 +100,13 @@ class DaskExecutor:
         self._futures: dict[Any, tuple[Unit, UnitJob]] = {}
         self._deaths: Counter[Unit] = Counter()
         self._done: deque[tuple[Unit, UnitOutcome]] = deque()
+        self._workerless_since: float | None = None
+        self._deadlines = Deadlines(self._client, workspace.graph, RUNNING_TOPIC)
+        # Each task's outcome, pushed by the scheduler as the task logs it: taking it from
+        # there saves a round trip to the worker per unit (`future.result()`).
+        self._keys: set[str] = set()
+        self._outcomes: dict[str, bytes] = {}
+        self._client.subscribe_topic(OUTCOME_TOPIC, self._heard_outcome)
 
     def _worker_count(self) -> int:
         return max(1, len(self._client.scheduler_info().get("workers", {})))
@@ -110,16 +124,29 @@ class DaskExecutor:
         future = self._client.submit(
             run_job, job, self._catalog, pure=False, retries=0, key=_task_key(job)
         )
+        self._keys.add(future.key)
         self._futures[future] = (unit, job)
+
+    def _heard_outcome(self, event: tuple[float, Any]) -> None:
+        # Called in the client's event loop thread, for every task of the cluster.
+        message = event[1]
+        if isinstance(message, dict) and message.get("key") in self._keys:
+            self._outcomes[message["key"]] = message["outcome"]
 
     def next_done(self) -> tuple[Unit, UnitOutcome]:
         from distributed import wait
 
         while not self._done:
+            running = [(future.key, job) for future, (_, job) in self._futures.items()]
             try:
-                done, _ = wait(list(self._futures), timeout=POLL_S, return_when="FIRST_COMPLETED")
+                done, _ = wait(
+                    list(self._futures),
+                    timeout=self._deadlines.wait_s(running, POLL_S),
+                    return_when="FIRST_COMPLETED",
+                )
             except TimeoutError:
                 self._check_scheduler()
+                self._stop_timed_out(running)
                 continue
             except (CancelledError, OSError) as error:  # the client lost the scheduler
                 self._lost(_first_line(error))
@@ -133,21 +160,60 @@ class DaskExecutor:
     def _check_scheduler(self) -> None:
         if self._client.status not in ("running", "connecting", "newly-created"):
             self._lost(f"the client's connection is {self._client.status}")
+        if not self._futures or self._client.scheduler_info().get("workers"):
+            self._workerless_since = None
+            return
+        now = time.monotonic()
+        if self._workerless_since is None:
+            self._workerless_since = now
+        elif now - self._workerless_since > NO_WORKERS_S:
+            self._lost(
+                "a worker started with --no-nanny stays down after partita stops it for a timeout",
+                f"has had no workers for {NO_WORKERS_S:g} s",
+            )
 
-    def _lost(self, why: str) -> None:
+    def _lost(self, why: str, what: str = "went away during the run") -> None:
         units = ", ".join(describe_unit(j.asset, j.partition) for _, j in self._futures.values())
         raise ClusterError(
-            f"{self._where} went away during the run ({why}); the units it was running"
+            f"{self._where} {what} ({why}); the units it was running"
             f" ({units or 'none'}) were not recorded as materialized and their leases are"
             " released. Start the scheduler and workers again (or use --executor process),"
             " then run the same command: it does what remains."
         )
 
+    def _stop_timed_out(self, running: list[tuple[str, UnitJob]]) -> None:
+        """Fence and stop each task past its asset's timeout; fail or retry its unit."""
+        for key in self._deadlines.expired(running):
+            future = next((f for f in self._futures if f.key == key), None)
+            if future is None:
+                continue
+            unit, job = self._futures.pop(future)
+            self._forget(key)
+            where = stop(self._client, key)
+            self._client.cancel([future], force=True)
+            timeout = format_duration(self._deadlines.timeout(job.asset))
+            worker = "its Dask worker" if where is None else f"its Dask worker, {where},"
+            self._attempt_lost(
+                unit,
+                job,
+                f"{describe_unit(job.asset, job.partition)}: timed out after {timeout}"
+                f" ({worker} was stopped)",
+                "Make it faster, or give it a longer timeout= (or [tool.partita] timeout).",
+            )
+
+    def _forget(self, key: str) -> None:
+        self._deadlines.forget(key)
+        self._keys.discard(key)
+        self._outcomes.pop(key, None)
+
     def _settle(self, future: Any) -> None:
         status = future.status
+        self._deadlines.forget(future.key)
         if status == "finished":
             unit, job = self._futures.pop(future)
-            outcome = future.result()
+            heard = self._outcomes.pop(future.key, None)
+            outcome = future.result() if heard is None else pickle.loads(heard)
+            self._forget(future.key)
             if outcome == RAN_BEFORE:
                 outcome = self._recorded_outcome(future.key, job)
             outcome = self.workspace.finish(job, outcome)
@@ -157,6 +223,7 @@ class DaskExecutor:
             self._done.append((unit, outcome))
         elif status == "error":
             self._errored(future)
+            self._forget(future.key)
         else:  # cancelled or lost: the scheduler forgot it
             self._lost(f"task {future.key} was {status}")
 
@@ -176,9 +243,20 @@ class DaskExecutor:
         if finished is not None:  # it finished there; only the report of it was lost
             self._done.append((unit, self.workspace.finish(job, finished)))
             return
+        self._attempt_lost(
+            unit,
+            job,
+            f"the Dask worker running {label} died ({error})",
+            "Only this unit failed and nothing of it was recorded as materialized; the crash"
+            " is in the asset's code, a library it calls or the worker's machine (memory)."
+            " Fix it and run again.",
+        )
+
+    def _attempt_lost(self, unit: Unit, job: UnitJob, message: str, advice: str) -> None:
+        """An attempt ended without an outcome (its worker died or was stopped): run the
+        unit again when its `Retry` allows another attempt, else fail it."""
         self._deaths[unit] += 1
         retry = self.workspace.graph[job.asset].retry or NO_RETRY
-        message = f"the Dask worker running {label} died"
         if self._deaths[unit] < retry.max_attempts:
             log.warning(
                 "%s; attempt %d/%d, running it again",
@@ -188,15 +266,13 @@ class DaskExecutor:
             )
             self.submit(unit, job)
             return
-        self._fail(
-            unit,
-            f"{message} ({error}). Only this unit failed and nothing of it was recorded as"
-            " materialized; the crash is in the asset's code, a library it calls or the"
-            " worker's machine (memory). Fix it and run again.",
-        )
+        self._fail(unit, f"{message}. {advice}")
 
     def _outcome_event(self, key: str) -> UnitOutcome | None:
         """The outcome the task `key` sent as an event when it finished, if it did."""
+        heard = self._outcomes.pop(key, None)
+        if heard is not None:
+            return pickle.loads(heard)
         for _, message in self._client.get_events(OUTCOME_TOPIC):
             if isinstance(message, dict) and message.get("key") == key:
                 return pickle.loads(message["outcome"])

@@ -15,10 +15,15 @@ from ..discovery import DEFAULT_ENV, load_config, load_graph
 from ..errors import PartitaError, describe_unit
 from ..execution.publishing import LeaseGuard
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
+from ..graph.graph import AssetGraph
+from ..packaged import MODULE_VARIABLE, worker_project_root
+from .dask_timeouts import FencedGuard
 from .worker import bind_catalog_keys
 
 ROOT_VARIABLE = "PARTITA_PROJECT_ROOT"  # on a worker: where it finds the project
+# (or PARTITA_PROJECT_MODULE: the import name of the project installed as a package)
 STARTED_TOPIC = "partita-started"  # events naming the tasks that began to run
+RUNNING_TOPIC = "partita-running"  # events naming the timed tasks that began their unit
 OUTCOME_TOPIC = "partita-outcome"  # events carrying each finished task's outcome
 RAN_BEFORE = "ran-before"  # what a task Dask runs a second time returns instead
 
@@ -45,8 +50,9 @@ def run_job(job: UnitJob, catalog: str | None) -> UnitOutcome | str:
 
 
 def _run(job: UnitJob, catalog: str | None) -> UnitOutcome:
-    root = os.environ.get(ROOT_VARIABLE) or job.root
+    root = os.environ.get(MODULE_VARIABLE) or os.environ.get(ROOT_VARIABLE) or job.root
     try:
+        root = worker_project_root(job.root)
         with _lock:
             workspace = _workspace(str(root), catalog, job)
     except PartitaError as error:
@@ -56,6 +62,8 @@ def _run(job: UnitJob, catalog: str | None) -> UnitOutcome:
             f" load the project at {root}: {error.format()}"
         )
         return UnitOutcome(moment, moment, 0, 0.0, error=message)
+    if workspace.graph[job.asset].timeout is not None:
+        _announce(RUNNING_TOPIC)  # its timeout counts from here, not from loading
     return workspace.execute(job)
 
 
@@ -91,11 +99,23 @@ def _load(root: str, catalog: str | None, env: str | None) -> Workspace:
         graph,
         config.warehouse,
         root=Path(root),
-        guard=LeaseGuard(opened),
+        guard=FencedGuard(LeaseGuard(opened), _timed(graph)),
         remote=True,
         env=env,
         resource_config=config.resources,
     )
+
+
+def _announce(topic: str) -> None:
+    from distributed import get_worker
+
+    worker = get_worker()
+    worker.log_event(topic, worker.get_current_task())
+
+
+def _timed(graph: AssetGraph) -> frozenset[str]:
+    """The assets with a timeout: their tasks check the fence before publishing."""
+    return frozenset(asset for asset in graph.order if graph[asset].timeout is not None)
 
 
 def _announce_start() -> bool:

@@ -14,6 +14,7 @@ import pytest
 from servers.workload import NOW, write_project
 
 from partita.catalog import LeaseHolder, open_catalog
+from partita.catalog.automation_records import Holder
 from partita.catalog.postgres import PostgresCatalog
 from partita.catalog.postgres.connection import translate
 from partita.errors import CatalogError
@@ -38,6 +39,29 @@ def test_leases_are_timed_by_the_servers_clock_not_the_callers(postgres_server) 
         assert datetime.fromisoformat(heartbeat).year > 2020  # the server's, not 2013
         with pytest.raises(CatalogError, match="has no time zone"):
             local.heartbeat("run-2", datetime(2013, 1, 1))
+
+
+def test_the_daemon_lease_and_pool_slots_are_timed_by_the_servers_clock(postgres_server) -> None:
+    url = postgres_server.new_schema()
+    remote_holder = Holder(ELSEWHERE.host, ELSEWHERE.pid)
+    local_holder = Holder("this-host.example", 99)
+    ahead = datetime(2013, 1, 1, 1, tzinfo=UTC)  # an hour after the remote machine's clock
+    with PostgresCatalog(url, process=ELSEWHERE) as remote, PostgresCatalog(url) as local:
+        assert remote.acquire_daemon_lease(remote_holder, T0, 30.0) is None
+        # By the callers' clocks the remote daemon has been silent for an hour; by the
+        # server's it just beat: its lease stays its own.
+        assert local.acquire_daemon_lease(local_holder, ahead, 30.0) == remote_holder
+        unit = ("flights", "2013-01-01")
+        assert remote.acquire_pool_slot("db", 1, unit, "run-1", remote_holder, T0, 30.0)
+        other = ("flights", "2013-01-02")
+        assert not local.acquire_pool_slot("db", 1, other, "run-2", local_holder, ahead, 30.0)
+        assert [slot.run_id for slot in local.pool_slots("db")] == ["run-1"]
+        with local._reading("read") as connection:
+            beats = connection.execute(
+                "SELECT heartbeat FROM daemon_lease UNION ALL SELECT heartbeat FROM pool_slots"
+            ).fetchall()
+        assert len(beats) == 2
+        assert all(datetime.fromisoformat(beat).year > 2020 for (beat,) in beats)
 
 
 def test_sqlite_placeholders_become_psycopg_ones_outside_literals() -> None:

@@ -4,13 +4,15 @@ leases timed by the server's clock.
 Every machine of a cluster shares one catalog, but their clocks may differ: a heartbeat
 written by one machine's clock and judged stale by another's would hand a live run's unit
 to a second run. With `server_clock` (the default) every lease time is the database
-server's `clock_timestamp()`, whatever time the caller passes.
+server's `clock_timestamp()`, whatever time the caller passes: unit leases, the daemon
+lease and pool slots alike.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from partita.catalog.automation_records import Holder
 from partita.catalog.postgres.connection import PostgresConnection
 from partita.catalog.records import DeadLease, LeaseHolder
 from partita.catalog.sqlite.store import SQLiteCatalog
@@ -51,3 +53,22 @@ class PostgresCatalog(PostgresConnection, SQLiteCatalog):
         self, now: datetime, stale_after: float = 30.0
     ) -> list[tuple[str, str | None]]:
         return super().interrupt_dead_leases(self._lease_time(now), stale_after)
+
+    def acquire_daemon_lease(
+        self, holder: Holder, now: datetime, stale_after: float
+    ) -> Holder | None:
+        return super().acquire_daemon_lease(holder, self._lease_time(now), stale_after)
+
+    def acquire_pool_slot(
+        self,
+        pool: str,
+        size: int,
+        unit: tuple[str, str | None],
+        run_id: str,
+        holder: Holder,
+        now: datetime,
+        stale_after: float,
+    ) -> bool:
+        return super().acquire_pool_slot(
+            pool, size, unit, run_id, holder, self._lease_time(now), stale_after
+        )

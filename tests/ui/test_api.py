@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import pytest
@@ -190,7 +191,12 @@ def test_bad_plan_requests_are_400(client, body: dict, message: str) -> None:
 
 
 def test_static_files_come_from_the_package_only(client) -> None:
-    assert client.get("/static/app.js").status_code == 200
+    scripts = re.findall(r'<script src="([^"]+)"', client.get("/").text)
+    assert scripts[-1] == "/static/app.js"  # last: it renders the page with the others
+    for script in scripts:
+        answer = client.get(script)
+        assert answer.status_code == 200, script
+        assert answer.headers["content-type"].startswith("text/javascript")
     for path in ("/static/../api.py", "/static/..%2Fapi.py", "/static/index.html", "/static/x"):
         assert client.get(path).status_code == 404, path
 

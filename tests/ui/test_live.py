@@ -168,6 +168,7 @@ def test_a_cli_run_appears_and_finishes_live_by_events(
     workers = sorted(u["worker"] for u in server.get_json(f"/api/runs/{run_id}")["units"])
     assert sorted(lanes) == workers
     assert len(set(workers)) == 2
+    screenshot(page, "run-workers")
     # Pushed, not asked for: no read of the run after the page loaded.
     assert [r for r in requests if r.startswith("api/runs")] == []
     assert process.wait(timeout=60) == 0

@@ -17,6 +17,9 @@ from starlette.routing import Route
 # The only files served under /static/, with their media types.
 STATIC_FILES = {
     "app.js": "text/javascript; charset=utf-8",
+    "graph.js": "text/javascript; charset=utf-8",
+    "asset.js": "text/javascript; charset=utf-8",
+    "runs.js": "text/javascript; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
 }
 # The page paths the script knows how to render.

@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 
 from partita.execution.unit_logs import (
     UnitLogCapture,
+    UnitLogPruner,
     logs_folder,
     prune_unit_logs,
     read_unit_logs,
     unit_log_file,
 )
+from partita.storage.object_location import parse_object_url
 
 
 def test_capture_keeps_logs_and_output_per_attempt(tmp_path: Path) -> None:
@@ -78,3 +80,16 @@ def test_pruning_keeps_the_newest_runs_within_the_size_bound(tmp_path: Path) -> 
     # The newest run is kept whatever its size.
     assert prune_unit_logs(tmp_path, keep_runs=5, max_total_bytes=10) == runs[5:6]
     assert [p.name for p in logs_folder(tmp_path).iterdir()] == runs[6:]
+
+
+def test_a_warehouse_on_object_storage_keeps_no_unit_logs(tmp_path: Path, monkeypatch) -> None:
+    """Saving, reading and pruning neither fail nor write anything locally (they used to
+    join the S3 warehouse with a path and fail at the end of every run)."""
+    monkeypatch.chdir(tmp_path)
+    warehouse = parse_object_url("s3://bucket/prefix")
+    with UnitLogCapture("run-1", "orders", "2024-01-01") as capture:
+        print("kept nowhere")
+    capture.save(warehouse)
+    UnitLogPruner(warehouse).run_finished(None)
+    assert read_unit_logs(warehouse, "run-1") == []
+    assert list(tmp_path.iterdir()) == []

@@ -126,9 +126,10 @@ class UnitLogCapture:
     def captures_this_thread(self) -> bool:
         return threading.get_ident() == self._thread
 
-    def save(self, warehouse: Path) -> None:
-        """Write the entries (if any) atomically; a failure is logged, never raised."""
-        if not self.entries:
+    def save(self, warehouse: Any) -> None:
+        """Write the entries (if any) atomically; a failure is logged, never raised. A
+        warehouse on object storage keeps no unit logs."""
+        if not self.entries or not isinstance(warehouse, Path):
             return
         try:
             path = unit_log_file(warehouse, self.run_id, self.asset, self.partition)
@@ -197,10 +198,13 @@ class _Tee(io.TextIOBase):
 
 
 def read_unit_logs(
-    warehouse: Path, run_id: str, asset: str | None = None, partition: str | None = None
+    warehouse: Any, run_id: str, asset: str | None = None, partition: str | None = None
 ) -> list[dict[str, Any]]:
     """The log entries of a run (optionally of one asset, and one partition), in the order
-    of the units' files (asset, then partition) and, within a unit, as they were logged."""
+    of the units' files (asset, then partition) and, within a unit, as they were logged.
+    A warehouse on object storage keeps none."""
+    if not isinstance(warehouse, Path):
+        return []
     folder = logs_folder(warehouse) / check_path_segment(run_id, "run id")
     if asset is not None:
         folder = folder / encode_partition_value(asset)
@@ -243,8 +247,9 @@ def prune_unit_logs(
 class UnitLogPruner(RunListener):
     """Prunes the warehouse's unit logs (see `prune_unit_logs`) when a run ends."""
 
-    def __init__(self, warehouse: Path) -> None:
+    def __init__(self, warehouse: Any) -> None:
         self.warehouse = warehouse
 
     def run_finished(self, report: Any) -> None:
-        prune_unit_logs(self.warehouse)
+        if isinstance(self.warehouse, Path):  # object storage keeps no unit logs
+            prune_unit_logs(self.warehouse)

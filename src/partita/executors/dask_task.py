@@ -125,9 +125,12 @@ def _announce_start() -> bool:
     with its worker, which must not run the unit again behind partita's back."""
     from distributed import get_client, get_worker
 
-    worker = get_worker()
-    key = worker.get_current_task()
-    if any(message == key for _, message in get_client().get_events(STARTED_TOPIC)):
+    key = get_worker().get_current_task()
+    client = get_client()
+    if any(message == key for _, message in client.get_events(STARTED_TOPIC)):
         return False
-    worker.log_event(STARTED_TOPIC, key)
+    # The client's call returns once the scheduler has the event (a worker's own
+    # log_event is batched: a worker killed just after it would leave a unit that began
+    # looking merely queued, and the coordinator would run it again without an attempt).
+    client.log_event(STARTED_TOPIC, key)
     return True

@@ -174,6 +174,17 @@ def test_plan_groups_units_as_the_cli_does(client) -> None:
     assert forced["rows"][0]["reason"] == "forced"
 
 
+def test_retry_failed_plans_only_the_units_whose_last_attempt_failed(client) -> None:
+    headers = {"X-Partita-Token": TOKEN}
+    every = client.post("/api/plan", json={"selection": ["events", "hostile"]}, headers=headers)
+    assert {row["asset"] for row in every.json()["rows"]} == {"events", "hostile"}
+    body = {"selection": ["events", "hostile"], "retry_failed": True}
+    answer = client.post("/api/plan", json=body, headers=headers).json()
+    assert [(r["asset"], r["first"], r["count"]) for r in answer["rows"]] == [
+        ("hostile", HOSTILE_KEY, 1)
+    ]
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

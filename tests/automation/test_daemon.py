@@ -224,3 +224,18 @@ def test_eager_waits_for_the_inputs_of_a_partition_that_appeared_before_they_exi
     with open_catalog(project.warehouse) as catalog:
         statuses = [(r.partition, r.status) for r in catalog.history("derived")]
     assert sorted(statuses) == [(f"2024-01-0{day}", "materialized") for day in (1, 2, 3)]
+
+
+def test_assets_without_automation_are_never_launched(project):
+    project.write("assets/pipeline.py", PIPELINE)
+    project.write(
+        "assets/manual.py",
+        "import pandas as pd\nfrom partita import DailyPartitions, asset\n\n\n"
+        '@asset(partitions=DailyPartitions(start="2024-01-01"))\n'
+        "def manual(daily: pd.DataFrame) -> pd.DataFrame:\n    return daily\n",
+    )
+    project.cli("daemon", "--once", "--now", "2024-01-03T11:00", check=0)
+    project.cli("daemon", "--once", "--now", "2024-01-03T11:01", check=0)
+    assert attempts(project, "daily") == ["2024-01-01", "2024-01-02"]  # the daemon ran
+    assert attempts(project, "manual") == []  # missing and reading new data, yet never run
+    assert all(u["asset"] != "manual" for tick in ticks(project) for u in tick["requested"])

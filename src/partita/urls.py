@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 # scheme://user:password@  (the password is everything up to the last @ of the authority)
 _CREDENTIALS = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<password>[^\s/]*)@", re.I)
@@ -14,10 +14,7 @@ def redact(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{_host(parts)}"))
 
 
 def redact_urls(text: str) -> str:
@@ -39,8 +36,11 @@ def without_password(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
     user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit(parts._replace(netloc=f"{user}{host}"))
+    return urlunsplit(parts._replace(netloc=f"{user}{_host(parts)}"))
+
+
+def _host(parts: SplitResult) -> str:
+    """HOST or HOST:PORT of a split URL."""
+    host = parts.hostname or ""
+    return host if parts.port is None else f"{host}:{parts.port}"

@@ -7,18 +7,17 @@ from __future__ import annotations
 import os
 import pickle
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 
 from ..catalog import open_catalog
 from ..discovery import DEFAULT_ENV, load_config, load_graph
-from ..errors import PartitaError, describe_unit
+from ..errors import PartitaError
 from ..execution.publishing import LeaseGuard
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
 from ..graph.graph import AssetGraph
 from ..packaged import MODULE_VARIABLE, worker_project_root
 from .dask_timeouts import FencedGuard
-from .worker import bind_catalog_keys
+from .worker import bind_catalog_keys, not_loaded
 
 ROOT_VARIABLE = "PARTITA_PROJECT_ROOT"  # on a worker: where it finds the project
 # (or PARTITA_PROJECT_MODULE: the import name of the project installed as a package)
@@ -56,12 +55,7 @@ def _run(job: UnitJob, catalog: str | None) -> UnitOutcome:
         with _lock:
             workspace = _workspace(str(root), catalog, job)
     except PartitaError as error:
-        moment = datetime.now(UTC)
-        message = (
-            f"{describe_unit(job.asset, job.partition)}: not run: the Dask worker could not"
-            f" load the project at {root}: {error.format()}"
-        )
-        return UnitOutcome(moment, moment, 0, 0.0, error=message)
+        return not_loaded(job, "the Dask worker", root, error)
     if workspace.graph[job.asset].timeout is not None:
         _announce(RUNNING_TOPIC)  # its timeout counts from here, not from loading
     return workspace.execute(job)

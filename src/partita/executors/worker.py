@@ -119,12 +119,7 @@ class _Jobs:
         try:
             workspace = self._workspace(job.root, job.env)
         except PartitaError as error:
-            moment = datetime.now(UTC)
-            message = (
-                f"{describe_unit(job.asset, job.partition)}: not run: the worker process "
-                f"could not load the project at {job.root}: {error.format()}"
-            )
-            return UnitOutcome(moment, moment, 0, 0.0, error=message)
+            return not_loaded(job, "the worker process", job.root, error)
         return workspace.execute(job)
 
     def close(self) -> None:
@@ -175,6 +170,17 @@ class _WorkerGuard:
             # Read only: workers never write it.
             self._catalog = open_catalog(self.warehouse, self.catalog_url)
         return self._catalog
+
+
+def not_loaded(job: UnitJob, worker: str, root: object, error: PartitaError) -> UnitOutcome:
+    """The outcome of a job that `worker` could not run: it failed to load the project at
+    `root`."""
+    moment = datetime.now(UTC)
+    message = (
+        f"{describe_unit(job.asset, job.partition)}: not run: {worker} could not load the "
+        f"project at {root}: {error.format()}"
+    )
+    return UnitOutcome(moment, moment, 0, 0.0, error=message)
 
 
 def bind_catalog_keys(graph: AssetGraph, catalog: Callable[[], Catalog]) -> None:

@@ -8,6 +8,9 @@ History and restores (`partita.storage.history`, `partita.execution.restore`):
 `parquet-kept` / `duckdb-kept` (the replaced version kept, the new one not yet published),
 `parquet-restore` / `duckdb-restore` (a restore about to publish), `parquet-restored` (a
 restored file published, its kept copy not yet removed), `restore-before-catalog-commit`.
+Object storage (`partita.storage.s3_parquet`, writes and restores alike): `s3-kept` (the
+replaced object kept, the new one not yet put), `s3-published` (the new object put, its
+kept copy not yet removed).
 The daemon: `daemon-launch` (a tick's requests recorded, its run not launched).
 """
 
@@ -28,6 +31,8 @@ FAULT_POINTS = (
     "duckdb-restore",
     "parquet-restored",
     "restore-before-catalog-commit",
+    "s3-kept",
+    "s3-published",
     "daemon-launch",
 )
 

@@ -121,3 +121,31 @@ def test_a_failed_restore_is_a_failed_attempt_of_its_partition(session) -> None:
     assert [(u.partition, str(u.reason)) for u in plan.to_run] == [
         (lost.partition, "failed last time")
     ]
+
+
+def test_an_interrupted_restore_records_an_interrupted_attempt(session, monkeypatch) -> None:
+    targets = rollback_targets(session, bad_run(session))
+    storage = session.storage("sales")
+    before = {t.partition: session.catalog.state("sales", t.partition) for t in targets}
+
+    def interrupted_restore(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(type(storage), "restore", interrupted_restore)
+    recorder = Recorder()
+    with pytest.raises(KeyboardInterrupt):
+        execute_restores(
+            session.graph, session.warehouse, session.catalog, targets, listener=recorder
+        )
+
+    run_id = recorder.events[0][1]
+    attempt = session.catalog.history("sales", targets[0].partition)[0]
+    assert (attempt.run_id, attempt.status) == (run_id, AttemptStatus.INTERRUPTED)
+    assert attempt.error == "interrupted (Ctrl-C)" and attempt.data_version is None
+    assert session.catalog.history("sales", targets[1].partition)[0].run_id != run_id
+    after = {t.partition: session.catalog.state("sales", t.partition) for t in targets}
+    assert {p: s.data_version for p, s in after.items()} == {
+        p: s.data_version for p, s in before.items()
+    }
+    assert session.catalog.get_run(run_id).status == "interrupted"
+    assert recorder.events[-1][:3] == ("run_finished", run_id, "interrupted")

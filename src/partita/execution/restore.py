@@ -30,6 +30,7 @@ from ..storage.base import Storage, WriteResult
 from ..storage.registry import open_asset_storage
 from .cleanup import cleanup_step
 from .events import RunListener
+from .interrupts import interrupt_cause
 from .publishing import LeaseGuard, LeaseLostError
 from .report import RunReport, UnitResult, UnitStatus
 from .runner import DEFERRED_POLL_S, LEASE_STALE_AFTER_S, _Heartbeat
@@ -179,6 +180,22 @@ class _RestoreRun:
             return
         started = datetime.now(UTC)
         self.listener.unit_started(self.run_id, planned, restore_reason(target))
+        finished = len(self.results)
+        try:
+            self._restore_leased(target, started)
+        except KeyboardInterrupt as interrupt:  # the attempt is recorded, then the run ends
+            if len(self.results) > finished:  # it was recorded before the interrupt
+                raise
+            cause = f"interrupted ({interrupt_cause(interrupt)})"
+            with cleanup_step(f"record the interrupted restore of run {self.run_id}"):
+                self.catalog.record(
+                    self._attempt(target, started, AttemptStatus.INTERRUPTED, error=cause)
+                )
+            raise
+
+    def _restore_leased(self, target: RestoreTarget, started: datetime) -> None:
+        """Publish the kept version while the lease is held, then record it."""
+        asset, partition = target.asset, target.partition
         guard = LeaseGuard(self.catalog)
         try:
             storage = self._storage(asset)

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from partita.errors import InvalidDataError, StorageError
+from partita.faults import fault_point
 from partita.storage.base import RetainedVersion, WriteResult, describe_location
 from partita.storage.canonical import canonical_table, check_unique_names
 from partita.storage.encoding import data_version, encode_parquet
@@ -284,6 +285,7 @@ class S3ParquetStorage:
             replaced = self._current_version(key, partition, current)
             if replaced != version:
                 self.history.keep(partition, key, current, replaced, self._error)
+        fault_point("s3-kept")
         if before_publish is not None:
             before_publish()
         condition = {"IfMatch": current.etag} if current is not None else {"IfNoneMatch": "*"}
@@ -299,6 +301,7 @@ class S3ParquetStorage:
             if error_code(error) in LOST_RACE:
                 raise lost_race(self.asset, partition, self.location(partition)) from error
             raise self._error("write", partition, error) from error
+        fault_point("s3-published")
         self.history.forget(partition, version, self._error)  # current now, so not kept
 
     def _version_bytes(

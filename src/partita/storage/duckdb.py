@@ -162,7 +162,7 @@ class DuckDBStorage(DuckDBHistory):
                 if stored and self.dimensions:
                     stored = add_dimension_columns(connection, self.table, stored, self.dimensions)
                 recorded = known.recorded if known and stored else None
-                self._replace_version(connection, partition, version, table.nbytes)
+                self._replace_version(connection, partition, version, table.nbytes, stored)
                 self._write_in_transaction(connection, partition, table, stored, recorded)
                 if before_publish is not None:
                     before_publish()

@@ -63,12 +63,18 @@ class DuckDBHistory:
         return self.merge_on is None
 
     def _replace_version(
-        self, connection: duckdb.DuckDBPyConnection, partition: str | None, version: str, size: int
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        partition: str | None,
+        version: str,
+        size: int,
+        stored: set[str] | None = None,
     ) -> None:
         """Inside a write's transaction, before the partition's rows are replaced: keep
         the current rows (when `keep_history`) and record `version` as current. With
         history off only the current version's record goes (no rows are copied), so a
-        version is never recorded for rows that are not its own."""
+        version is never recorded for rows that are not its own. `stored`: the asset
+        table's casefolded columns when the caller knows them (empty: no table yet)."""
         if not self._history_is_kept():
             return
         known = self._known()
@@ -92,8 +98,9 @@ class DuckDBHistory:
             return
         if current == version:
             return  # an identical rebuild keeps nothing
-        if current is not None and _table_exists(connection, self.table):
-            self._keep_rows(connection, partition, current, known)
+        exists = bool(stored) if stored is not None else _table_exists(connection, self.table)
+        if current is not None and exists:
+            self._keep_rows(connection, partition, current, known, stored)
             connection.execute(
                 f"UPDATE {_quote(VERSIONS_TABLE)} SET current = false "
                 "WHERE asset_table = ? AND partition = ? AND data_version = ?",
@@ -278,12 +285,12 @@ class DuckDBHistory:
         partition: str | None,
         version: str,
         known: _KnownHistory,
+        stored: set[str] | None,
     ) -> None:
         """Copy the partition's current rows into the history table, in the write's
         transaction: one INSERT ... SELECT, no row passes through Python."""
         history = _quote(history_table(self.table))
         target = _quote(self.table)
-        columns = connection.execute(f"DESCRIBE {target}").fetchall()
         if known.history_columns is None:
             if _table_exists(connection, history_table(self.table)):  # committed before
                 described = connection.execute(f"DESCRIBE {history}").fetchall()
@@ -293,11 +300,8 @@ class DuckDBHistory:
                     f"CREATE TABLE {history} AS SELECT *, "
                     f"CAST(NULL AS VARCHAR) AS {_quote(VERSION_COLUMN)} FROM {target} LIMIT 0"
                 )
-        kept = known.history_columns or {name.casefold() for name, *_ in columns}
-        for name, column_type, *_ in columns:
-            if name.casefold() not in kept:
-                connection.execute(f"ALTER TABLE {history} ADD COLUMN {_quote(name)} {column_type}")
-                known.history_columns = None  # learnt again once committed
+        if stored is None or not stored <= (known.history_columns or set()):
+            self._add_history_columns(connection, known)
         where = f" WHERE {_quote(_PARTITION_COLUMN)} = ?" if self.partitioned else ""
         parameters = [partition] if self.partitioned else []
         # A scan without ORDER BY keeps insertion order (DuckDB's preserve_insertion_order).
@@ -306,6 +310,18 @@ class DuckDBHistory:
             f"{_quote(VERSION_COLUMN)} FROM {target}{where}",
             [version, *parameters],
         )
+
+    def _add_history_columns(
+        self, connection: duckdb.DuckDBPyConnection, known: _KnownHistory
+    ) -> None:
+        """Add to the history table the asset table's columns it lacks."""
+        history = _quote(history_table(self.table))
+        columns = connection.execute(f"DESCRIBE {_quote(self.table)}").fetchall()
+        kept = known.history_columns or {name.casefold() for name, *_ in columns}
+        for name, column_type, *_ in columns:
+            if name.casefold() not in kept:
+                connection.execute(f"ALTER TABLE {history} ADD COLUMN {_quote(name)} {column_type}")
+                known.history_columns = None  # learnt again once committed
 
     def _known(self) -> _KnownHistory:
         """What this process learnt of the history tables through the held connection of

@@ -146,3 +146,22 @@ def test_history_switched_off_and_on_never_mislabels_a_version(replacing, make_s
     for version in kept:
         amounts = storage.read_version(DAY, version.data_version).column("amount").to_pylist()
         assert amounts == [float(written[version.data_version])]
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_a_version_with_a_column_added_later_is_kept_whole(replacing, make_storage, held) -> None:
+    """A column the table gained (evolve) after versions were kept is kept with the
+    versions that have it, whether the run holds the storage open between writes or not."""
+    storage = make_storage(replacing)
+    if held:
+        storage.open("run-1")
+    first = storage.write(DAY, sales([1, 2]))
+    storage.write(DAY, sales([5]))  # the first is kept before the column exists
+    noted = storage.write(DAY, sales([3]).append_column("note", pa.array(["new"])), evolve=True)
+    storage.write(DAY, sales([4]).append_column("note", pa.array(["newer"])), evolve=True)
+    oldest = storage.read_version(DAY, first.data_version).to_pydict()
+    assert oldest.pop("note", [None, None]) == [None, None]  # a table's column, or none
+    assert oldest == {"id": [1, 2], "amount": [1.0, 2.0]}
+    kept = storage.read_version(DAY, noted.data_version)
+    assert kept.column("id").to_pylist() == [3]
+    assert kept.column("note").to_pylist() == ["new"]

@@ -142,12 +142,24 @@ def stored_partitions(root: Path, hive_key: str, file_name: str) -> list[str]:
     found = []
     pattern = "/".join(f"{escape(column)}=*" for column in columns) + "/" + escape(file_name)
     for path in root.glob(pattern):
-        folders = path.relative_to(root).parts[:-1]
-        try:
-            values = [decode_partition_value(part.split("=", 1)[1]) for part in folders]
-        except UnicodeDecodeError:
-            continue
-        partition = DIMENSION_SEPARATOR.join(values)
-        if hive_folder(hive_key, partition) == "/".join(folders):
+        partition = partition_of_folder(hive_key, "/".join(path.relative_to(root).parts[:-1]))
+        if partition is not None:
             found.append(partition)
     return sorted(found)
+
+
+def partition_of_folder(hive_key: str, folder: str) -> str | None:
+    """The partition whose `hive_folder` is `folder` (relative, `/`-separated); None for
+    a folder this layout did not write (another encoding, other columns or depth)."""
+    parts = folder.split("/")
+    columns = hive_columns(hive_key)
+    if len(parts) != len(columns):
+        return None
+    try:
+        values = [decode_partition_value(part.split("=", 1)[1]) for part in parts if "=" in part]
+    except UnicodeDecodeError:
+        return None
+    partition = DIMENSION_SEPARATOR.join(values)
+    if len(values) != len(columns) or hive_folder(hive_key, partition) != folder:
+        return None
+    return partition

@@ -1,6 +1,7 @@
 """Hive-partitioned Parquet objects on S3 (or an S3-compatible server), one object per
-partition: `<prefix>/<asset>/<key>=<partition>/part-0.parquet`, the layout of the local
-Parquet storage, so DuckDB and pyarrow read it with hive partitioning.
+partition: `<prefix>/<asset>/<key>=<partition>/part-0.parquet` (one folder level per
+dimension of a multi-dimensional asset, `date=.../region=.../part-0.parquet`), the layout
+of the local Parquet storage, so DuckDB and pyarrow read it with hive partitioning.
 
 Publishing is one conditional PUT of the whole object:
 - Readers see the old or the new object, never part of one (an S3 PUT replaces an object
@@ -36,8 +37,9 @@ from partita.storage.encoding import data_version, encode_parquet
 from partita.storage.object_location import ObjectWarehouse
 from partita.storage.paths import (
     check_hive_names,
-    decode_partition_value,
-    encode_partition_value,
+    hive_columns,
+    hive_folder,
+    partition_of_folder,
 )
 from partita.storage.s3_history import (
     LOST_RACE,
@@ -62,6 +64,8 @@ def open_declared(
 ) -> S3ParquetStorage:
     """The registry's entry point for a warehouse on object storage."""
     key = (declaration.partition_column or hive_key) if hive_key is not None else None
+    if hive_key is not None and len(hive_columns(hive_key)) > 1:
+        key = hive_key  # multi-dimensional: a column per dimension
     return S3ParquetStorage(warehouse, asset, key)
 
 
@@ -251,7 +255,7 @@ class S3ParquetStorage:
                 f"Asset {self.asset!r} is partitioned by {self.hive_key!r}, but no partition "
                 f"was given. Pass the partition key."
             )
-        return f"{self.root}/{self.hive_key}={encode_partition_value(partition)}/{FILE_NAME}"
+        return f"{self.root}/{hive_folder(self.hive_key, partition)}/{FILE_NAME}"
 
     def _current(self, key: str, partition: str | None) -> CurrentObject | None:
         """The published object at `key`, None when there is none."""
@@ -336,20 +340,17 @@ class S3ParquetStorage:
             raise self._error("read", partition, error) from error
 
     def _stored_partitions(self) -> list[str]:
-        prefix = f"{self.root}/{self.hive_key}="
+        assert self.hive_key is not None
+        prefix = f"{self.root}/{hive_columns(self.hive_key)[0]}="
         partitions = []
         try:
             pages = self.client.get_paginator("list_objects_v2")
             for page in pages.paginate(Bucket=self.warehouse.bucket, Prefix=prefix):
                 for found in page.get("Contents", []):
-                    encoded, _, name = found["Key"].removeprefix(prefix).partition("/")
-                    if name != FILE_NAME:
-                        continue
-                    try:
-                        partition = decode_partition_value(encoded)
-                    except UnicodeDecodeError:
-                        continue
-                    if encode_partition_value(partition) == encoded:
+                    relative = found["Key"].removeprefix(f"{self.root}/")
+                    folder, _, name = relative.rpartition("/")
+                    partition = partition_of_folder(self.hive_key, folder)
+                    if name == FILE_NAME and partition is not None:
                         partitions.append(partition)
         except Exception as error:
             raise self._error("list the partitions of", None, error) from error
@@ -376,7 +377,8 @@ class S3ParquetStorage:
     def _check_no_hive_column(self, partition: str | None, table: pa.Table) -> None:
         if self.hive_key is None:
             return
-        clashing = [n for n in table.column_names if n.casefold() == self.hive_key.casefold()]
+        hive = {column.casefold() for column in hive_columns(self.hive_key)}
+        clashing = [n for n in table.column_names if n.casefold() in hive]
         if clashing:
             raise InvalidDataError(
                 f"The data of {describe_location(self.asset, partition)} has a column "

@@ -149,3 +149,7 @@ def test_an_interrupted_restore_records_an_interrupted_attempt(session, monkeypa
     }
     assert session.catalog.get_run(run_id).status == "interrupted"
     assert recorder.events[-1][:3] == ("run_finished", run_id, "interrupted")
+    plan = session.plan(PlanRequest(selection=("sales",), now=NOW))
+    assert [(u.partition, str(u.reason)) for u in plan.to_run] == [
+        (targets[0].partition, "failed last time")
+    ]

@@ -4,7 +4,8 @@ SIGKILL the Nth time (default: first) it reaches POINT.
 Points: `asset` (the asset function has returned, nothing written), `parquet-write`
 (half of a Parquet file written), `duckdb-transaction` (rows deleted, new rows not yet
 committed), `before-catalog-commit` (data durable on disk, catalog not yet told).
-History and restores (`partita.storage.history`, `partita.execution.restore`):
+History and restores (`partita.storage.parquet`, `partita.storage.duckdb_history`,
+`partita.execution.restore`):
 `parquet-kept` / `duckdb-kept` (the replaced version kept, the new one not yet published),
 `parquet-restore` / `duckdb-restore` (a restore about to publish), `parquet-restored` (a
 restored file published, its kept copy not yet removed), `restore-before-catalog-commit`.

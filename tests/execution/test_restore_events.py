@@ -153,3 +153,31 @@ def test_an_interrupted_restore_records_an_interrupted_attempt(session, monkeypa
     assert [(u.partition, str(u.reason)) for u in plan.to_run] == [
         (targets[0].partition, "failed last time")
     ]
+
+
+def test_a_restore_interrupted_after_publishing_is_recorded_as_restored(
+    session, monkeypatch
+) -> None:
+    """Ctrl-C between the storage's publish and the catalog's record: the catalog still
+    learns the restored version before the run ends, so nothing rebuilds it."""
+    import partita.execution.restore as restore_module
+
+    targets = rollback_targets(session, bad_run(session))
+
+    def interrupt_at(point: str) -> None:
+        if point == "restore-before-catalog-commit":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(restore_module, "fault_point", interrupt_at)
+    with pytest.raises(KeyboardInterrupt):
+        execute_restores(session.graph, session.warehouse, session.catalog, targets)
+
+    first = targets[0]
+    state = session.catalog.state("sales", first.partition)
+    assert state.data_version == first.data_version
+    stored = session.storage("sales").read([first.partition])
+    assert stored.column("generation").to_pylist() == [1]
+    attempt = session.catalog.history("sales", first.partition)[0]
+    assert attempt.restored and attempt.status == AttemptStatus.MATERIALIZED
+    plan = session.plan(PlanRequest(selection=("sales",), now=NOW))
+    assert first.partition not in [u.partition for u in plan.to_run]

@@ -52,6 +52,7 @@ def kept_generations(project, storage: str) -> dict[str, set[int]]:
         ("parquet-restored", "parquet"),
         ("restore-before-catalog-commit", "parquet"),
         ("duckdb-restore", "duckdb"),
+        ("duckdb-kept", "duckdb"),
         ("restore-before-catalog-commit", "duckdb"),
     ],
 )
@@ -71,7 +72,8 @@ def test_a_rollback_killed_at_a_fault_point_loses_nothing(project, point, storag
     assert kept_generations(project, storage) == {p: {1, 2} for p in PUBLISHED}
     current = {p: generation_of(storage, p, v) for p, v in stored(project, storage).items()}
     assert current["2024-01-01"] == 1 and current["2024-01-03"] == 2
-    expected_second = 2 if point in ("parquet-restore", "duckdb-restore") else 1
+    unpublished = ("parquet-restore", "duckdb-restore", "duckdb-kept")  # before the commit
+    expected_second = 2 if point in unpublished else 1
     assert current["2024-01-02"] == expected_second
     assert leased_units(project.root) == {("data", "2024-01-02")}
     assert_catalog_truthful(project, storage)
@@ -100,7 +102,13 @@ def test_a_rollback_killed_at_a_fault_point_loses_nothing(project, point, storag
 
 
 @pytest.mark.parametrize(
-    ("point", "storage"), [("parquet-kept", "parquet"), ("duckdb-kept", "duckdb")]
+    ("point", "storage"),
+    [
+        ("parquet-kept", "parquet"),
+        ("duckdb-kept", "duckdb"),
+        ("before-catalog-commit", "parquet"),
+        ("before-catalog-commit", "duckdb"),
+    ],
 )
 def test_a_run_killed_after_keeping_the_old_version_loses_nothing(project, point, storage) -> None:
     project.write("assets/data.py", ASSETS.format(storage=STORAGES[storage]))
@@ -114,8 +122,13 @@ def test_a_run_killed_after_keeping_the_old_version_loses_nothing(project, point
     assert killed.exit_code == -9, (killed.stdout, killed.stderr)
 
     current = {p: generation_of(storage, p, v) for p, v in stored(project, storage).items()}
-    assert current == {"2024-01-01": 2, "2024-01-02": 1, "2024-01-03": 1}
-    assert kept_generations(project, storage)["2024-01-01"] == {1, 2}
+    second = 2 if point == "before-catalog-commit" else 1  # 2024-01-02 published, or not
+    assert current == {"2024-01-01": 2, "2024-01-02": second, "2024-01-03": 1}
+    assert kept_generations(project, storage) == {
+        "2024-01-01": {1, 2},
+        "2024-01-02": {1, second},
+        "2024-01-03": {1},
+    }
     assert_catalog_truthful(project, storage)
     if storage == "parquet":
         assert_dataset_readable(project)

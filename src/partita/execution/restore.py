@@ -180,40 +180,45 @@ class _RestoreRun:
             return
         started = datetime.now(UTC)
         self.listener.unit_started(self.run_id, planned, restore_reason(target))
-        finished = len(self.results)
+        written = self._publish(target, started)
+        if written is None:
+            return
+        record = self._attempt(target, started, AttemptStatus.MATERIALIZED, written)
+        downstream = self.graph.downstream[asset]
         try:
-            self._restore_leased(target, started)
-        except KeyboardInterrupt as interrupt:  # the attempt is recorded, then the run ends
-            if len(self.results) > finished:  # it was recorded before the interrupt
-                raise
+            fault_point("restore-before-catalog-commit")
+            revalidated = self.catalog.record_restore(record, downstream)
+        except KeyboardInterrupt:  # published: the catalog says so before the run ends
+            with cleanup_step(f"record the restore of {unit_label(asset, partition)}"):
+                self.catalog.record_restore(record, downstream)
+            raise
+        self._finish(target, RestoreStatus.RESTORED, None, record, started, revalidated)
+
+    def _publish(self, target: RestoreTarget, started: datetime) -> WriteResult | None:
+        """Publish the kept version while the lease is held; None when it was not (the
+        failure or the lost lease is then noted). Interrupted (Ctrl-C, SIGTERM), the
+        attempt is recorded as such before the run ends."""
+        asset, partition = target.asset, target.partition
+        guard = LeaseGuard(self.catalog)
+        try:
+            storage = self._storage(asset)
+            return storage.restore(
+                partition, target.data_version, lambda: guard(asset, partition, self.run_id)
+            )
+        except LeaseLostError as error:  # another run took the unit over and records it
+            self._finish(target, RestoreStatus.LOCKED, str(error), started=started)
+        except PartitaError as error:
+            failed = self._attempt(target, started, AttemptStatus.FAILED, error=str(error))
+            self.catalog.record(failed)
+            self._finish(target, RestoreStatus.FAILED, str(error), failed, started)
+        except KeyboardInterrupt as interrupt:
             cause = f"interrupted ({interrupt_cause(interrupt)})"
             with cleanup_step(f"record the interrupted restore of run {self.run_id}"):
                 self.catalog.record(
                     self._attempt(target, started, AttemptStatus.INTERRUPTED, error=cause)
                 )
             raise
-
-    def _restore_leased(self, target: RestoreTarget, started: datetime) -> None:
-        """Publish the kept version while the lease is held, then record it."""
-        asset, partition = target.asset, target.partition
-        guard = LeaseGuard(self.catalog)
-        try:
-            storage = self._storage(asset)
-            written = storage.restore(
-                partition, target.data_version, lambda: guard(asset, partition, self.run_id)
-            )
-        except LeaseLostError as error:  # another run took the unit over and records it
-            self._finish(target, RestoreStatus.LOCKED, str(error), started=started)
-            return
-        except PartitaError as error:
-            failed = self._attempt(target, started, AttemptStatus.FAILED, error=str(error))
-            self.catalog.record(failed)
-            self._finish(target, RestoreStatus.FAILED, str(error), failed, started)
-            return
-        fault_point("restore-before-catalog-commit")
-        record = self._attempt(target, started, AttemptStatus.MATERIALIZED, written)
-        revalidated = self.catalog.record_restore(record, self.graph.downstream[asset])
-        self._finish(target, RestoreStatus.RESTORED, None, record, started, revalidated)
+        return None
 
     def close(self) -> None:
         for storage in self.storages.values():

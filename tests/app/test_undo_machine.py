@@ -1,5 +1,6 @@
 """Random sequences of materialize, force, rollback and prune: every kept version reads
-back exactly what was written, and the current data always is the catalog's version."""
+back exactly what was written, the version each partition last replaced stays kept until
+a prune past its retention, and the current data always is the catalog's version."""
 
 from __future__ import annotations
 
@@ -58,6 +59,9 @@ class UndoMachine(RuleBasedStateMachine):
         self.written: dict[tuple[str, str], int] = {}  # (partition, data version) -> generation
         self.runs: list[str] = []
         self.moment = NOW
+        # partition -> the version its last replacing run or restore replaced, which must
+        # be kept (retain_versions=2, 7 days) until a prune 8 days ahead
+        self.last_replaced: dict[str, str] = {}
 
     def teardown(self) -> None:
         self.session.close()
@@ -71,6 +75,7 @@ class UndoMachine(RuleBasedStateMachine):
         state = self.session.catalog.state("data", partition)
         if before is not None and before.data_version != state.data_version:
             self.runs.append(report.run_id)  # a run that replaced data: worth rolling back
+            self.last_replaced[partition] = before.data_version
         self.written[(partition, state.data_version)] = generation
 
     @initialize()
@@ -98,6 +103,7 @@ class UndoMachine(RuleBasedStateMachine):
             return
         run_id = self.runs[which % len(self.runs)]
         targets = rollback_targets(self.session, run_id)
+        before = self.session.catalog.states("data")
         report = run_restores(self.session, targets, f"rollback {run_id}")
         if any(result.status == "restored" for result in report.results):
             self.runs.append(report.run_id)
@@ -105,10 +111,15 @@ class UndoMachine(RuleBasedStateMachine):
             assert result.status in ("restored", "failed")
             if result.status == "failed":
                 assert "not kept" in (result.error or "")
+            replaced = before[result.partition].data_version
+            if result.status == "restored" and replaced != result.data_version:
+                self.last_replaced[result.partition] = replaced
 
     @rule(days=st.sampled_from([0, 3, 8]))
     def prune(self, days: int) -> None:
         prune(self.session, now=datetime.now(UTC) + timedelta(days=days))
+        if days > 7:  # past the 7 days every replaced version is kept for
+            self.last_replaced.clear()
 
     @invariant()
     def current_data_is_the_catalogs(self) -> None:
@@ -131,6 +142,16 @@ class UndoMachine(RuleBasedStateMachine):
             assert table.to_pylist() == [{"day": version.partition, "v": generation}]
             per_partition[version.partition] = per_partition.get(version.partition, 0) + 1
         assert all(count <= 3 for count in per_partition.values())  # pruned after each run
+
+    @invariant()
+    def the_last_replaced_version_is_kept(self) -> None:
+        kept = {
+            (v.partition, v.data_version) for v in self.session.storage("data").retained_versions()
+        }
+        states = self.session.catalog.states("data")
+        for partition, version in self.last_replaced.items():
+            if states[partition].data_version != version:  # not current again
+                assert (partition, version) in kept, (partition, version)
 
 
 def _request(partition: str, force: bool) -> RunRequest:

@@ -23,6 +23,7 @@ from partita.storage.history import HistoryArea, file_version, place_copy
 from partita.storage.paths import (
     check_hive_names,
     ensure_inside,
+    hive_column_clash,
     hive_columns,
     hive_folder,
     stored_partitions,
@@ -278,7 +279,7 @@ class ParquetStorage:
                 f"Asset {self.asset!r} is partitioned by {self.hive_key!r}, but no partition "
                 f"was given. Pass the partition key."
             )
-        name = hive_folder(self.hive_key, partition)
+        name = hive_folder(self.hive_key, partition, f"asset {self.asset!r}")
         if max(len(part.encode("utf-8")) for part in name.split("/")) > NAME_MAX:
             raise StorageError(
                 f"The partition key of {describe_location(self.asset, partition[:40] + '...')} "
@@ -295,7 +296,11 @@ class ParquetStorage:
             return None
         schemas = []
         for partition in stored_partitions(self.root, self.hive_key, FILE_NAME):
-            path = self.root / hive_folder(self.hive_key, partition) / FILE_NAME
+            path = (
+                self.root
+                / hive_folder(self.hive_key, partition, f"asset {self.asset!r}")
+                / FILE_NAME
+            )
             if partition != excluding:
                 try:
                     schemas.append(pq.read_schema(path).remove_metadata())
@@ -328,17 +333,10 @@ class ParquetStorage:
             return table  # not convertible without loss: as stored
 
     def _check_no_hive_column(self, partition: str | None, table: pa.Table) -> None:
-        if self.hive_key is None:
-            return
-        hive = {column.casefold() for column in hive_columns(self.hive_key)}
-        clashing = [name for name in table.column_names if name.casefold() in hive]
-        if clashing:
-            raise InvalidDataError(
-                f"The data of {describe_location(self.asset, partition)} has a column "
-                f"{clashing[0]!r}, which clashes with the hive partition column "
-                f"{self.hive_key!r} in {str(self.root)!r}. Rename the column, or set "
-                f"Parquet(partition_column=...) to another name."
-            )
+        where = describe_location(self.asset, partition)
+        clash = hive_column_clash(table.column_names, self.hive_key, where, str(self.root))
+        if clash is not None:
+            raise clash
 
 
 def _make_directories(directory: Path) -> list[Path]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from glob import escape
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-from partita.errors import StorageError
+from partita.errors import InvalidDataError, StorageError
 
 # Characters a hive directory name must not contain verbatim: path separators, the hive
 # `key=value` separator, the escape character itself, glob wildcards and characters that
@@ -115,7 +116,7 @@ def hive_columns(hive_key: str) -> list[str]:
     return hive_key.split(DIMENSION_SEPARATOR)
 
 
-def hive_folder(hive_key: str, partition: str) -> str:
+def hive_folder(hive_key: str, partition: str, asset: str = "the asset") -> str:
     """The relative folder of a partition: `date=2024-01-01` or, one level per dimension,
     `date=2024-01-01/region=eu`. Values are encoded with `encode_partition_value`."""
     columns = hive_columns(hive_key)
@@ -124,8 +125,10 @@ def hive_folder(hive_key: str, partition: str) -> str:
     values = partition.split(DIMENSION_SEPARATOR)
     if len(values) != len(columns):
         raise StorageError(
-            f"The partition key {partition!r} has {len(values)} values joined by '|', but the "
-            f"asset is partitioned by {len(columns)} dimensions ({', '.join(columns)})."
+            f"The partition key {partition!r} has {len(values)} values joined by '|', but "
+            f"{asset} is partitioned by {len(columns)} dimensions ({', '.join(columns)}). "
+            f"Give one value per dimension, in that order (for example "
+            f"{DIMENSION_SEPARATOR.join(c.upper() for c in columns)!r})."
         )
     return "/".join(
         f"{column}={encode_partition_value(value)}"
@@ -163,3 +166,28 @@ def partition_of_folder(hive_key: str, folder: str) -> str | None:
     if len(values) != len(columns) or hive_folder(hive_key, partition) != folder:
         return None
     return partition
+
+
+def hive_column_clash(
+    column_names: Sequence[str], hive_key: str | None, where: str, location: str
+) -> InvalidDataError | None:
+    """The error for data with a column named like a hive folder column (which readers of
+    the dataset would see twice), None when there is none."""
+    if hive_key is None:
+        return None
+    columns = hive_columns(hive_key)
+    hive = {column.casefold() for column in columns}
+    clashing = [name for name in column_names if name.casefold() in hive]
+    if not clashing:
+        return None
+    if len(columns) > 1:
+        return InvalidDataError(
+            f"The data of {where} has a column {clashing[0]!r}, which clashes with the "
+            f"dimension folders ({', '.join(columns)}) in {location!r}: readers of the "
+            f"dataset get each dimension as a column. Rename the column."
+        )
+    return InvalidDataError(
+        f"The data of {where} has a column {clashing[0]!r}, which clashes with the hive "
+        f"partition column {hive_key!r} in {location!r}. Rename the column, or set "
+        f"Parquet(partition_column=...) to another name."
+    )

@@ -37,6 +37,7 @@ from partita.storage.encoding import data_version, encode_parquet
 from partita.storage.object_location import ObjectWarehouse
 from partita.storage.paths import (
     check_hive_names,
+    hive_column_clash,
     hive_columns,
     hive_folder,
     partition_of_folder,
@@ -255,7 +256,8 @@ class S3ParquetStorage:
                 f"Asset {self.asset!r} is partitioned by {self.hive_key!r}, but no partition "
                 f"was given. Pass the partition key."
             )
-        return f"{self.root}/{hive_folder(self.hive_key, partition)}/{FILE_NAME}"
+        folder = hive_folder(self.hive_key, partition, f"asset {self.asset!r}")
+        return f"{self.root}/{folder}/{FILE_NAME}"
 
     def _current(self, key: str, partition: str | None) -> CurrentObject | None:
         """The published object at `key`, None when there is none."""
@@ -375,17 +377,10 @@ class S3ParquetStorage:
             return table
 
     def _check_no_hive_column(self, partition: str | None, table: pa.Table) -> None:
-        if self.hive_key is None:
-            return
-        hive = {column.casefold() for column in hive_columns(self.hive_key)}
-        clashing = [n for n in table.column_names if n.casefold() in hive]
-        if clashing:
-            raise InvalidDataError(
-                f"The data of {describe_location(self.asset, partition)} has a column "
-                f"{clashing[0]!r}, which clashes with the hive partition column "
-                f"{self.hive_key!r} in {self.location()!r}. Rename the column, or set "
-                f"Parquet(partition_column=...) to another name."
-            )
+        where = describe_location(self.asset, partition)
+        clash = hive_column_clash(table.column_names, self.hive_key, where, self.location())
+        if clash is not None:
+            raise clash
 
     def _error(self, action: str, partition: str | None, error: Exception) -> StorageError:
         where = describe_location(self.asset, partition)

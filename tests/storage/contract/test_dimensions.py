@@ -95,8 +95,9 @@ def test_sql_filters_the_stored_data_by_each_dimension(kind, make_storage) -> No
 def test_a_data_column_named_like_a_dimension_is_refused(kind, make_storage) -> None:
     storage = written(make_storage, kind)
     clashing = pa.table({"id": [9], "Region": ["eu"]})
-    with pytest.raises(InvalidDataError, match="Region"):
+    with pytest.raises(InvalidDataError, match="Region") as refused:
         storage.write(KEYS[0], clashing)
+    assert "'sales'" in str(refused.value) and "partition_column" not in str(refused.value)
     assert storage.read([KEYS[0]]).to_pydict() == {"id": [0], "amount": [0.0]}
 
 

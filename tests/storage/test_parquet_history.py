@@ -35,3 +35,31 @@ def test_a_kept_file_that_was_damaged_is_refused(tmp_path) -> None:
     with pytest.raises(StorageError, match="damaged"):
         storage.restore("2024-01-01", old.data_version)
     assert storage.read(["2024-01-01"]).column("id").to_pylist() == [2]
+
+
+def test_a_kept_version_is_a_hard_link_to_the_replaced_file(tmp_path) -> None:
+    storage = ParquetStorage(tmp_path, "sales", "date")
+    old = storage.write("2024-01-01", pa.table({"id": [1]}))
+    inode = (tmp_path / "sales" / "date=2024-01-01" / "part-0.parquet").stat().st_ino
+    storage.write("2024-01-01", pa.table({"id": [2]}))
+    kept = storage.history.path("2024-01-01", old.data_version)
+    assert kept.stat().st_ino == inode  # no bytes copied
+    assert storage.read_version("2024-01-01", old.data_version).column("id").to_pylist() == [1]
+
+
+def test_without_hard_links_the_replaced_file_is_copied_whole(tmp_path, monkeypatch) -> None:
+    import os
+
+    def no_links(source, target, **kwargs):
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    storage = ParquetStorage(tmp_path, "sales", "date")
+    old = storage.write("2024-01-01", pa.table({"id": [1]}))
+    storage.write("2024-01-01", pa.table({"id": [2]}))
+    kept = storage.history.path("2024-01-01", old.data_version)
+    assert kept.stat().st_nlink == 1  # a copy of its own
+    assert storage.read_version("2024-01-01", old.data_version).column("id").to_pylist() == [1]
+    assert [p.name for p in kept.parent.iterdir()] == [kept.name]  # no temporary left
+    storage.restore("2024-01-01", old.data_version)
+    assert storage.read(["2024-01-01"]).column("id").to_pylist() == [1]

@@ -28,11 +28,8 @@ _VERSION_LENGTH = 16  # hex digits of a data version (`partita.storage.encoding`
 
 def file_version(path: Path) -> str:
     """The data version of a stored Parquet file: the content hash of its bytes."""
-    digest = hashlib.sha256()
     with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:_VERSION_LENGTH]
+        return hashlib.file_digest(file, "sha256").hexdigest()[:_VERSION_LENGTH]
 
 
 def sync_directory(directory: Path) -> None:
@@ -58,15 +55,21 @@ def place_copy(source: Path, temporary: Path) -> None:
 
 
 def link_or_copy(source: Path, target: Path, temporary_name: str) -> None:
-    """Make `target` hold the bytes of `source`, appearing whole or not at all; the
-    temporary file `temporary_name` (next to `target`) is removed if this fails."""
-    temporary = target.parent / temporary_name
+    """Make `target` hold the bytes of `source`, appearing whole or not at all, durably:
+    a hard link made at `target` directly (atomic), else a synced copy renamed into place
+    from the temporary file `temporary_name` (next to `target`, removed if this fails)."""
     try:
-        place_copy(source, temporary)
-        os.replace(temporary, target)
-    finally:
-        with suppress(OSError):
-            temporary.unlink(missing_ok=True)
+        os.link(source, target)
+    except FileExistsError:  # named by content: the same bytes are there already
+        pass
+    except OSError:  # no hard links here (another file system, or not supported)
+        temporary = target.parent / temporary_name
+        try:
+            place_copy(source, temporary)
+            os.replace(temporary, target)
+        finally:
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
     sync_directory(target.parent)
 
 

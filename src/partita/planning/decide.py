@@ -25,25 +25,15 @@ def own_kinds(
 
     status = column("status")
     deps = column("deps")  # -1: recorded before partita kept it, taken as unchanged
-    return np.select(
-        [
-            status == NONE,
-            status == FAILED_CODE,
-            ~column("published"),
-            status != MATERIALIZED_CODE,
-            column("code") != table.code_index(code_version),
-            (deps != -1) & (deps != table.code_index(deps_version)),
-        ],
-        [
-            ReasonKind.MISSING,
-            ReasonKind.FAILED,
-            ReasonKind.MISSING,
-            ReasonKind.FAILED,
-            ReasonKind.CODE_CHANGED,
-            ReasonKind.DEPS_CHANGED,
-        ],
-        ReasonKind.UP_TO_DATE,
-    ).astype(np.int8)
+    kinds = np.zeros(len(status), dtype=np.int8)  # UP_TO_DATE
+    # The first rule that applies wins: assigned from the last rule to the first.
+    kinds[(deps != -1) & (deps != table.code_index(deps_version))] = ReasonKind.DEPS_CHANGED
+    kinds[column("code") != table.code_index(code_version)] = ReasonKind.CODE_CHANGED
+    kinds[status != MATERIALIZED_CODE] = ReasonKind.FAILED
+    kinds[~column("published")] = ReasonKind.MISSING
+    kinds[status == FAILED_CODE] = ReasonKind.FAILED
+    kinds[status == NONE] = ReasonKind.MISSING
+    return kinds
 
 
 def upstream_kinds(

@@ -103,7 +103,9 @@ def _columns(payload: bytes, start: int, length: int, specs: list) -> Columns:
         if kind == _CONSTANT:
             if not isinstance(value, int):  # bool is an int too
                 raise ValueError(f"column {name} holds {value!r}")
-            columns[name] = np.broadcast_to(np.array(value, dtype=ROW[name]), (length,))
+            # Narrow too: a table shorter than the partitions is padded in this type.
+            kept = _narrowest(np.array([value, filler(name)]), ROW[name])
+            columns[name] = np.broadcast_to(np.array(value, dtype=kept), (length,))
             continue
         if kind not in _STORED or not isinstance(value, int) or value < 0:
             raise ValueError(f"column {name} is stored as {kind!r} at {value!r}")

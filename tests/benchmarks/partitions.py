@@ -23,7 +23,7 @@ import os
 import sqlite3
 import statistics
 
-from .common import partita_command, report, run_process, temporary_project
+from .common import partita_command, report, run_process_usage, temporary_project
 
 READERS = 8  # 5-minute assets reading the first one
 
@@ -134,12 +134,19 @@ def run(smoke: bool) -> None:
 
         def measure(label: str, *arguments: str, repeat: int = 3) -> None:
             runs = [
-                run_process(partita_command("--project", str(root), *arguments))
+                run_process_usage(partita_command("--project", str(root), *arguments))
                 for _ in range(repeat)
             ]
-            elapsed = statistics.median(seconds for seconds, _ in runs)
-            peak = max(mebibytes for _, mebibytes in runs)
-            figures.append((label, f"{elapsed:.2f} s (median of {repeat}), peak {peak:.0f} MiB"))
+            elapsed = statistics.median(seconds for seconds, _, _ in runs)
+            cpu = statistics.median(seconds for _, seconds, _ in runs)
+            peak = max(mebibytes for _, _, mebibytes in runs)
+            figures.append(
+                (
+                    label,
+                    f"{elapsed:.2f} s wall, {cpu:.2f} s CPU (medians of {repeat}), "
+                    f"peak {peak:.0f} MiB",
+                )
+            )
 
         measure("baseline: partita --version (start-up)", "--version")
         measure("first status (builds snapshots)", "status", "--now", now, repeat=1)

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..catalog.base import Snapshots
-from ..catalog.records import AttemptStatus, PartitionState, StateRow
+from ..catalog.records import PartitionState, StateRow
 from ..definitions.partitions import MultiPartitions, Partitions
 from ..definitions.partitions.dynamic import dynamic_sets
-from ..errors import CatalogError, PartitionError
-from . import state_codec
+from ..errors import CatalogError
+from . import state_codec, state_columns
 from .state_codec import ROW, filler
+from .state_columns import FAILED_CODE, INTERRUPTED_CODE, MATERIALIZED_CODE, NONE
 from .state_remap import renumbering
 
 if TYPE_CHECKING:
@@ -31,12 +32,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("partita")
 
-NONE, MATERIALIZED_CODE, FAILED_CODE, INTERRUPTED_CODE = 0, 1, 2, 3
-_STATUS_CODES = {
-    AttemptStatus.MATERIALIZED: MATERIALIZED_CODE,
-    AttemptStatus.FAILED: FAILED_CODE,
-    AttemptStatus.INTERRUPTED: INTERRUPTED_CODE,
-}
+__all__ = ["FAILED_CODE", "INTERRUPTED_CODE", "MATERIALIZED_CODE", "NONE", "StateTable"]
+
 
 _NO_LAYOUT = ""  # matches no snapshot: asks the catalog for every row
 
@@ -114,32 +111,38 @@ class StateTable:
         declare are left out: nothing can read them)."""
         if not changes:
             return
-        indices = _indices(partitions, [change.partition for change in changes])
+        values = state_columns.fields(changes)
+        indices = state_columns.partition_indices(partitions, values[0])
         keep = indices >= 0
         if not keep.all():
             indices = indices[keep]
-            changes = [change for change, kept in zip(changes, keep, strict=True) if kept]
+            values = [
+                [value for value, kept in zip(field, keep, strict=True) if kept] for field in values
+            ]
         if not len(indices):
             return
         self._writable(max(len(self), int(indices.max()) + 1))
-        code_versions = [change.code_version for change in changes]
-        deps_versions = [change.deps_version for change in changes]
-        codes = {code: position for position, code in enumerate(self.codes)}
-        for code in (*code_versions, *deps_versions):
-            if code is not None and code not in codes:
-                codes[code] = len(self.codes)
-                self.codes.append(code)
+        (
+            _,
+            statuses,
+            has_data,
+            code_versions,
+            published_seq,
+            consumed_seq,
+            materialized_at,
+            _,
+            deps_versions,
+            restored,
+        ) = values
         columns = self.columns
-        columns["status"][indices] = [_STATUS_CODES[change.last_status] for change in changes]
-        columns["published"][indices] = [change.has_data for change in changes]
-        columns["code"][indices] = [_code(codes, code) for code in code_versions]
-        columns["deps"][indices] = [_code(codes, code) for code in deps_versions]
-        columns["published_seq"][indices] = [change.published_seq for change in changes]
-        columns["consumed_seq"][indices] = [change.consumed_seq for change in changes]
-        columns["materialized_at"][indices] = [
-            _micros(change.materialized_at) for change in changes
-        ]
-        columns["restored"][indices] = [change.restored for change in changes]
+        columns["status"][indices] = state_columns.status_codes(statuses)
+        columns["published"][indices] = has_data
+        columns["code"][indices] = state_columns.code_indices(self.codes, code_versions)
+        columns["deps"][indices] = state_columns.code_indices(self.codes, deps_versions)
+        columns["published_seq"][indices] = published_seq
+        columns["consumed_seq"][indices] = consumed_seq
+        columns["materialized_at"][indices] = state_columns.micros(materialized_at)
+        columns["restored"][indices] = restored
 
     def _writable(self, length: int) -> None:
         """Every column writable, of its `ROW` type and `length` long (padded)."""
@@ -263,44 +266,3 @@ def state_row(state: PartitionState) -> StateRow:
         deps_version=state.deps_version,
         restored=state.restored,
     )
-
-
-def _indices(partitions: Partitions | None, keys: Sequence[str | None]) -> np.ndarray:
-    """The partition index of each key; -1 for keys the partitions don't declare."""
-    if partitions is None:
-        return np.array([0 if key is None else -1 for key in keys], dtype=np.int64)
-    if len(keys) < 64:
-        return np.array([_index(partitions, key) for key in keys], dtype=np.int64)
-    # Many keys: format every declared key once and look them up, instead of parsing each.
-    bound = partitions.index_bound()
-    if bound is None:  # open-ended time partitions: time keys sort like their indices
-        bound = _index(partitions, max(key for key in keys if key is not None)) + 1
-    position = {key: index for index, key in enumerate(partitions.keys(0, bound))}
-    found = [position.get(key) for key in keys]
-    return np.array(
-        [
-            _index(partitions, key) if index is None else index
-            for key, index in zip(keys, found, strict=True)
-        ],
-        dtype=np.int64,
-    )
-
-
-def _index(partitions: Partitions, key: str | None) -> int:
-    if key is None:
-        return -1
-    try:
-        return partitions.index(key)
-    except PartitionError:
-        return -1
-
-
-def _code(codes: dict[str, int], code: str | None) -> int:
-    return -1 if code is None else codes[code]
-
-
-def _micros(text: str | None) -> int:
-    if text is None:
-        return 0
-    moment = datetime.fromisoformat(text)
-    return round(moment.timestamp() * 1_000_000)

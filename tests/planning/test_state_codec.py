@@ -149,8 +149,15 @@ def test_a_snapshot_of_the_format_before_still_reads(tmp_path: Path) -> None:
         assert read == [0]  # the old snapshot was used, no row read again
         assert table.records().tobytes() == expected.records().tobytes()
         assert table.codes == expected.codes
+        stored = catalog.snapshot_and_changes("a", DAYS.layout())[0]
+        assert state_codec.written_format(stored) == state_codec.FORMAT  # upgraded once read
+        assert load_state_table(Counting(), "a", DAYS).records().tobytes() == (
+            expected.records().tobytes()
+        )
 
 
 def test_the_format_is_the_one_written() -> None:
     header, _ = _header(StateTable.empty(2).encode())
     assert header["format"] == state_codec.FORMAT == 3
+    assert state_codec.written_format(StateTable.empty(2).encode()) == 3
+    assert state_codec.written_format(b"\x05\x00\x00\x00{}") is None

@@ -94,6 +94,16 @@ def decode(payload: bytes) -> tuple[Columns, list[str]]:
         raise ValueError(f"damaged state snapshot: {error}") from error
 
 
+def written_format(payload: bytes) -> int | None:
+    """The format a snapshot was written in; None when it can't be read."""
+    try:
+        (size,) = _HEADER.unpack_from(payload)
+        found = json.loads(payload[_HEADER.size : _HEADER.size + size])["format"]
+    except (struct.error, KeyError, TypeError, ValueError):
+        return None
+    return found if isinstance(found, int) else None
+
+
 def _columns(payload: bytes, start: int, length: int, specs: list) -> Columns:
     if [spec[0] for spec in specs] != list(ROW.names) or length < 0:
         raise ValueError("not the columns of a state table")

@@ -185,6 +185,7 @@ def load_state_table(source: StateSource, asset: str, partitions: Partitions | N
     rebuilt from every row. The result is saved back when enough rows changed."""
     layout = layout_of(partitions)
     carried = _carried_over(source, asset, partitions)
+    outdated = carried is not None  # the stored snapshot is to be replaced
     if carried is not None:
         table, through, changes = carried
     else:
@@ -193,16 +194,19 @@ def load_state_table(source: StateSource, asset: str, partitions: Partitions | N
         if payload is not None:
             try:
                 table = StateTable.decode(payload)
+                outdated = state_codec.written_format(payload) != state_codec.FORMAT
             except ValueError:  # a damaged cache: rebuild it from every row
                 changes = source.snapshot_and_changes(asset, _NO_LAYOUT)[2]
     table.apply(partitions, changes)
-    if len(changes) >= SAVE_AFTER_CHANGES or carried is not None:
+    if len(changes) >= SAVE_AFTER_CHANGES or outdated:
         # Changes come in sequence order: the last one is the newest the table includes.
         through = changes[-1].seq if changes else through
+        payload = table.encode()
         try:
-            source.save_snapshot(asset, layout, through, table.encode())
+            source.save_snapshot(asset, layout, through, payload)
         except CatalogError as error:  # only a cache: a busy or read-only catalog is fine
             log.debug("could not save the state snapshot of %s: %s", asset, error)
+        table = StateTable.decode(payload)  # its narrow columns: a fraction of the memory
     return table
 
 

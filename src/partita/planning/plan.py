@@ -414,7 +414,7 @@ def _plan_asset(
     kinds = own_kinds(
         table, span.start, span.stop, definition.code_version, graph.deps_version(asset)
     )
-    consumed = table.column("consumed_seq", span.stop)[span.start :]
+    consumed = table.window("consumed_seq", span.start, span.stop)
     # In chunks of partitions: each chunk's temporaries stay small (and reused), and so do
     # the slices of upstream columns its windows read, however many partitions there are.
     for start in range(0, len(indices), _CHUNK):
@@ -452,14 +452,14 @@ def _upstream_chunk(
     reads = windows(dependency.mapping, partitions, indices, dependency.partitions, size)
     low, high = reads.span()
     local = Windows(reads.low - low, reads.high - low)
-    published = upstream.column("published", size)[low:high]
-    newest = upstream.column("published_seq", size)[low:high]
+    published = upstream.window("published", low, high)
+    newest = upstream.window("published_seq", low, high)
     if not published.all():
         newest = np.where(published, newest, 0)
     found, first = upstream_kinds(
         local, newest, None if pending is None else pending[low:high], consumed, high - low
     )
-    _mark_restored(found, first, upstream.column("restored", size)[low:high])
+    _mark_restored(found, first, upstream.window("restored", low, high))
     return found, first + low
 
 

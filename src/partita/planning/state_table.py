@@ -87,6 +87,15 @@ class StateTable:
             self._padded[(name, length)] = padded
         return padded
 
+    def window(self, name: str, start: int, stop: int) -> np.ndarray:
+        """A column over indices [start, stop): a view of the recorded rows, padded (in a
+        new array of only the padding's size) past them."""
+        values = self.columns[name][start:stop]
+        missing = stop - start - len(values)
+        if missing <= 0:
+            return values
+        return np.concatenate([values, np.full(missing, filler(name), values.dtype)])
+
     def code_index(self, code_version: str) -> int:
         """The code of `code_version` in this table; -2 (matching no row) when no row has it."""
         return self.codes.index(code_version) if code_version in self.codes else -2

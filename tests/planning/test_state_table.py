@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from partita import DailyPartitions, HourlyPartitions, StaticPartitions
 from partita.catalog import MaterializationRecord, SQLiteCatalog, StateRow
 from partita.errors import CatalogError
+from partita.planning.decide import own_kinds
 from partita.planning.state_table import (
     FAILED_CODE,
     MATERIALIZED_CODE,
@@ -215,4 +216,43 @@ def test_a_snapshot_is_rebuilt_when_keys_are_placed_before_others(catalog) -> No
     assert source.rows_read == 8  # rebuilt from every row
     assert {moved.key(int(i)) for i in np.flatnonzero(table.columns["published"])} == set(
         old.keys(0, 8)
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    length=st.integers(min_value=0, max_value=20),
+    start=st.integers(min_value=0, max_value=30),
+    width=st.integers(min_value=0, max_value=30),
+)
+def test_a_window_is_the_padded_column_sliced(length, start, width) -> None:
+    table = StateTable.empty(length)
+    table.columns["published_seq"][:] = np.arange(1, length + 1)
+    table.columns["code"][:] = 0
+    for name in ("published_seq", "code", "status"):
+        padded = table.column(name, start + width)[start:]
+        assert table.window(name, start, start + width).tolist() == padded.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    length=st.integers(min_value=0, max_value=12),
+    start=st.integers(min_value=0, max_value=15),
+    width=st.integers(min_value=0, max_value=15),
+    statuses=st.lists(st.sampled_from([NONE, MATERIALIZED_CODE, FAILED_CODE]), min_size=12),
+)
+def test_own_kinds_past_the_recorded_rows_are_missing(length, start, width, statuses) -> None:
+    """Own kinds equal those of a table padded with rows the catalog doesn't have."""
+    table = StateTable.empty(length)
+    table.codes = ["c1"]
+    table.columns["status"][:] = statuses[:length]
+    table.columns["published"][:] = [status == MATERIALIZED_CODE for status in statuses[:length]]
+    table.columns["code"][:] = 0
+    padded = StateTable.empty(max(length, start + width))
+    for name in table.columns:
+        padded.columns[name][:length] = table.columns[name]
+    padded.codes = ["c1"]
+    assert (
+        own_kinds(table, start, start + width, "c1", "d").tolist()
+        == own_kinds(padded, start, start + width, "c1", "d").tolist()
     )

@@ -46,21 +46,29 @@ import json, resource, subprocess, sys, time
 start = time.perf_counter()
 code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
 elapsed = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"code": code, "elapsed": elapsed, "peak_kib": peak}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = usage.ru_utime + usage.ru_stime
+print(json.dumps({"code": code, "elapsed": elapsed, "cpu": cpu, "peak_kib": usage.ru_maxrss}))
 """
 
 
 def run_process(arguments: list[str], cwd: Path | None = None) -> tuple[float, float]:
     """Wall time (s) and peak resident memory (MiB) of one child process, measured by a
     small wrapper process so that each measurement sees only its own child."""
+    elapsed, _, peak = run_process_usage(arguments, cwd)
+    return elapsed, peak
+
+
+def run_process_usage(arguments: list[str], cwd: Path | None = None) -> tuple[float, float, float]:
+    """Wall time (s), CPU time (user + system, s) and peak resident memory (MiB) of one
+    child process: CPU time is the figure that holds on a loaded machine."""
     completed = subprocess.run(
         [sys.executable, "-c", _MEASURE, *arguments], cwd=cwd, capture_output=True, text=True
     )
     result = json.loads(completed.stdout)
     if result["code"] not in (0, 1):
         raise RuntimeError(f"{' '.join(arguments)} failed:\n{completed.stderr}")
-    return result["elapsed"], result["peak_kib"] / 1024
+    return result["elapsed"], result["cpu"], result["peak_kib"] / 1024
 
 
 def partita_command(*arguments: str) -> list[str]:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from partita import DailyPartitions, HourlyPartitions, StaticPartitions
 from partita.catalog import MaterializationRecord, SQLiteCatalog, StateRow
 from partita.errors import CatalogError
+from partita.planning.decide import own_kinds
 from partita.planning.state_table import (
     FAILED_CODE,
     MATERIALIZED_CODE,
@@ -73,7 +74,7 @@ def test_rows_land_at_their_partition_index(catalog) -> None:
     assert table.column("published", 6).tolist() == [False, False, True, False, False, False]
     assert table.column("consumed_seq", 6)[2] == 7
     assert table.column("published_seq", 6)[2] == catalog.state("a", "2024-01-03").published_seq
-    assert table.codes[table.rows["code"][2]] == "c1"
+    assert table.codes[table.columns["code"][2]] == "c1"
     assert table.column("code", 6)[5] == -1  # past the recorded rows
     assert table.latest_published() == 2
     assert table.materialized_at(2) == T0 + timedelta(seconds=1)
@@ -100,7 +101,7 @@ def test_encoding_round_trips() -> None:
     )
     decoded = StateTable.decode(table.encode())
     assert decoded.codes == ["c9", "d1"]
-    assert decoded.rows.tobytes() == table.rows.tobytes()
+    assert decoded.records().tobytes() == table.records().tobytes()
     for damaged in (table.encode()[:-5], table.encode()[:-30], b"", b"\x02\x00\x00\x00{}"):
         with pytest.raises(ValueError, match="damaged state snapshot"):
             StateTable.decode(damaged)
@@ -117,8 +118,8 @@ def test_a_snapshot_is_saved_after_many_changes_and_then_only_changes_are_read(c
     catalog.record(record(keys[3], "failed"))
     again = load_state_table(source, "a", hours)
     assert (source.saved, source.rows_read) == (1, len(keys) + 1)  # one changed row
-    assert again.rows["status"][3] == FAILED_CODE
-    assert np.array_equal(np.delete(again.rows, 3), np.delete(first.rows, 3))
+    assert again.columns["status"][3] == FAILED_CODE
+    assert np.array_equal(np.delete(again.records(), 3), np.delete(first.records(), 3))
 
 
 def test_a_snapshot_of_another_layout_or_damaged_is_rebuilt_from_every_row(catalog) -> None:
@@ -127,12 +128,12 @@ def test_a_snapshot_of_another_layout_or_damaged_is_rebuilt_from_every_row(catal
     expected = load_state_table(catalog, "a", DAYS)  # saves a snapshot
     moved = DailyPartitions(start="2024-01-02")
     shifted = load_state_table(catalog, "a", moved)  # another layout: rebuilt by key
-    assert shifted.rows["published"][: len(keys) - 1].all()
-    assert len(shifted.rows) == len(keys) - 1
+    assert shifted.columns["published"][: len(keys) - 1].all()
+    assert len(shifted) == len(keys) - 1
 
     catalog.save_snapshot("a", DAYS.layout(), 10**9, b"\x05\x00\x00\x00{}")
     rebuilt = load_state_table(catalog, "a", DAYS)
-    assert rebuilt.rows.tobytes() == expected.rows.tobytes()
+    assert rebuilt.records().tobytes() == expected.records().tobytes()
 
 
 def test_state_row_is_what_the_catalog_returns(catalog) -> None:
@@ -152,7 +153,7 @@ def test_a_catalog_that_cannot_save_still_gives_the_states(catalog) -> None:
             raise CatalogError("attempt to write a readonly database")
 
     table = load_state_table(ReadOnly(catalog), "a", DAYS)
-    assert table.rows["published"].sum() == SAVE_AFTER_CHANGES
+    assert table.columns["published"].sum() == SAVE_AFTER_CHANGES
 
 
 def _orders(products: list[str], generation: int = 0):
@@ -192,13 +193,15 @@ def test_a_snapshot_is_carried_over_when_keys_are_appended(tmp_path_factory, bef
         assert source.saved == (1 if added else 0)
         rebuilt = StateTable.empty()
         rebuilt.apply(grown, catalog.snapshot_and_changes("a", "none")[2])
-        width = max(len(carried.rows), len(rebuilt.rows))
+        width = max(len(carried), len(rebuilt))
         assert (
             carried.column("published", width).tolist()
             == rebuilt.column("published", width).tolist()
         )
         assert carried.column("code", width).tolist() == rebuilt.column("code", width).tolist()
-        assert {grown.key(int(i)) for i in np.flatnonzero(carried.rows["published"])} == set(keys)
+        assert {grown.key(int(i)) for i in np.flatnonzero(carried.columns["published"])} == set(
+            keys
+        )
 
 
 def test_a_snapshot_is_rebuilt_when_keys_are_placed_before_others(catalog) -> None:
@@ -211,6 +214,45 @@ def test_a_snapshot_is_rebuilt_when_keys_are_placed_before_others(catalog) -> No
     source = CountingSource(catalog)
     table = load_state_table(source, "a", moved)
     assert source.rows_read == 8  # rebuilt from every row
-    assert {moved.key(int(i)) for i in np.flatnonzero(table.rows["published"])} == set(
+    assert {moved.key(int(i)) for i in np.flatnonzero(table.columns["published"])} == set(
         old.keys(0, 8)
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    length=st.integers(min_value=0, max_value=20),
+    start=st.integers(min_value=0, max_value=30),
+    width=st.integers(min_value=0, max_value=30),
+)
+def test_a_window_is_the_padded_column_sliced(length, start, width) -> None:
+    table = StateTable.empty(length)
+    table.columns["published_seq"][:] = np.arange(1, length + 1)
+    table.columns["code"][:] = 0
+    for name in ("published_seq", "code", "status"):
+        padded = table.column(name, start + width)[start:]
+        assert table.window(name, start, start + width).tolist() == padded.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    length=st.integers(min_value=0, max_value=12),
+    start=st.integers(min_value=0, max_value=15),
+    width=st.integers(min_value=0, max_value=15),
+    statuses=st.lists(st.sampled_from([NONE, MATERIALIZED_CODE, FAILED_CODE]), min_size=12),
+)
+def test_own_kinds_past_the_recorded_rows_are_missing(length, start, width, statuses) -> None:
+    """Own kinds equal those of a table padded with rows the catalog doesn't have."""
+    table = StateTable.empty(length)
+    table.codes = ["c1"]
+    table.columns["status"][:] = statuses[:length]
+    table.columns["published"][:] = [status == MATERIALIZED_CODE for status in statuses[:length]]
+    table.columns["code"][:] = 0
+    padded = StateTable.empty(max(length, start + width))
+    for name in table.columns:
+        padded.columns[name][:length] = table.columns[name]
+    padded.codes = ["c1"]
+    assert (
+        own_kinds(table, start, start + width, "c1", "d").tolist()
+        == own_kinds(padded, start, start + width, "c1", "d").tolist()
     )

@@ -20,30 +20,27 @@ def own_kinds(
     """The reason kinds partitions [start, stop) have from their own state alone
     (missing, failed, code or dependencies changed), UP_TO_DATE where none applies."""
 
+    # Past the recorded rows there is no row: missing, without padding any column.
+    kinds = np.full(max(stop - start, 0), ReasonKind.MISSING, dtype=np.int8)
+    recorded = max(min(stop, len(table)) - start, 0)
+    if not recorded:
+        return kinds
+
     def column(name: str) -> np.ndarray:
-        return table.column(name, stop)[start:]
+        return table.columns[name][start : start + recorded]
 
     status = column("status")
     deps = column("deps")  # -1: recorded before partita kept it, taken as unchanged
-    return np.select(
-        [
-            status == NONE,
-            status == FAILED_CODE,
-            ~column("published"),
-            status != MATERIALIZED_CODE,
-            column("code") != table.code_index(code_version),
-            (deps != -1) & (deps != table.code_index(deps_version)),
-        ],
-        [
-            ReasonKind.MISSING,
-            ReasonKind.FAILED,
-            ReasonKind.MISSING,
-            ReasonKind.FAILED,
-            ReasonKind.CODE_CHANGED,
-            ReasonKind.DEPS_CHANGED,
-        ],
-        ReasonKind.UP_TO_DATE,
-    ).astype(np.int8)
+    own = kinds[:recorded]
+    own[:] = ReasonKind.UP_TO_DATE
+    # The first rule that applies wins: assigned from the last rule to the first.
+    own[(deps != -1) & (deps != table.code_index(deps_version))] = ReasonKind.DEPS_CHANGED
+    own[column("code") != table.code_index(code_version)] = ReasonKind.CODE_CHANGED
+    own[status != MATERIALIZED_CODE] = ReasonKind.FAILED
+    own[~column("published")] = ReasonKind.MISSING
+    own[status == FAILED_CODE] = ReasonKind.FAILED
+    own[status == NONE] = ReasonKind.MISSING
+    return kinds
 
 
 def upstream_kinds(

@@ -27,6 +27,7 @@ from .targets import PartitionRange, check_where, partition_count, target_indice
 from .windows import Windows, windows
 
 _KINDS = tuple(ReasonKind)  # by value: faster than calling the enum
+_CHUNK = 1 << 16  # downstream partitions checked against an upstream at once
 _FIXED_REASONS = {int(kind): Reason(kind) for kind in FIXED_KINDS}
 
 
@@ -413,35 +414,53 @@ def _plan_asset(
     kinds = own_kinds(
         table, span.start, span.stop, definition.code_version, graph.deps_version(asset)
     )
-    consumed = table.column("consumed_seq", span.stop)[span.start :]
-    for position, dependency in enumerate(upstreams):
-        undecided = np.flatnonzero(kinds == ReasonKind.UP_TO_DATE)
-        if not len(undecided):
-            break
-        upstream_table = tables.get(dependency.upstream) or StateTable.empty()
-        size = dependency.count
-        reads = windows(
-            dependency.mapping,
-            definition.partitions,
-            indices[undecided],
-            dependency.partitions,
-            size,
-        )
-        newest = np.where(
-            upstream_table.column("published", size),
-            upstream_table.column("published_seq", size),
-            0,
-        )
-        found, first = upstream_kinds(
-            reads, newest, planned.get(dependency.upstream), consumed[undecided], size
-        )
-        _mark_restored(found, first, upstream_table.column("restored", size))
-        hit = found != ReasonKind.UP_TO_DATE
-        chosen = undecided[hit]
-        kinds[chosen] = found[hit]
-        via[chosen] = position
-        via_index[chosen] = first[hit]
+    consumed = table.window("consumed_seq", span.start, span.stop)
+    # In chunks of partitions: each chunk's temporaries stay small (and reused), and so do
+    # the slices of upstream columns its windows read, however many partitions there are.
+    for start in range(0, len(indices), _CHUNK):
+        for position, dependency in enumerate(upstreams):
+            chunk = start + np.flatnonzero(kinds[start : start + _CHUNK] == ReasonKind.UP_TO_DATE)
+            if not len(chunk):
+                break
+            found, first = _upstream_chunk(
+                definition.partitions,
+                indices[chunk],
+                consumed[chunk],
+                dependency,
+                tables.get(dependency.upstream) or StateTable.empty(),
+                planned.get(dependency.upstream),
+            )
+            hit = found != ReasonKind.UP_TO_DATE
+            chosen = chunk[hit]
+            kinds[chosen] = found[hit]
+            via[chosen] = position
+            via_index[chosen] = first[hit]
     return AssetPlan(asset, definition.partitions, indices, kinds, via, via_index, upstreams)
+
+
+def _upstream_chunk(
+    partitions: Partitions | None,
+    indices: np.ndarray,
+    consumed: np.ndarray,
+    dependency: PlannedDependency,
+    upstream: StateTable,
+    pending: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`upstream_kinds` of the partitions `indices` for one dependency, computed on the
+    upstream indices their windows span only; `first` as an upstream index."""
+    size = dependency.count
+    reads = windows(dependency.mapping, partitions, indices, dependency.partitions, size)
+    low, high = reads.span()
+    local = Windows(reads.low - low, reads.high - low)
+    published = upstream.window("published", low, high)
+    newest = upstream.window("published_seq", low, high)
+    if not published.all():
+        newest = np.where(published, newest, 0)
+    found, first = upstream_kinds(
+        local, newest, None if pending is None else pending[low:high], consumed, high - low
+    )
+    _mark_restored(found, first, upstream.window("restored", low, high))
+    return found, first + low
 
 
 def _with_overdue(plan: AssetPlan, overdue: Mapping[Unit, str]) -> AssetPlan:

@@ -1,29 +1,30 @@
 """The catalog's partition states of one asset as columns indexed by partition index.
 
 Planning over millions of asset partitions can't afford one Python object per partition,
-so states are NumPy arrays here: a row per partition index, integers only. The catalog
-keeps a snapshot of each asset's table (an opaque payload written by `save`) and the
-rows changed since, by sequence number; `load_state_tables` reads both and saves the
-snapshot back when many rows changed.
+so states are NumPy arrays here: a column per field, an entry per partition index,
+integers only. The catalog keeps a snapshot of each asset's table (an opaque payload,
+`state_codec`) and the rows changed since, by sequence number; `load_state_tables` reads
+both and saves the snapshot back when many rows changed.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import struct
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..catalog.base import Snapshots
-from ..catalog.records import AttemptStatus, PartitionState, StateRow
+from ..catalog.records import PartitionState, StateRow
 from ..definitions.partitions import MultiPartitions, Partitions
 from ..definitions.partitions.dynamic import dynamic_sets
-from ..errors import CatalogError, PartitionError
+from ..errors import CatalogError
+from . import state_codec, state_columns
+from .state_codec import ROW, filler
+from .state_columns import FAILED_CODE, INTERRUPTED_CODE, MATERIALIZED_CODE, NONE
 from .state_remap import renumbering
 
 if TYPE_CHECKING:
@@ -31,28 +32,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("partita")
 
-NONE, MATERIALIZED_CODE, FAILED_CODE, INTERRUPTED_CODE = 0, 1, 2, 3
-_STATUS_CODES = {
-    AttemptStatus.MATERIALIZED: MATERIALIZED_CODE,
-    AttemptStatus.FAILED: FAILED_CODE,
-    AttemptStatus.INTERRUPTED: INTERRUPTED_CODE,
-}
+__all__ = ["FAILED_CODE", "INTERRUPTED_CODE", "MATERIALIZED_CODE", "NONE", "StateTable"]
 
-ROW = np.dtype(
-    [
-        ("status", "i1"),  # NONE when the catalog has no row for the partition
-        ("published", "?"),  # some attempt published data (data_version is set)
-        ("code", "i4"),  # index into StateTable.codes, -1 when none
-        ("deps", "i4"),  # the deps_version, also an index into StateTable.codes
-        ("published_seq", "i8"),
-        ("consumed_seq", "i8"),
-        ("materialized_at", "i8"),  # microseconds since the epoch, 0 when never
-        ("restored", "?"),  # the current data was brought back by a restore
-    ]
-)
-_CODE_COLUMNS = ("code", "deps")
-_FORMAT = 2  # of the encoded snapshot; a snapshot of another format is rebuilt
-_HEADER = struct.Struct("<I")  # the length of the JSON header that precedes the rows
+
 _NO_LAYOUT = ""  # matches no snapshot: asks the catalog for every row
 
 # Saving a snapshot rewrites the whole table: worth it once this many rows changed.
@@ -63,26 +45,56 @@ StateSource = Snapshots  # the catalog, as the state tables read and write it
 
 @dataclass
 class StateTable:
-    """The states of one asset's partitions: `rows[i]` is partition index i (index 0 for an
-    unpartitioned asset); `codes` are the code versions `rows["code"]` points into."""
+    """The states of one asset's partitions: `columns[name][i]` is partition index i
+    (index 0 for an unpartitioned asset), one column per field of `ROW`, all as long as the
+    table; `codes` are the code versions the `code` and `deps` columns point into.
 
-    rows: np.ndarray
+    A decoded table's columns may be read-only and narrower than `ROW` (views over the
+    snapshot); `apply` widens the ones it writes."""
+
+    columns: dict[str, np.ndarray]
     codes: list[str]
+    _padded: dict[tuple[str, int], np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def empty(cls, length: int = 0) -> StateTable:
-        rows = np.zeros(length, dtype=ROW)
-        for name in _CODE_COLUMNS:
-            rows[name] = -1
-        return cls(rows, [])
+        return cls(_filled(length), [])
+
+    def __len__(self) -> int:
+        return len(self.columns[ROW.names[0]])
+
+    def records(self) -> np.ndarray:
+        """The table as one `ROW` record per partition (a copy; for tests and tools)."""
+        rows = np.zeros(len(self), dtype=ROW)
+        for name in ROW.names:
+            rows[name] = self.columns[name]
+        return rows
 
     def column(self, name: str, length: int) -> np.ndarray:
-        """A column over indices [0, length), zero (-1 for codes) past the recorded rows."""
-        values = self.rows[name][:length]
+        """A column over indices [0, length), zero (-1 for codes) past the recorded rows.
+        Read-only: the same array may be handed to every reader of this table."""
+        values = self.columns[name][:length]
         if len(values) == length:
             return values
-        filler = -1 if name in _CODE_COLUMNS else 0
-        return np.concatenate([values, np.full(length - len(values), filler, values.dtype)])
+        padded = self._padded.get((name, length))
+        if padded is None:
+            padded = np.concatenate(
+                [values, np.full(length - len(values), filler(name), values.dtype)]
+            )
+            padded.flags.writeable = False
+            self._padded[(name, length)] = padded
+        return padded
+
+    def window(self, name: str, start: int, stop: int) -> np.ndarray:
+        """A column over indices [start, stop): a view of the recorded rows, padded (in a
+        new array of only the padding's size) past them."""
+        values = self.columns[name][start:stop]
+        missing = stop - start - len(values)
+        if missing <= 0:
+            return values
+        return np.concatenate([values, np.full(missing, filler(name), values.dtype)])
 
     def code_index(self, code_version: str) -> int:
         """The code of `code_version` in this table; -2 (matching no row) when no row has it."""
@@ -90,14 +102,17 @@ class StateTable:
 
     def latest_published(self) -> int | None:
         """The greatest partition index holding published data."""
-        published = np.flatnonzero(self.rows["published"])
-        return int(published[-1]) if len(published) else None
+        published = self.columns["published"]
+        if not len(published):
+            return None
+        last = len(published) - 1 - int(np.argmax(published[::-1]))
+        return last if published[last] else None
 
     def materialized_at(self, index: int) -> datetime | None:
         """When the published data of partition `index` was materialized."""
-        if index >= len(self.rows) or not self.rows["published"][index]:
+        if index >= len(self) or not self.columns["published"][index]:
             return None
-        micros = int(self.rows["materialized_at"][index])
+        micros = int(self.columns["materialized_at"][index])
         return datetime.fromtimestamp(micros / 1_000_000, UTC)
 
     def apply(self, partitions: Partitions | None, changes: Sequence[StateRow]) -> None:
@@ -105,58 +120,65 @@ class StateTable:
         declare are left out: nothing can read them)."""
         if not changes:
             return
-        indices = _indices(partitions, [change.partition for change in changes])
+        values = state_columns.fields(changes)
+        indices = state_columns.partition_indices(partitions, values[0])
         keep = indices >= 0
         if not keep.all():
             indices = indices[keep]
-            changes = [change for change, kept in zip(changes, keep, strict=True) if kept]
+            values = [
+                [value for value, kept in zip(field, keep, strict=True) if kept] for field in values
+            ]
         if not len(indices):
             return
-        self._grow(int(indices.max()) + 1)
-        if not self.rows.flags.writeable:
-            self.rows = self.rows.copy()
-        code_versions = [change.code_version for change in changes]
-        deps_versions = [change.deps_version for change in changes]
-        codes = {code: position for position, code in enumerate(self.codes)}
-        for code in (*code_versions, *deps_versions):
-            if code is not None and code not in codes:
-                codes[code] = len(self.codes)
-                self.codes.append(code)
-        rows = self.rows
-        rows["status"][indices] = [_STATUS_CODES[change.last_status] for change in changes]
-        rows["published"][indices] = [change.has_data for change in changes]
-        rows["code"][indices] = [_code(codes, code) for code in code_versions]
-        rows["deps"][indices] = [_code(codes, code) for code in deps_versions]
-        rows["published_seq"][indices] = [change.published_seq for change in changes]
-        rows["consumed_seq"][indices] = [change.consumed_seq for change in changes]
-        rows["materialized_at"][indices] = [_micros(change.materialized_at) for change in changes]
-        rows["restored"][indices] = [change.restored for change in changes]
+        self._writable(max(len(self), int(indices.max()) + 1))
+        (
+            _,
+            statuses,
+            has_data,
+            code_versions,
+            published_seq,
+            consumed_seq,
+            materialized_at,
+            _,
+            deps_versions,
+            restored,
+        ) = values
+        columns = self.columns
+        columns["status"][indices] = state_columns.status_codes(statuses)
+        columns["published"][indices] = has_data
+        columns["code"][indices] = state_columns.code_indices(self.codes, code_versions)
+        columns["deps"][indices] = state_columns.code_indices(self.codes, deps_versions)
+        columns["published_seq"][indices] = published_seq
+        columns["consumed_seq"][indices] = consumed_seq
+        columns["materialized_at"][indices] = state_columns.micros(materialized_at)
+        columns["restored"][indices] = restored
 
-    def _grow(self, length: int) -> None:
-        if length > len(self.rows):
-            grown = StateTable.empty(length).rows  # writable
-            grown[: len(self.rows)] = self.rows
-            self.rows = grown
+    def _writable(self, length: int) -> None:
+        """Every column writable, of its `ROW` type and `length` long (padded)."""
+        self._padded.clear()
+        grown = _filled(length) if length > len(self) else None
+        for name in ROW.names:
+            values = self.columns[name]
+            if grown is not None:
+                grown[name][: len(values)] = values
+            elif not values.flags.writeable or values.dtype != ROW[name]:
+                self.columns[name] = values.astype(ROW[name])
+        if grown is not None:
+            self.columns = grown
 
     def encode(self) -> bytes:
-        header = {"format": _FORMAT, "codes": self.codes, "length": len(self.rows)}
-        header = json.dumps(header).encode()
-        return _HEADER.pack(len(header)) + header + self.rows.tobytes()
+        return state_codec.encode(self.columns, self.codes)
 
     @classmethod
     def decode(cls, payload: bytes) -> StateTable:
         """The table `encode` wrote; ValueError when the payload is damaged."""
-        try:
-            (size,) = _HEADER.unpack_from(payload)
-            header = json.loads(payload[_HEADER.size : _HEADER.size + size])
-            # Read-only over the payload (no copy of millions of rows); `apply` copies it
-            # before writing.
-            rows = np.frombuffer(payload, dtype=ROW, offset=_HEADER.size + size)
-            if header["format"] != _FORMAT or len(rows) != header["length"]:
-                raise ValueError("another format, or not as many rows as the header says")
-            return cls(rows, [str(code) for code in header["codes"]])
-        except (struct.error, KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"damaged state snapshot: {error}") from error
+        columns, codes = state_codec.decode(payload)
+        return cls(columns, codes)
+
+
+def _filled(length: int) -> dict[str, np.ndarray]:
+    """Columns of `length` rows the catalog has no row for."""
+    return {name: np.full(length, filler(name), dtype=ROW[name]) for name in ROW.names}
 
 
 def layout_of(partitions: Partitions | None) -> str:
@@ -172,6 +194,7 @@ def load_state_table(source: StateSource, asset: str, partitions: Partitions | N
     rebuilt from every row. The result is saved back when enough rows changed."""
     layout = layout_of(partitions)
     carried = _carried_over(source, asset, partitions)
+    outdated = carried is not None  # the stored snapshot is to be replaced
     if carried is not None:
         table, through, changes = carried
     else:
@@ -180,16 +203,19 @@ def load_state_table(source: StateSource, asset: str, partitions: Partitions | N
         if payload is not None:
             try:
                 table = StateTable.decode(payload)
+                outdated = state_codec.written_format(payload) != state_codec.FORMAT
             except ValueError:  # a damaged cache: rebuild it from every row
                 changes = source.snapshot_and_changes(asset, _NO_LAYOUT)[2]
     table.apply(partitions, changes)
-    if len(changes) >= SAVE_AFTER_CHANGES or carried is not None:
+    if len(changes) >= SAVE_AFTER_CHANGES or outdated:
         # Changes come in sequence order: the last one is the newest the table includes.
         through = changes[-1].seq if changes else through
+        payload = table.encode()
         try:
-            source.save_snapshot(asset, layout, through, table.encode())
+            source.save_snapshot(asset, layout, through, payload)
         except CatalogError as error:  # only a cache: a busy or read-only catalog is fine
             log.debug("could not save the state snapshot of %s: %s", asset, error)
+        table = StateTable.decode(payload)  # its narrow columns: a fraction of the memory
     return table
 
 
@@ -211,12 +237,13 @@ def _carried_over(
         old = StateTable.decode(payload)
     except ValueError:
         return None
-    renumbered = renumbering(len(old.rows), old_layout, partitions)
+    renumbered = renumbering(len(old), old_layout, partitions)
     if renumbered is None:
         return None
     indices, length = renumbered
     table = StateTable.empty(length)
-    table.rows[indices] = old.rows
+    for name in ROW.names:
+        table.columns[name][indices] = old.columns[name]
     table.codes = list(old.codes)
     return table, through, changes
 
@@ -252,44 +279,3 @@ def state_row(state: PartitionState) -> StateRow:
         deps_version=state.deps_version,
         restored=state.restored,
     )
-
-
-def _indices(partitions: Partitions | None, keys: Sequence[str | None]) -> np.ndarray:
-    """The partition index of each key; -1 for keys the partitions don't declare."""
-    if partitions is None:
-        return np.array([0 if key is None else -1 for key in keys], dtype=np.int64)
-    if len(keys) < 64:
-        return np.array([_index(partitions, key) for key in keys], dtype=np.int64)
-    # Many keys: format every declared key once and look them up, instead of parsing each.
-    bound = partitions.index_bound()
-    if bound is None:  # open-ended time partitions: time keys sort like their indices
-        bound = _index(partitions, max(key for key in keys if key is not None)) + 1
-    position = {key: index for index, key in enumerate(partitions.keys(0, bound))}
-    found = [position.get(key) for key in keys]
-    return np.array(
-        [
-            _index(partitions, key) if index is None else index
-            for key, index in zip(keys, found, strict=True)
-        ],
-        dtype=np.int64,
-    )
-
-
-def _index(partitions: Partitions, key: str | None) -> int:
-    if key is None:
-        return -1
-    try:
-        return partitions.index(key)
-    except PartitionError:
-        return -1
-
-
-def _code(codes: dict[str, int], code: str | None) -> int:
-    return -1 if code is None else codes[code]
-
-
-def _micros(text: str | None) -> int:
-    if text is None:
-        return 0
-    moment = datetime.fromisoformat(text)
-    return round(moment.timestamp() * 1_000_000)

@@ -172,18 +172,21 @@ def _ranges(plan: AssetPlan, states: np.ndarray) -> tuple[StateRange, ...]:
     order), consecutive in time inside each."""
     if not len(states):
         return ()
-    group, step = plan.groups(np.arange(len(states)))
-    if isinstance(plan.partitions, MultiPartitions):
+    multi = plan.partitions if isinstance(plan.partitions, MultiPartitions) else None
+    if multi is not None:
+        group, step = plan.groups(np.arange(len(states)))
         order = np.lexsort((step, group))
         group, step, ordered = group[order], step[order], states[order]
-    else:  # positions are already in time order
-        order, ordered = np.arange(len(states)), states
-    broken = (np.diff(ordered) != 0) | (np.diff(group) != 0) | (np.diff(step) != 1)
+        broken = (np.diff(ordered) != 0) | (np.diff(group) != 0) | (np.diff(step) != 1)
+    else:  # positions are already in time order, all of one group
+        ordered = states
+        broken = (np.diff(ordered) != 0) | (np.diff(plan.indices) != 1)
     starts = np.concatenate([[0], np.flatnonzero(broken) + 1])
     ends = np.append(starts[1:], len(states)) - 1
-    firsts = _keys_at(plan, order[starts])
-    lasts = _keys_at(plan, order[ends])
-    multi = plan.partitions if isinstance(plan.partitions, MultiPartitions) else None
+    if multi is not None:  # the keys at the plan's positions
+        firsts, lasts = _keys_at(plan, order[starts]), _keys_at(plan, order[ends])
+    else:
+        firsts, lasts = _keys_at(plan, starts), _keys_at(plan, ends)
     return tuple(
         StateRange(
             first,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -79,7 +79,7 @@ def inputs_from_json(text: str) -> tuple[ConsumedInput, ...]:
     return tuple([ConsumedInput(*item) for item in _JSON_DECODER.raw_decode(text)[0]])
 
 
-def state_rows(rows: Sequence[Sequence[Any]]) -> list[StateRow]:
+def state_rows(rows: Iterable[Sequence[Any]]) -> list[StateRow]:
     """`StateRow`s of rows selected as `STATE_ROW_COLUMNS` (`has_data` is SQLite's 1 or 0,
     which equal True and False).
 

@@ -285,12 +285,15 @@ class SQLiteCatalog(
             payload, through_seq = (None, 0) if found is None else (found[1], found[0])
             # Without a snapshot every row is a change, even one with no sequence (seq 0).
             since = -1 if payload is None else through_seq
-            rows = connection.execute(
-                f"SELECT {STATE_ROW_COLUMNS} FROM partition_states"
-                " WHERE asset = ? AND seq > ? ORDER BY seq",
-                (asset, since),
-            ).fetchall()
-        return payload, through_seq, state_rows(rows)
+            # Converted while read (no list of raw rows beside them: a million at a rebuild).
+            rows = state_rows(
+                connection.execute(
+                    f"SELECT {STATE_ROW_COLUMNS} FROM partition_states"
+                    " WHERE asset = ? AND seq > ? ORDER BY seq",
+                    (asset, since),
+                )
+            )
+        return payload, through_seq, rows
 
     def snapshot_layout(self, asset: str) -> str | None:
         """The layout of the snapshot stored for `asset`, None when there is none."""

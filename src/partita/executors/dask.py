@@ -2,8 +2,9 @@
 (`--executor dask`) or an existing scheduler (`--executor tcp://HOST:PORT`).
 
 The coordinator stays the only judge of readiness and the only catalog writer: the runner
-leases each unit, this executor submits its self-contained `UnitJob` as one Dask task
-(`dask_task.run_job`), and the runner records the outcome. Workers load the project from
+leases each unit, this executor sends its self-contained `UnitJob` to Dask, in one task
+with other ready units (`dask_batches`, `dask_task.run_jobs`), and the runner records
+each outcome as its unit finishes. Workers load the project from
 the job's root (a folder they see at the same path), `PARTITA_PROJECT_ROOT` or the
 project installed as a package (`PARTITA_PROJECT_MODULE`, see `partita.packaged`) and
 refuse a job planned with another code version.
@@ -13,8 +14,12 @@ Guarantees, and how:
   `distributed.scheduler.allowed-failures` 0 (set for a local cluster; checked on an
   existing scheduler, which is refused otherwise). A worker that dies mid-unit fails the
   task with KilledWorker; the unit then fails, or runs again when its `Retry` allows.
-  Tasks only queued on that worker (they never announced their start, see
-  `dask_task`) are submitted again without counting an attempt: nothing of them ran.
+  A task claims its start on the scheduler, and reports each unit's outcome there before
+  the next unit begins (`dask_task`), so exactly one unit of a dead worker's task had
+  begun: the first without an outcome. The units after it, and those of tasks only
+  queued there (no claim), are sent again without counting an attempt: nothing of them
+  ran. A task Dask computes again (its result died with its worker) finds its claim and
+  runs nothing: its units take the outcomes they reported, or fail.
 - A task publishes only while its run holds the unit's lease: the worker checks the lease
   in the catalog just before the write's rename or commit (`LeaseGuard`), so a task that
   outlives its run (the scheduler or the coordinator gone) publishes nothing.
@@ -58,11 +63,15 @@ SCHEDULER_SCHEMES = ("tcp", "tls")
 CONNECT_TIMEOUT_S = 10  # also how long a lost scheduler is waited for
 POLL_S = 0.5  # how often a wait for outcomes checks that the scheduler is still there
 NO_WORKERS_S = 20.0  # how long units may wait on a scheduler without workers
-# A local cluster: no re-run behind partita's back, and no statistical profiler sampling
-# every worker thread each 10 ms (a cost per unit, for a dashboard a run never shows).
+# A local cluster: no re-run behind partita's back; no statistical profiler sampling every
+# worker thread each 10 ms, and the event loops' health check and the nannies' memory
+# check each 500 ms instead of 20 and 100 ms (they cost the coordinator's process, which
+# holds the scheduler and the nannies, about a fifth of its event loop's time).
 LOCAL_CONFIG = {
     "distributed.scheduler.allowed-failures": 0,
     "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.worker.memory.monitor-interval": "500ms",
 }
 
 

@@ -150,12 +150,15 @@ class DaskExecutor:
         self._pending.append((unit, job))
 
     def _flush(self) -> None:
-        """Send the pending units as batches: a full one, or whatever is pending when less
-        than a batch per worker is left to run (so no worker waits for the coordinator)."""
-        while self._pending and (
-            len(self._pending) >= self._batch or self._outstanding() < self._slots * self._batch
-        ):
-            items = take(self._pending, self._deadlines.is_timed, self._batch)
+        """Send the pending units as full batches; when less than a batch per worker is
+        left to run, send them all, spread over the workers (none waits for the
+        coordinator, and a small run still uses every worker)."""
+        if not self._pending:
+            return
+        short = self._outstanding() < self._slots * self._batch
+        size = min(self._batch, -(-len(self._pending) // self._slots)) if short else self._batch
+        while self._pending and (short or len(self._pending) >= size):
+            items = take(self._pending, self._deadlines.is_timed, size)
             key = batch_key(items)
             batch = Batch(key, items)
             self._batches[key] = batch

@@ -306,6 +306,8 @@ class DaskExecutor:
                     unit, f"{label} failed on a Dask worker: {type(error).__name__}: {error}"
                 )
             return
+        if not batch.remaining:  # every unit reported; only the task's end was lost
+            return
         if not self._began(future.key):  # queued on the dead worker: nothing of it ran
             self._pending[:0] = batch.remaining
             return

@@ -348,10 +348,9 @@ class DaskExecutor:
         """The outcome unit `index` of the task `key` sent as an event when it finished,
         if it did (asked of the scheduler: only after a worker died)."""
         for _, message in self._client.get_events(OUTCOME_TOPIC):
-            if isinstance(message, dict) and (message.get("key"), message.get("index")) == (
-                key,
-                index,
-            ):
+            if not isinstance(message, dict):
+                continue
+            if message.get("key") == key and message.get("index") == index:
                 return pickle.loads(message["outcome"])
         return None
 

@@ -23,6 +23,7 @@ from .worker import bind_catalog_keys, not_loaded
 ROOT_VARIABLE = "PARTITA_PROJECT_ROOT"  # on a worker: where it finds the project
 # (or PARTITA_PROJECT_MODULE: the import name of the project installed as a package)
 STARTED_ATTRIBUTE = "partita_started"  # on the scheduler: the keys of the tasks that began
+PRUNED_ATTRIBUTE = "partita_started_pruned"  # on the scheduler: how many the last pruning kept
 PRUNE_AT = 1000  # records kept before the first pruning
 RUNNING_TOPIC = "partita-running"  # events naming the timed tasks that began their unit
 OUTCOME_TOPIC = "partita-outcome"  # events carrying each finished unit's outcome
@@ -148,17 +149,14 @@ def claim_start(key: str, dask_scheduler: Any) -> bool:
     A record matters only while the scheduler knows the task (a task Dask forgot is never
     recomputed; partita submits a unit again under a new key), so the records of forgotten
     tasks are dropped as the set grows: constant time per task, bounded memory."""
-    started: set[str] | None = getattr(dask_scheduler, STARTED_ATTRIBUTE, None)
-    if started is None:
-        started = set()
-        setattr(dask_scheduler, STARTED_ATTRIBUTE, started)
-        setattr(dask_scheduler, STARTED_ATTRIBUTE + "_pruned", 0)
+    started: set[str] = getattr(dask_scheduler, STARTED_ATTRIBUTE, set())
     if key in started:
         return False
     started.add(key)
-    if len(started) > 2 * getattr(dask_scheduler, STARTED_ATTRIBUTE + "_pruned") + PRUNE_AT:
-        started.intersection_update(dask_scheduler.tasks)
-        setattr(dask_scheduler, STARTED_ATTRIBUTE + "_pruned", len(started))
+    if len(started) > 2 * getattr(dask_scheduler, PRUNED_ATTRIBUTE, 0) + PRUNE_AT:
+        started = {known for known in started if known in dask_scheduler.tasks}
+        setattr(dask_scheduler, PRUNED_ATTRIBUTE, len(started))
+    setattr(dask_scheduler, STARTED_ATTRIBUTE, started)
     return True
 
 

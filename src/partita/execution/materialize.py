@@ -93,7 +93,7 @@ def execute_plan(
     try:
         for asset in {unit.asset for unit in plan.to_run}:
             workspace.storage(asset).cleanup()
-        executor = _executor(graph, plan, workspace, context)
+        executor = _executor(graph, plan, workspace, context, options.max_failures is not None)
         listener.run_started(run_id, plan)
         results = runner.run(plan, executor)
         _stop(run_id, executor, workspace)  # on success, an error here is the first one
@@ -140,12 +140,17 @@ def _runner(
     )
 
 
-def _executor(graph: AssetGraph, plan: Plan, workspace: Workspace, context: RunContext) -> Executor:
-    """The executor of the context's kind (inline when there is nothing to run)."""
+def _executor(
+    graph: AssetGraph, plan: Plan, workspace: Workspace, context: RunContext, cautious: bool
+) -> Executor:
+    """The executor of the context's kind (inline when there is nothing to run); `cautious`
+    with a circuit breaker (as few units in flight as it allows)."""
     if not plan.to_run:
         return make_executor(workspace, 1, None, context.catalog_url, False)
     timed = any(graph[unit.asset].timeout is not None for unit in plan.to_run)
-    return make_executor(workspace, context.workers, context.executor, context.catalog_url, timed)
+    return make_executor(
+        workspace, context.workers, context.executor, context.catalog_url, timed, cautious
+    )
 
 
 def _stop(run_id: str, executor: Executor | None, workspace: Workspace) -> None:

@@ -30,16 +30,18 @@ def make_executor(
     kind: str | None = None,
     catalog: str | None = None,
     timed: bool = False,
+    cautious: bool = False,
 ) -> Executor:
     """`kind` `process` (or None): inline for one worker, a process pool (started with
     `spawn`) for more, or when a unit has a timeout (`timed`: only a worker process can be
     stopped mid-unit); `dask`: a local Dask cluster of `workers` processes; `tcp://...`:
     the Dask scheduler at that address (see `executors.dask`; `catalog` is the catalog URL
-    its workers check leases in)."""
+    its workers check leases in; `cautious`: keep as few units in flight as local processes
+    do, for --max-failures)."""
     if kind is not None and kind != PROCESS:
         from .dask import DaskExecutor, check_executor
 
-        return DaskExecutor(workspace, workers, check_executor(kind), catalog)
+        return DaskExecutor(workspace, workers, check_executor(kind), catalog, cautious)
     if workers <= 1 and not (timed and workspace.root is not None):
         return InlineExecutor(workspace)
     return ProcessExecutor(workspace, workers)

@@ -2,8 +2,9 @@
 (`--executor dask`) or an existing scheduler (`--executor tcp://HOST:PORT`).
 
 The coordinator stays the only judge of readiness and the only catalog writer: the runner
-leases each unit, this executor submits its self-contained `UnitJob` as one Dask task
-(`dask_task.run_job`), and the runner records the outcome. Workers load the project from
+leases each unit, this executor sends its self-contained `UnitJob` to Dask, in one task
+with other ready units (`dask_batches`, `dask_task.run_jobs`), and the runner records
+each outcome as its unit finishes. Workers load the project from
 the job's root (a folder they see at the same path), `PARTITA_PROJECT_ROOT` or the
 project installed as a package (`PARTITA_PROJECT_MODULE`, see `partita.packaged`) and
 refuse a job planned with another code version.
@@ -13,8 +14,12 @@ Guarantees, and how:
   `distributed.scheduler.allowed-failures` 0 (set for a local cluster; checked on an
   existing scheduler, which is refused otherwise). A worker that dies mid-unit fails the
   task with KilledWorker; the unit then fails, or runs again when its `Retry` allows.
-  Tasks only queued on that worker (they never announced their start, see
-  `dask_task`) are submitted again without counting an attempt: nothing of them ran.
+  A task claims its start on the scheduler, and reports each unit's outcome there before
+  the next unit begins (`dask_task`), so exactly one unit of a dead worker's task had
+  begun: the first without an outcome. The units after it, and those of tasks only
+  queued there (no claim), are sent again without counting an attempt: nothing of them
+  ran. A task Dask computes again (its result died with its worker) finds its claim and
+  runs nothing: its units take the outcomes they reported, or fail.
 - A task publishes only while its run holds the unit's lease: the worker checks the lease
   in the catalog just before the write's rename or commit (`LeaseGuard`), so a task that
   outlives its run (the scheduler or the coordinator gone) publishes nothing.
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import queue
 import time
 from collections import Counter, deque
 from concurrent.futures import CancelledError
@@ -46,7 +52,8 @@ from ..errors import EXIT_FAILED, PartitaError, UsageError, describe_unit
 from ..execution.unit import UnitJob, UnitOutcome, Workspace, failed_outcome
 from ..planning.staleness import Unit
 from ..urls import redact, without_password
-from .dask_task import OUTCOME_TOPIC, RAN_BEFORE, RUNNING_TOPIC, STARTED_TOPIC, run_job
+from .dask_batches import BATCH, CAUTIOUS_DEPTH, Batch, batch_key, take
+from .dask_task import OUTCOME_TOPIC, RAN_BEFORE, RUNNING_TOPIC, began, run_jobs
 from .dask_timeouts import Deadlines, stop
 
 log = logging.getLogger("partita")
@@ -56,6 +63,16 @@ SCHEDULER_SCHEMES = ("tcp", "tls")
 CONNECT_TIMEOUT_S = 10  # also how long a lost scheduler is waited for
 POLL_S = 0.5  # how often a wait for outcomes checks that the scheduler is still there
 NO_WORKERS_S = 20.0  # how long units may wait on a scheduler without workers
+# A local cluster: no re-run behind partita's back; no statistical profiler sampling every
+# worker thread each 10 ms, and the event loops' health check and the nannies' memory
+# check each 500 ms instead of 20 and 100 ms (they cost the coordinator's process, which
+# holds the scheduler and the nannies, about a fifth of its event loop's time).
+LOCAL_CONFIG = {
+    "distributed.scheduler.allowed-failures": 0,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.worker.memory.monitor-interval": "500ms",
+}
 
 
 class ClusterError(PartitaError):
@@ -80,7 +97,12 @@ class DaskExecutor:
     """Executes unit jobs as Dask tasks (see the module)."""
 
     def __init__(
-        self, workspace: Workspace, workers: int, address: str | None, catalog: str | None
+        self,
+        workspace: Workspace,
+        workers: int,
+        address: str | None,
+        catalog: str | None,
+        cautious: bool = False,
     ) -> None:
         if workspace.root is None:
             raise UsageError(
@@ -97,23 +119,27 @@ class DaskExecutor:
         _quiet_dask_logs()
         self._client: Any = _connect(address, workers, self)
         self._slots = workers if address is None else self._worker_count()
-        self._futures: dict[Any, tuple[Unit, UnitJob]] = {}
+        # With --max-failures, as few units in flight as local processes have, so that
+        # the breaker stops as many as it can; else batches (see `dask_batches`).
+        self._batch = 1 if cautious else BATCH
+        self._depth = CAUTIOUS_DEPTH if cautious else 2 * BATCH
+        self._pending: list[tuple[Unit, UnitJob]] = []  # submitted, not yet sent to Dask
+        self._batches: dict[str, Batch] = {}  # sent, by task key
         self._deaths: Counter[Unit] = Counter()
         self._done: deque[tuple[Unit, UnitOutcome]] = deque()
         self._workerless_since: float | None = None
         self._deadlines = Deadlines(self._client, workspace.graph, RUNNING_TOPIC)
-        # Each task's outcome, pushed by the scheduler as the task logs it: taking it from
-        # there saves a round trip to the worker per unit (`future.result()`).
-        self._keys: set[str] = set()
-        self._outcomes: dict[str, bytes] = {}
+        # Outcomes pushed by the scheduler as workers log them (by task key and position
+        # in the batch), and finished tasks: each wakes `next_done`.
+        self._outcomes: dict[tuple[str, int], bytes] = {}
+        self._wake: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._client.subscribe_topic(OUTCOME_TOPIC, self._heard_outcome)
 
     def _worker_count(self) -> int:
         return max(1, len(self._client.scheduler_info().get("workers", {})))
 
     def has_capacity(self, in_flight: int) -> bool:
-        # One task queued per worker, so a worker never waits for the coordinator.
-        return in_flight < 2 * self._slots
+        return in_flight < self._depth * self._slots
 
     def submit(self, unit: Unit, job: UnitJob) -> None:
         try:
@@ -121,46 +147,66 @@ class DaskExecutor:
         except Exception as error:  # the coordinator could not read what the worker needs
             self._done.append((unit, failed_outcome(job, error)))
             return
-        future = self._client.submit(
-            run_job, job, self._catalog, pure=False, retries=0, key=_task_key(job)
-        )
-        self._keys.add(future.key)
-        self._futures[future] = (unit, job)
+        self._pending.append((unit, job))
+
+    def _flush(self) -> None:
+        """Send the pending units as full batches; when less than a batch per worker is
+        left to run, send them all, spread over the workers (none waits for the
+        coordinator, and a small run still uses every worker)."""
+        if not self._pending:
+            return
+        short = self._outstanding() < self._slots * self._batch
+        size = min(self._batch, -(-len(self._pending) // self._slots)) if short else self._batch
+        while self._pending and (short or len(self._pending) >= size):
+            items = take(self._pending, self._deadlines.is_timed, size)
+            key = batch_key(items)
+            batch = Batch(key, items)
+            self._batches[key] = batch
+            batch.future = self._client.submit(
+                run_jobs, [job for _, job in items], self._catalog, pure=False, retries=0, key=key
+            )
+            batch.future.add_done_callback(self._wake.put)
+
+    def _outstanding(self) -> int:
+        return sum(len(batch.items) - batch.done for batch in self._batches.values())
 
     def _heard_outcome(self, event: tuple[float, Any]) -> None:
-        # Called in the client's event loop thread, for every task of the cluster.
+        # Called in the client's event loop thread, for every unit of the cluster.
         message = event[1]
-        if isinstance(message, dict) and message.get("key") in self._keys:
-            self._outcomes[message["key"]] = message["outcome"]
+        if isinstance(message, dict) and message.get("key") in self._batches:
+            self._outcomes[(message["key"], message["index"])] = message["outcome"]
+            self._wake.put(message["key"])
 
     def next_done(self) -> tuple[Unit, UnitOutcome]:
-        from distributed import wait
-
         while not self._done:
-            running = [(future.key, job) for future, (_, job) in self._futures.items()]
+            self._flush()
+            running = self._timed_running()
             try:
-                done, _ = wait(
-                    list(self._futures),
-                    timeout=self._deadlines.wait_s(running, POLL_S),
-                    return_when="FIRST_COMPLETED",
-                )
-            except TimeoutError:
+                woken = self._wake.get(timeout=self._deadlines.wait_s(running, POLL_S))
+            except queue.Empty:
                 self._check_scheduler()
                 self._stop_timed_out(running)
                 continue
+            try:
+                if isinstance(woken, str):
+                    self._settle_heard(woken)
+                else:
+                    self._settle(woken)
             except (CancelledError, OSError) as error:  # the client lost the scheduler
                 self._lost(_first_line(error))
-            for future in done:
-                try:
-                    self._settle(future)
-                except (CancelledError, OSError) as error:
-                    self._lost(_first_line(error))
         return self._done.popleft()
+
+    def _timed_running(self) -> list[tuple[str, UnitJob]]:
+        return [
+            (key, batch.items[0][1])
+            for key, batch in self._batches.items()
+            if batch.done == 0 and self._deadlines.is_timed(batch.items[0][1].asset)
+        ]
 
     def _check_scheduler(self) -> None:
         if self._client.status not in ("running", "connecting", "newly-created"):
             self._lost(f"the client's connection is {self._client.status}")
-        if not self._futures or self._client.scheduler_info().get("workers"):
+        if not self._batches or self._client.scheduler_info().get("workers"):
             self._workerless_since = None
             return
         now = time.monotonic()
@@ -173,7 +219,8 @@ class DaskExecutor:
             )
 
     def _lost(self, why: str, what: str = "went away during the run") -> None:
-        units = ", ".join(describe_unit(j.asset, j.partition) for _, j in self._futures.values())
+        jobs = [job for batch in self._batches.values() for _, job in batch.remaining]
+        units = ", ".join(describe_unit(j.asset, j.partition) for j in jobs)
         raise ClusterError(
             f"{self._where} {what} ({why}); the units it was running"
             f" ({units or 'none'}) were not recorded as materialized and their leases are"
@@ -184,13 +231,12 @@ class DaskExecutor:
     def _stop_timed_out(self, running: list[tuple[str, UnitJob]]) -> None:
         """Fence and stop each task past its asset's timeout; fail or retry its unit."""
         for key in self._deadlines.expired(running):
-            future = next((f for f in self._futures if f.key == key), None)
-            if future is None:
+            batch = self._retire(key)
+            if batch is None:
                 continue
-            unit, job = self._futures.pop(future)
-            self._forget(key)
+            [(unit, job)] = batch.items
             where = stop(self._client, key)
-            self._client.cancel([future], force=True)
+            self._client.cancel([batch.future], force=True)
             timeout = format_duration(self._deadlines.timeout(job.asset))
             worker = "its Dask worker" if where is None else f"its Dask worker, {where},"
             self._attempt_lost(
@@ -201,52 +247,82 @@ class DaskExecutor:
                 "Make it faster, or give it a longer timeout= (or [tool.partita] timeout).",
             )
 
-    def _forget(self, key: str) -> None:
+    def _retire(self, key: str) -> Batch | None:
+        """Forget the task `key`; its batch (None when already forgotten)."""
         self._deadlines.forget(key)
-        self._keys.discard(key)
-        self._outcomes.pop(key, None)
+        batch = self._batches.pop(key, None)
+        if batch is not None:
+            for index in range(len(batch.items)):
+                self._outcomes.pop((key, index), None)
+        return batch
+
+    def _settle_heard(self, key: str) -> None:
+        """Settle the units of the task `key` whose outcome arrived, in order."""
+        batch = self._batches.get(key)
+        while batch is not None and (key, batch.done) in self._outcomes:
+            self._settle_unit(batch, pickle.loads(self._outcomes.pop((key, batch.done))))
+
+    def _settle_unit(self, batch: Batch, outcome: UnitOutcome) -> None:
+        unit, job = batch.items[batch.done]
+        batch.done += 1
+        outcome = self.workspace.finish(job, outcome)
+        deaths = self._deaths.pop(unit, 0)
+        if deaths:
+            outcome = replace(outcome, attempts=outcome.attempts + deaths)
+        self._done.append((unit, outcome))
 
     def _settle(self, future: Any) -> None:
+        batch = self._batches.get(future.key)
+        if batch is None or batch.future is not future:  # stopped for its timeout
+            return
+        self._settle_heard(future.key)
         status = future.status
-        self._deadlines.forget(future.key)
         if status == "finished":
-            unit, job = self._futures.pop(future)
-            heard = self._outcomes.pop(future.key, None)
-            outcome = future.result() if heard is None else pickle.loads(heard)
-            self._forget(future.key)
-            if outcome == RAN_BEFORE:
-                outcome = self._recorded_outcome(future.key, job)
-            outcome = self.workspace.finish(job, outcome)
-            deaths = self._deaths.pop(unit, 0)
-            if deaths:
-                outcome = replace(outcome, attempts=outcome.attempts + deaths)
-            self._done.append((unit, outcome))
+            if batch.remaining:  # their outcomes did not arrive as events: fetch them
+                result = future.result()
+                for index in range(batch.done, len(batch.items)):
+                    job = batch.items[index][1]
+                    outcome = (
+                        self._recorded_outcome(future.key, index, job)
+                        if result == RAN_BEFORE
+                        else result[index]
+                    )
+                    self._settle_unit(batch, outcome)
+            self._retire(future.key)
         elif status == "error":
-            self._errored(future)
-            self._forget(future.key)
+            self._retire(future.key)
+            self._errored(future, batch)
         else:  # cancelled or lost: the scheduler forgot it
             self._lost(f"task {future.key} was {status}")
 
-    def _errored(self, future: Any) -> None:
+    def _errored(self, future: Any, batch: Batch) -> None:
         from distributed import KilledWorker
 
-        unit, job = self._futures.pop(future)
         error = future.exception()
-        label = describe_unit(job.asset, job.partition)
         if not isinstance(error, KilledWorker):
-            self._fail(unit, f"{label} failed on a Dask worker: {type(error).__name__}: {error}")
+            for unit, job in batch.remaining:
+                label = describe_unit(job.asset, job.partition)
+                self._fail(
+                    unit, f"{label} failed on a Dask worker: {type(error).__name__}: {error}"
+                )
             return
-        if not self._began(future.key):
-            self.submit(unit, job)  # queued on the dead worker, never started: not an attempt
+        if not batch.remaining:  # every unit reported; only the task's end was lost
             return
-        finished = self._outcome_event(future.key)
+        if not self._began(future.key):  # queued on the dead worker: nothing of it ran
+            self._pending[:0] = batch.remaining
+            return
+        finished = self._outcome_event(future.key, batch.done)
         if finished is not None:  # it finished there; only the report of it was lost
-            self._done.append((unit, self.workspace.finish(job, finished)))
+            self._settle_unit(batch, finished)
+        if not batch.remaining:
             return
+        # The first unit without an outcome had begun; those after it never did.
+        (unit, job), later = batch.remaining[0], batch.remaining[1:]
+        self._pending[:0] = later
         self._attempt_lost(
             unit,
             job,
-            f"the Dask worker running {label} died ({error})",
+            f"the Dask worker running {describe_unit(job.asset, job.partition)} died ({error})",
             "Only this unit failed and nothing of it was recorded as materialized; the crash"
             " is in the asset's code, a library it calls or the worker's machine (memory)."
             " Fix it and run again.",
@@ -264,24 +340,24 @@ class DaskExecutor:
                 self._deaths[unit],
                 retry.max_attempts,
             )
-            self.submit(unit, job)
+            self._pending.insert(0, (unit, job))
             return
         self._fail(unit, f"{message}. {advice}")
 
-    def _outcome_event(self, key: str) -> UnitOutcome | None:
-        """The outcome the task `key` sent as an event when it finished, if it did."""
-        heard = self._outcomes.pop(key, None)
-        if heard is not None:
-            return pickle.loads(heard)
+    def _outcome_event(self, key: str, index: int) -> UnitOutcome | None:
+        """The outcome unit `index` of the task `key` sent as an event when it finished,
+        if it did (asked of the scheduler: only after a worker died)."""
         for _, message in self._client.get_events(OUTCOME_TOPIC):
-            if isinstance(message, dict) and message.get("key") == key:
+            if not isinstance(message, dict):
+                continue
+            if message.get("key") == key and message.get("index") == index:
                 return pickle.loads(message["outcome"])
         return None
 
-    def _recorded_outcome(self, key: str, job: UnitJob) -> UnitOutcome:
-        """The outcome a task sent before its worker died with its result (Dask then ran
-        the task again, which refused); a failure when it sent none."""
-        recorded = self._outcome_event(key)
+    def _recorded_outcome(self, key: str, index: int, job: UnitJob) -> UnitOutcome:
+        """The outcome a unit sent before its worker died with its task's result (Dask
+        then ran the task again, which refused); a failure when it sent none."""
+        recorded = self._outcome_event(key, index)
         if recorded is not None:
             return recorded
         moment = datetime.now(UTC)
@@ -293,7 +369,7 @@ class DaskExecutor:
         return UnitOutcome(moment, moment, 1, 0.0, error=message)
 
     def _began(self, key: str) -> bool:
-        return any(message == key for _, message in self._client.get_events(STARTED_TOPIC))
+        return bool(self._client.run_on_scheduler(began, [key]))
 
     def _fail(self, unit: Unit, message: str) -> None:
         moment = datetime.now(UTC)
@@ -303,7 +379,8 @@ class DaskExecutor:
     def close(self) -> None:
         """Cancel what is in flight (a running task then publishes nothing: its run's
         leases are released), disconnect, and stop the local cluster if we started one."""
-        futures, self._futures = list(self._futures), {}
+        futures = [batch.future for batch in self._batches.values()]
+        self._batches, self._pending = {}, []
         try:
             if futures and self._client.status == "running":
                 self._client.cancel(futures, force=True)
@@ -326,7 +403,7 @@ def _connect(address: str | None, workers: int, executor: DaskExecutor) -> Any:
             f" 'dask' (pip install 'partita[dask]'). ({error})"
         ) from error
     if address is None:
-        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with dask.config.set(LOCAL_CONFIG):
             executor._cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
@@ -355,12 +432,6 @@ def _connect(address: str | None, workers: int, executor: DaskExecutor) -> Any:
 
 def _allowed_failures(dask_scheduler: Any) -> int:
     return dask_scheduler.allowed_failures
-
-
-def _task_key(job: UnitJob) -> str:
-    import uuid
-
-    return f"partita-{job.asset}-{job.partition or ''}-{job.run_id}-{uuid.uuid4().hex[:8]}"
 
 
 def _quiet_dask_logs() -> None:

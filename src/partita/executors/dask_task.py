@@ -1,6 +1,6 @@
-"""What a Dask worker runs for one unit: load the project (once per worker process, again
-when its code changed), then execute the job, publishing only while the run holds the
-unit's lease. Imported by reference on the workers, so it stays light."""
+"""What a Dask worker runs for a batch of units: load the project (once per worker
+process, again when its code changed), then execute each job, publishing only while the
+run holds the unit's lease. Imported by reference on the workers, so it stays light."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import pickle
 import threading
 from pathlib import Path
+from typing import Any
 
 from ..catalog import open_catalog
 from ..discovery import DEFAULT_ENV, load_config, load_graph
@@ -21,31 +22,46 @@ from .worker import bind_catalog_keys, not_loaded
 
 ROOT_VARIABLE = "PARTITA_PROJECT_ROOT"  # on a worker: where it finds the project
 # (or PARTITA_PROJECT_MODULE: the import name of the project installed as a package)
-STARTED_TOPIC = "partita-started"  # events naming the tasks that began to run
+STARTED_ATTRIBUTE = "partita_started"  # on the scheduler: the keys of the tasks that began
+PRUNED_ATTRIBUTE = "partita_started_pruned"  # on the scheduler: how many the last pruning kept
+PRUNE_AT = 1000  # records kept before the first pruning
 RUNNING_TOPIC = "partita-running"  # events naming the timed tasks that began their unit
-OUTCOME_TOPIC = "partita-outcome"  # events carrying each finished task's outcome
+OUTCOME_TOPIC = "partita-outcome"  # events carrying each finished unit's outcome
 RAN_BEFORE = "ran-before"  # what a task Dask runs a second time returns instead
 
 _workspaces: dict[tuple[str, str | None, str | None], Workspace] = {}
 _lock = threading.Lock()
 
 
-def run_job(job: UnitJob, catalog: str | None) -> UnitOutcome | str:
-    """Execute `job` on this worker; `catalog` is the run's catalog URL without password
+def run_jobs(jobs: list[UnitJob], catalog: str | None) -> list[UnitOutcome] | str:
+    """Execute `jobs` in order on this worker (one Dask task runs a batch of units, which
+    divides Dask's cost per task); `catalog` is the run's catalog URL without password
     (None: the project's own), where the lease is checked before publishing. Returns
-    `RAN_BEFORE` without running when Dask runs the task again (see `_announce_start`)."""
+    `RAN_BEFORE` without running when Dask runs the task again (see `_announce_start`).
+
+    Each outcome but the last is logged under `OUTCOME_TOPIC` with a call that returns once
+    the scheduler has it, before the next unit begins: the coordinator records each unit
+    as it finishes, and when the worker dies it knows exactly which unit had begun (the
+    first without an outcome) and which never did (those after it)."""
+    from distributed import get_client, get_worker
+
     if not _announce_start():
         return RAN_BEFORE
-    outcome = _run(job, catalog)
-    # The result stays in this worker's memory until the coordinator gathers it: should
-    # the worker die first, the coordinator finds the outcome here instead.
-    from distributed import get_worker
-
     worker = get_worker()
-    worker.log_event(
-        OUTCOME_TOPIC, {"key": worker.get_current_task(), "outcome": pickle.dumps(outcome)}
-    )
-    return outcome
+    key = worker.get_current_task()
+    outcomes = []
+    for index, job in enumerate(jobs):
+        outcome = _run(job, catalog)
+        outcomes.append(outcome)
+        message = {"key": key, "index": index, "outcome": pickle.dumps(outcome)}
+        if index + 1 < len(jobs):
+            get_client().log_event(OUTCOME_TOPIC, message)
+        else:
+            # Batched with the task's result, which stays in this worker's memory until
+            # the coordinator gathers it: should the worker die first, the coordinator
+            # finds the outcome here instead.
+            worker.log_event(OUTCOME_TOPIC, message)
+    return outcomes
 
 
 def _run(job: UnitJob, catalog: str | None) -> UnitOutcome:
@@ -116,15 +132,35 @@ def _announce_start() -> bool:
     """Tell the scheduler this task began (when its worker dies, the coordinator counts an
     attempt only for tasks that began, and runs the ones merely queued there again);
     False when this task began before: Dask recomputes a finished task whose result died
-    with its worker, which must not run the unit again behind partita's back."""
+    with its worker, which must not run the unit again behind partita's back.
+
+    One round trip, answered from a set on the scheduler (`claim_start`): it returns once
+    the scheduler has the record (a worker's own log_event is batched: a worker killed just
+    after it would leave a unit that began looking merely queued, and the coordinator would
+    run it again without an attempt)."""
     from distributed import get_client, get_worker
 
-    key = get_worker().get_current_task()
-    client = get_client()
-    if any(message == key for _, message in client.get_events(STARTED_TOPIC)):
+    return get_client().run_on_scheduler(claim_start, get_worker().get_current_task())
+
+
+def claim_start(key: str, dask_scheduler: Any) -> bool:
+    """Run on the scheduler: record that the task `key` began; False when it began before.
+
+    A record matters only while the scheduler knows the task (a task Dask forgot is never
+    recomputed; partita submits a unit again under a new key), so the records of forgotten
+    tasks are dropped as the set grows: constant time per task, bounded memory."""
+    started: set[str] = getattr(dask_scheduler, STARTED_ATTRIBUTE, set())
+    if key in started:
         return False
-    # The client's call returns once the scheduler has the event (a worker's own
-    # log_event is batched: a worker killed just after it would leave a unit that began
-    # looking merely queued, and the coordinator would run it again without an attempt).
-    client.log_event(STARTED_TOPIC, key)
+    started.add(key)
+    if len(started) > 2 * getattr(dask_scheduler, PRUNED_ATTRIBUTE, 0) + PRUNE_AT:
+        started = {known for known in started if known in dask_scheduler.tasks}
+        setattr(dask_scheduler, PRUNED_ATTRIBUTE, len(started))
+    setattr(dask_scheduler, STARTED_ATTRIBUTE, started)
     return True
+
+
+def began(keys: list[str], dask_scheduler: Any) -> list[str]:
+    """Run on the scheduler: those of `keys` whose task began (see `claim_start`)."""
+    started: set[str] = getattr(dask_scheduler, STARTED_ATTRIBUTE, set())
+    return [key for key in keys if key in started]

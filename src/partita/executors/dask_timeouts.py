@@ -46,6 +46,9 @@ class Deadlines:
         if isinstance(key, str):
             self._started.setdefault(key, time.monotonic())
 
+    def is_timed(self, asset: str) -> bool:
+        return asset in self._timeouts
+
     def timeout(self, asset: str) -> timedelta | None:
         return self._timeouts.get(asset)
 

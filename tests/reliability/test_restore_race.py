@@ -56,13 +56,19 @@ def restored(project, partition: str) -> bool:
     return rows == [(1,)]
 
 
-def test_a_rollback_waits_for_the_run_holding_a_partition(project) -> None:
+def a_bad_run(project) -> str:
+    """Generation 1 of every day, then generation 2 forced over it: that run's id."""
     project.write("assets/data.py", ASSETS)
     (project.root / "generation.txt").write_text("1")
     project.cli("materialize", "--now", NOW, check=0)
     (project.root / "generation.txt").write_text("2")
     project.cli("materialize", "--force", "--now", NOW, check=0)
     bad_run = project.cli("runs", "--json", check=0).json()["runs"][0]["run_id"]
+    return bad_run
+
+
+def test_a_rollback_waits_for_the_run_holding_a_partition(project) -> None:
+    bad_run = a_bad_run(project)
 
     (project.root / "generation.txt").write_text("3")
     (project.root / "hold").write_text("")
@@ -111,12 +117,7 @@ def test_a_run_waits_for_the_rollback_holding_a_partition(project, monkeypatch) 
     from partita.execution.restore import execute_restores
     from partita.storage.parquet import ParquetStorage
 
-    project.write("assets/data.py", ASSETS)
-    (project.root / "generation.txt").write_text("1")
-    project.cli("materialize", "--now", NOW, check=0)
-    (project.root / "generation.txt").write_text("2")
-    project.cli("materialize", "--force", "--now", NOW, check=0)
-    bad_run = project.cli("runs", "--json", check=0).json()["runs"][0]["run_id"]
+    bad_run = a_bad_run(project)
 
     entered, release = threading.Event(), threading.Event()
     original = ParquetStorage.restore

@@ -292,7 +292,11 @@ class DaskExecutor:
         elif status == "error":
             self._retire(future.key)
             self._errored(future, batch)
-        else:  # cancelled or lost: the scheduler forgot it
+        elif not batch.remaining:  # its result died with a worker, but every unit reported
+            self._retire(future.key)
+        elif status == "lost":  # Dask computes it again: it finds its claim and runs nothing
+            future.add_done_callback(self._wake.put)
+        else:  # cancelled: the scheduler forgot it
             self._lost(f"task {future.key} was {status}")
 
     def _errored(self, future: Any, batch: Batch) -> None:

@@ -213,6 +213,26 @@ def test_a_task_computed_again_runs_none_of_its_units(run, monkeypatch) -> None:
         assert "2024-01-0" in outcome.error
 
 
+def test_units_after_the_one_that_began_in_a_task_computed_again_run_once(run, monkeypatch) -> None:
+    # The first task's key already holds a claim, as when Dask computes a task again
+    # after a worker left with its result; the tasks after it get keys of their own.
+    client = run.executor._client
+    key = f"partita-again-{os.getpid()}-first"
+    assert client.run_on_scheduler(claim_start, key) is True
+    keys = iter([key])
+    real_key = dask_executor.batch_key
+    monkeypatch.setattr(dask_executor, "batch_key", lambda items: next(keys, real_key(items)))
+
+    outcomes = run.run_all(DAYS[:3])
+
+    assert all(len(found) == 1 for found in outcomes.values())
+    first = outcomes["2024-01-01"][0]
+    assert "died before its result reached partita" in first.error and first.attempts == 1
+    later = {k: (found[0].error, found[0].rows) for k, found in outcomes.items() if k != DAYS[0]}
+    assert later == {"2024-01-02": (None, 1), "2024-01-03": (None, 1)}
+    assert sorted(run.calls()) == ["2024-01-02", "2024-01-03"]  # sent again, run once
+
+
 def test_run_jobs_refuses_a_claimed_task_on_a_worker(run) -> None:
     client = run.executor._client
     job = run.job("2024-01-01")

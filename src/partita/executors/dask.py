@@ -280,14 +280,10 @@ class DaskExecutor:
         if status == "finished":
             if batch.remaining:  # their outcomes did not arrive as events: fetch them
                 result = future.result()
+                if result == RAN_BEFORE:
+                    self._settle_ran_before(future.key, batch)
                 for index in range(batch.done, len(batch.items)):
-                    job = batch.items[index][1]
-                    outcome = (
-                        self._recorded_outcome(future.key, index, job)
-                        if result == RAN_BEFORE
-                        else result[index]
-                    )
-                    self._settle_unit(batch, outcome)
+                    self._settle_unit(batch, result[index])
             self._retire(future.key)
         elif status == "error":
             self._retire(future.key)
@@ -298,6 +294,21 @@ class DaskExecutor:
             future.add_done_callback(self._wake.put)
         else:  # cancelled: the scheduler forgot it
             self._lost(f"task {future.key} was {status}")
+
+    def _settle_ran_before(self, key: str, batch: Batch) -> None:
+        """Dask computed the task `key` again (its first worker left with the result): the
+        units that reported take their outcomes; the first that did not had begun and
+        fails; those after it never began and are sent again without an attempt."""
+        while batch.remaining:
+            recorded = self._outcome_event(key, batch.done)
+            if recorded is None:
+                break
+            self._settle_unit(batch, recorded)
+        if batch.remaining:
+            (_, job), later = batch.remaining[0], batch.remaining[1:]
+            self._pending[:0] = later
+            del batch.items[batch.done + 1 :]
+            self._settle_unit(batch, self._recorded_outcome(key, batch.done, job))
 
     def _errored(self, future: Any, batch: Batch) -> None:
         from distributed import KilledWorker

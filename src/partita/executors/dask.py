@@ -181,11 +181,13 @@ class DaskExecutor:
         while not self._done:
             self._flush()
             running = self._timed_running()
+            self._stop_timed_out(running)  # on every turn: a busy queue never times out
+            if self._done:
+                break
             try:
                 woken = self._wake.get(timeout=self._deadlines.wait_s(running, POLL_S))
             except queue.Empty:
                 self._check_scheduler()
-                self._stop_timed_out(running)
                 continue
             try:
                 if isinstance(woken, str):

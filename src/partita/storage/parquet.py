@@ -24,8 +24,8 @@ from partita.storage.paths import (
     check_hive_names,
     ensure_inside,
     hive_column_clash,
-    hive_columns,
     hive_folder,
+    storage_hive_key,
     stored_partitions,
 )
 from partita.storage.schemas import unify_schemas
@@ -44,10 +44,9 @@ def open_declared(
     declaration: Parquet, warehouse: Path, asset: str, hive_key: str | None
 ) -> ParquetStorage:
     """The registry's entry point (`partita.storage.registry`)."""
-    key = (declaration.partition_column or hive_key) if hive_key is not None else None
-    if hive_key is not None and len(hive_columns(hive_key)) > 1:
-        key = hive_key  # multi-dimensional: a column per dimension
-    return ParquetStorage(warehouse, asset, key)
+    return ParquetStorage(
+        warehouse, asset, storage_hive_key(declaration.partition_column, hive_key)
+    )
 
 
 class ParquetStorage:
@@ -279,7 +278,7 @@ class ParquetStorage:
                 f"Asset {self.asset!r} is partitioned by {self.hive_key!r}, but no partition "
                 f"was given. Pass the partition key."
             )
-        name = hive_folder(self.hive_key, partition, f"asset {self.asset!r}")
+        name = hive_folder(self.hive_key, partition, self.asset)
         if max(len(part.encode("utf-8")) for part in name.split("/")) > NAME_MAX:
             raise StorageError(
                 f"The partition key of {describe_location(self.asset, partition[:40] + '...')} "
@@ -296,11 +295,7 @@ class ParquetStorage:
             return None
         schemas = []
         for partition in stored_partitions(self.root, self.hive_key, FILE_NAME):
-            path = (
-                self.root
-                / hive_folder(self.hive_key, partition, f"asset {self.asset!r}")
-                / FILE_NAME
-            )
+            path = self._file(partition)
             if partition != excluding:
                 try:
                     schemas.append(pq.read_schema(path).remove_metadata())

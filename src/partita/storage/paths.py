@@ -116,7 +116,16 @@ def hive_columns(hive_key: str) -> list[str]:
     return hive_key.split(DIMENSION_SEPARATOR)
 
 
-def hive_folder(hive_key: str, partition: str, asset: str = "the asset") -> str:
+def storage_hive_key(partition_column: str | None, hive_key: str | None) -> str | None:
+    """The hive key a Parquet storage lays its folders out by: the declared
+    `partition_column` of a single partitioning, else the asset's own key (a
+    multi-dimensional asset has one folder column per dimension)."""
+    if hive_key is None or len(hive_columns(hive_key)) > 1:
+        return hive_key
+    return partition_column or hive_key
+
+
+def hive_folder(hive_key: str, partition: str, asset: str | None = None) -> str:
     """The relative folder of a partition: `date=2024-01-01` or, one level per dimension,
     `date=2024-01-01/region=eu`. Values are encoded with `encode_partition_value`."""
     columns = hive_columns(hive_key)
@@ -126,7 +135,8 @@ def hive_folder(hive_key: str, partition: str, asset: str = "the asset") -> str:
     if len(values) != len(columns):
         raise StorageError(
             f"The partition key {partition!r} has {len(values)} values joined by '|', but "
-            f"{asset} is partitioned by {len(columns)} dimensions ({', '.join(columns)}). "
+            f"{'the asset' if asset is None else f'asset {asset!r}'} is partitioned by "
+            f"{len(columns)} dimensions ({', '.join(columns)}). "
             f"Give one value per dimension, in that order (for example "
             f"{DIMENSION_SEPARATOR.join(c.upper() for c in columns)!r})."
         )

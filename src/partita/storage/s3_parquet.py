@@ -41,6 +41,7 @@ from partita.storage.paths import (
     hive_columns,
     hive_folder,
     partition_of_folder,
+    storage_hive_key,
 )
 from partita.storage.s3_history import (
     LOST_RACE,
@@ -64,10 +65,9 @@ def open_declared(
     declaration: Parquet, warehouse: ObjectWarehouse, asset: str, hive_key: str | None
 ) -> S3ParquetStorage:
     """The registry's entry point for a warehouse on object storage."""
-    key = (declaration.partition_column or hive_key) if hive_key is not None else None
-    if hive_key is not None and len(hive_columns(hive_key)) > 1:
-        key = hive_key  # multi-dimensional: a column per dimension
-    return S3ParquetStorage(warehouse, asset, key)
+    return S3ParquetStorage(
+        warehouse, asset, storage_hive_key(declaration.partition_column, hive_key)
+    )
 
 
 class S3ParquetStorage:
@@ -256,7 +256,7 @@ class S3ParquetStorage:
                 f"Asset {self.asset!r} is partitioned by {self.hive_key!r}, but no partition "
                 f"was given. Pass the partition key."
             )
-        folder = hive_folder(self.hive_key, partition, f"asset {self.asset!r}")
+        folder = hive_folder(self.hive_key, partition, self.asset)
         return f"{self.root}/{folder}/{FILE_NAME}"
 
     def _current(self, key: str, partition: str | None) -> CurrentObject | None:

@@ -14,7 +14,7 @@ from partita.storage.parquet import ParquetStorage
 def test_hive_readers_never_see_kept_versions(tmp_path) -> None:
     warehouse = tmp_path / "warehouse"
     storage = ParquetStorage(warehouse, "sales", "date")
-    storage.write("2024-01-01", pa.table({"id": [1]}))
+    old = storage.write("2024-01-01", pa.table({"id": [1]}))
     storage.write("2024-01-01", pa.table({"id": [2]}))
     storage.write("2024-01-02", pa.table({"id": [3]}))
     assert len(storage.retained_versions()) == 1
@@ -22,8 +22,8 @@ def test_hive_readers_never_see_kept_versions(tmp_path) -> None:
     assert sorted(asset.to_table().column("id").to_pylist()) == [2, 3]
     everything = ds.dataset(warehouse, format="parquet")  # the whole warehouse, too
     assert sorted(everything.to_table().column("id").to_pylist()) == [2, 3]
-    kept = list((warehouse / HISTORY_FOLDER / "sales").rglob("*.parquet"))
-    assert len(kept) == 1 and kept[0].parent.name == "date=2024-01-01"
+    kept = list((warehouse / HISTORY_FOLDER / "sales").rglob("*"))
+    assert [path.name for path in kept] == [f"date=2024-01-01~{old.data_version}.parquet"]
 
 
 def test_a_kept_file_that_was_damaged_is_refused(tmp_path) -> None:
@@ -63,3 +63,42 @@ def test_without_hard_links_the_replaced_file_is_copied_whole(tmp_path, monkeypa
     assert [p.name for p in kept.parent.iterdir()] == [kept.name]  # no temporary left
     storage.restore("2024-01-01", old.data_version)
     assert storage.read(["2024-01-01"]).column("id").to_pylist() == [1]
+
+
+def test_versions_kept_in_the_earlier_folder_layout_are_found_restored_and_pruned(
+    tmp_path,
+) -> None:
+    storage = ParquetStorage(tmp_path, "sales", "date")
+    old = storage.write("2024-01-01", pa.table({"id": [1]}))
+    storage.write("2024-01-01", pa.table({"id": [2]}))
+    flat = storage.history.path("2024-01-01", old.data_version)
+    folder = flat.parent / "date=2024-01-01"  # a folder per partition, as kept before
+    folder.mkdir()
+    flat.rename(folder / f"{old.data_version}.parquet")
+    assert [(v.partition, v.data_version) for v in storage.retained_versions()] == [
+        ("2024-01-01", old.data_version)
+    ]
+    assert storage.read_version("2024-01-01", old.data_version).column("id").to_pylist() == [1]
+    assert storage.discard_version("2024-01-01", old.data_version) > 0
+    assert storage.retained_versions() == [] and not folder.exists()
+
+
+def test_a_partition_key_with_the_separator_in_it_is_kept_apart(tmp_path) -> None:
+    storage = ParquetStorage(tmp_path, "sales", "key")
+    for key in ("a~b", "a"):
+        storage.write(key, pa.table({"id": [1]}))
+        storage.write(key, pa.table({"id": [2]}))
+    kept = sorted((v.partition, v.data_version) for v in storage.retained_versions())
+    assert [partition for partition, _ in kept] == ["a", "a~b"]
+    for partition, version in kept:
+        assert storage.read_version(partition, version).column("id").to_pylist() == [1]
+
+
+def test_unpartitioned_versions_are_kept_flat_too(tmp_path) -> None:
+    storage = ParquetStorage(tmp_path, "totals", None)
+    old = storage.write(None, pa.table({"id": [1]}))
+    storage.write(None, pa.table({"id": [2]}))
+    assert [(v.partition, v.data_version) for v in storage.retained_versions()] == [
+        (None, old.data_version)
+    ]
+    assert storage.history.path(None, old.data_version).name == f"{old.data_version}.parquet"

@@ -1,7 +1,7 @@
 """Replaced versions of partitions, kept so a bad run can be undone.
 
 What file storages share: the history area (`HistoryArea`),
-`warehouse/.history/<asset>/<hive_key>=<partition>/<data version>.parquet`. Hive readers
+`warehouse/.history/<asset>/<hive_key>=<partition>~<data version>.parquet`. Hive readers
 of `warehouse/<asset>/` never see it (it is outside the asset's folder, and its top folder
 starts with a dot, which dataset discovery skips). A file is named by its content hash, so
 keeping the same version twice keeps one file, and a kept file is verified against its
@@ -24,6 +24,7 @@ from partita.storage.paths import decode_partition_value, encode_partition_value
 HISTORY_FOLDER = ".history"
 SUFFIX = ".parquet"
 _VERSION_LENGTH = 16  # hex digits of a data version (`partita.storage.encoding`)
+_VERSION_SEPARATOR = "~"  # between the hive folder and the version in a kept file's name
 
 
 def file_version(path: Path) -> str:
@@ -54,16 +55,17 @@ def place_copy(source: Path, temporary: Path) -> None:
             os.fsync(file.fileno())
 
 
-def link_or_copy(source: Path, target: Path, temporary_name: str) -> None:
+def link_or_copy(source: Path, target: Path, temporary_name: Callable[[], str]) -> None:
     """Make `target` hold the bytes of `source`, appearing whole or not at all, durably:
     a hard link made at `target` directly (atomic), else a synced copy renamed into place
-    from the temporary file `temporary_name` (next to `target`, removed if this fails)."""
+    from a temporary file named by `temporary_name` (next to `target`, removed if this
+    fails)."""
     try:
         os.link(source, target)
     except FileExistsError:  # named by content: the same bytes are there already
         pass
     except OSError:  # no hard links here (another file system, or not supported)
-        temporary = target.parent / temporary_name
+        temporary = target.parent / temporary_name()
         try:
             place_copy(source, temporary)
             os.replace(temporary, target)
@@ -74,7 +76,13 @@ def link_or_copy(source: Path, target: Path, temporary_name: str) -> None:
 
 
 class HistoryArea:
-    """The kept versions of one file-stored asset, under `warehouse/.history/<asset>/`."""
+    """The kept versions of one file-stored asset, flat in `warehouse/.history/<asset>/`.
+
+    A kept file is `<hive folder>~<data version>.parquet` (`<data version>.parquet` when
+    the asset is not partitioned): one folder per asset, so keeping a version makes one
+    link durable, never a new folder too. Versions kept in the earlier layout, a folder
+    per partition (`<hive folder>/<data version>.parquet`), are still found, read and
+    pruned."""
 
     def __init__(
         self,
@@ -89,14 +97,12 @@ class HistoryArea:
         self.hive_key = hive_key
         self.root = ensure_inside(warehouse / HISTORY_FOLDER / asset, warehouse)
 
-    def folder(self, partition: str | None) -> Path:
-        if partition is None or self.hive_key is None:
-            return self.root
-        name = f"{self.hive_key}={encode_partition_value(partition)}"
-        return ensure_inside(self.root / name, self.warehouse)
-
     def path(self, partition: str | None, data_version: str) -> Path:
-        return self.folder(partition) / f"{data_version}{SUFFIX}"
+        """Where that version is kept. The name is one segment of encoded characters,
+        so it stays in `root` (which was checked to be inside the warehouse)."""
+        folder = self._hive_folder(partition)
+        prefix = f"{folder}{_VERSION_SEPARATOR}" if folder else ""
+        return self.root / f"{prefix}{data_version}{SUFFIX}"
 
     def keep(self, partition: str | None, current: Path, replacement: str) -> str | None:
         """Keep the file `current`, about to be replaced by version `replacement`; return
@@ -105,21 +111,20 @@ class HistoryArea:
         if not current.is_file():
             return None
         version = file_version(current)
-        if version == replacement:
+        if version == replacement or self._kept_file(partition, version) is not None:
             return version
-        target = self.path(partition, version)
-        if not target.is_file():
-            for directory in _missing_parents(target.parent):
+        if not self.root.is_dir():
+            for directory in _missing_parents(self.root):
                 with suppress(FileExistsError):
                     directory.mkdir()
                 sync_directory(directory.parent)
-            link_or_copy(current, target, self.temporary_name())
+        link_or_copy(current, self.path(partition, version), self.temporary_name)
         return version
 
     def find(self, partition: str | None, data_version: str) -> Path | None:
         """The kept file of that version, verified against its name; None when not kept."""
-        path = self.path(partition, data_version)
-        if not path.is_file():
+        path = self._kept_file(partition, data_version)
+        if path is None:
             return None
         if file_version(path) != data_version:
             raise StorageError(
@@ -132,41 +137,81 @@ class HistoryArea:
 
     def versions(self) -> list[RetainedVersion]:
         """Every kept version, by partition and version."""
-        found = []
-        for partition, folder in self._partition_folders():
-            for path in folder.iterdir():
-                version = path.name.removesuffix(SUFFIX)
-                if path.name.endswith(SUFFIX) and is_version(version) and path.is_file():
-                    found.append(RetainedVersion(partition, version, path.stat().st_size))
+        found = [
+            RetainedVersion(partition, version, path.stat().st_size)
+            for partition, version, path in self._kept_files()
+        ]
         return sorted(found, key=lambda v: (v.partition or "", v.data_version))
 
     def discard(self, partition: str | None, data_version: str) -> int:
         """Delete one kept version; return the bytes freed (0 when it was not kept)."""
-        path = self.path(partition, data_version)
+        path = self._kept_file(partition, data_version)
+        if path is None:
+            return 0
         try:
             size = path.stat().st_size
             path.unlink()
         except FileNotFoundError:
             return 0
         sync_directory(path.parent)
-        with suppress(OSError):  # an empty partition folder goes too
+        with suppress(OSError):  # an empty folder of the earlier layout goes too
             if path.parent != self.root:
                 path.parent.rmdir()
         return size
 
-    def _partition_folders(self) -> Iterator[tuple[str | None, Path]]:
+    def _hive_folder(self, partition: str | None) -> str | None:
+        if partition is None or self.hive_key is None:
+            return None
+        return f"{self.hive_key}={encode_partition_value(partition)}"
+
+    def _kept_file(self, partition: str | None, data_version: str) -> Path | None:
+        """The file keeping that version, in either layout; None when not kept."""
+        path = self.path(partition, data_version)
+        if path.is_file():
+            return path
+        folder = self._hive_folder(partition)
+        if folder is None:
+            return None
+        path = self.root / folder / f"{data_version}{SUFFIX}"
+        if not path.is_file():
+            return None
+        ensure_inside(path.parent, self.warehouse)  # a folder may be a symbolic link
+        return path
+
+    def _kept_files(self) -> Iterator[tuple[str | None, str, Path]]:
+        """(partition, data version, file) of every kept file, in either layout."""
         if not self.root.is_dir():
             return
-        if self.hive_key is None:
-            yield None, self.root
+        for path in self.root.iterdir():
+            if path.is_dir():
+                yield from self._folder_files(path)
+                continue
+            if not path.name.endswith(SUFFIX) or not path.is_file():
+                continue
+            folder, _, version = path.name.removesuffix(SUFFIX).rpartition(_VERSION_SEPARATOR)
+            partition = self._partition_of(folder) if folder else None
+            if is_version(version) and (partition is not None) == (self.hive_key is not None):
+                yield partition, version, path
+
+    def _folder_files(self, folder: Path) -> Iterator[tuple[str | None, str, Path]]:
+        """The kept files of the earlier layout's folder for one partition."""
+        partition = self._partition_of(folder.name)
+        if partition is None:
             return
+        for path in folder.iterdir():
+            version = path.name.removesuffix(SUFFIX)
+            if path.name.endswith(SUFFIX) and is_version(version) and path.is_file():
+                yield partition, version, path
+
+    def _partition_of(self, folder: str) -> str | None:
+        """The partition a hive folder name stands for; None when it is not one."""
         prefix = f"{self.hive_key}="
-        for folder in sorted(self.root.iterdir()):
-            if folder.is_dir() and folder.name.startswith(prefix):
-                try:
-                    yield decode_partition_value(folder.name.removeprefix(prefix)), folder
-                except UnicodeDecodeError:
-                    continue
+        if self.hive_key is None or not folder.startswith(prefix):
+            return None
+        try:
+            return decode_partition_value(folder.removeprefix(prefix))
+        except UnicodeDecodeError:
+            return None
 
 
 def is_version(text: str) -> bool:

@@ -260,7 +260,7 @@ class ParquetStorage:
             return current
         raise StorageError(
             f"Version {data_version} of {describe_location(self.asset, partition)} is not "
-            f"kept under {str(self.history.folder(partition))!r}: it was pruned, or written "
+            f"kept under {str(self.history.root)!r}: it was pruned, or written "
             f"before partita kept history. Pick a retained version (partita history "
             f"{self.asset}) or rebuild it with partita materialize --force."
         )

@@ -130,3 +130,42 @@ def test_a_scheduler_that_goes_away_fails_the_run_and_releases_its_leases(tmp_pa
         assert state is None or state.last_status != "materialized"
         (run_record,) = opened.runs()
         assert run_record.status == "failed"
+
+
+def test_workers_publish_nothing_for_a_coordinator_that_was_killed(tmp_path, dask_servers) -> None:
+    # Killed, the coordinator leaves its leases held until they expire: the lease check
+    # alone would let its workers publish data no run will ever record.
+    project = write_project(tmp_path / "project", f'executor = "{dask_servers.address}"')
+    assets = project / "assets"
+    days = [f"2024-01-{day:02d}" for day in range(1, 13)]
+    holds = [assets / f"hold-{day}" for day in days]
+    for hold in holds:
+        hold.write_text("")
+    process = start(project, "backfill", "raw", "--from", days[0], "--to", days[-1], env={})
+    try:
+        wait_for(
+            lambda: len(list(assets.glob("pid-*"))) == 2 or process.poll() is not None,
+            what="a unit to begin on each worker",
+        )
+        assert process.poll() is None, finish(process)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+    finally:
+        for hold in holds:
+            hold.unlink(missing_ok=True)
+        if process.poll() is None:
+            process.kill()
+
+    wait_for(lambda: _workers_idle(dask_servers.address), what="the workers to finish")
+    # (The two writers may leave an empty `raw` folder: each removes only the folders it made.)
+    assert [p for p in (project / "warehouse" / "raw").rglob("*") if p.is_file()] == []
+
+
+def _workers_idle(address: str) -> bool:
+    from distributed import Client
+
+    def tasks(dask_worker) -> int:
+        return len(dask_worker.state.tasks)
+
+    with Client(address, timeout=30) as client:
+        return not any(client.run(tasks).values())

@@ -1,7 +1,8 @@
 """Batches of units on Dask: how the coordinator cuts them, the start claim on the
 scheduler, and on a real local cluster that a worker dying mid-batch counts an attempt for
-the unit that had begun only, runs every other unit exactly once, and that a task Dask
-computes again never runs its units again."""
+the unit that had begun only, runs every other unit exactly once, that a task Dask
+computes again never runs its units again, and that a batch its coordinator cancelled runs
+none of its units not begun."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from processes import wait_for
 
 from partita import load_project
 from partita.catalog import open_catalog
@@ -98,6 +100,11 @@ def numbers(context):
     day = int(context.partition_key[-2:])
     with (HERE / "calls.txt").open("a") as calls:
         calls.write(context.partition_key + "\\n")
+    hold = HERE / f"hold-{day}"
+    if hold.exists():  # a test cancels this unit's batch while it waits here
+        (HERE / f"began-{day}").touch()
+        while hold.exists():
+            time.sleep(0.05)
     crash_day = HERE / "crash_day"
     if crash_day.exists() and day == int(crash_day.read_text()):
         time.sleep(0.2)  # the outcomes of the units before it reach the scheduler anyway
@@ -243,3 +250,24 @@ def test_run_jobs_refuses_a_claimed_task_on_a_worker(run) -> None:
 
     assert result == RAN_BEFORE
     assert run.calls() == []
+
+
+def test_a_cancelled_batch_runs_none_of_its_units_not_begun_and_publishes_nothing(run) -> None:
+    # As when the coordinator is stopped or killed (the scheduler then releases its
+    # tasks): its leases stay held, yet the worker must not go on writing for it.
+    client = run.executor._client
+    assets = run.project.root / "assets"
+    hold = assets / "hold-1"
+    hold.touch()
+    jobs = [run.job(key) for key in DAYS[:3]]
+    future = client.submit(run_jobs, jobs, None, key=f"partita-cancelled-{os.getpid()}")
+    wait_for((assets / "began-1").exists, what="the first unit to begin")
+    client.cancel([future], force=True)
+    hold.unlink()
+
+    def on_worker(dask_worker) -> bool:
+        return future.key in dask_worker.state.tasks
+
+    wait_for(lambda: not any(client.run(on_worker).values()), what="the worker to drop it")
+    assert run.calls() == ["2024-01-01"]  # the units after it never began
+    assert not (run.project.warehouse / "numbers").exists()  # and it published nothing

@@ -17,7 +17,7 @@ from ..execution.publishing import LeaseGuard
 from ..execution.unit import UnitJob, UnitOutcome, Workspace
 from ..graph.graph import AssetGraph
 from ..packaged import MODULE_VARIABLE, worker_project_root
-from .dask_timeouts import FencedGuard
+from .dask_timeouts import FencedGuard, still_wanted
 from .worker import bind_catalog_keys, not_loaded
 
 ROOT_VARIABLE = "PARTITA_PROJECT_ROOT"  # on a worker: where it finds the project
@@ -42,7 +42,9 @@ def run_jobs(jobs: list[UnitJob], catalog: str | None) -> list[UnitOutcome] | st
     Each outcome but the last is logged under `OUTCOME_TOPIC` with a call that returns once
     the scheduler has it, before the next unit begins: the coordinator records each unit
     as it finishes, and when the worker dies it knows exactly which unit had begun (the
-    first without an outcome) and which never did (those after it)."""
+    first without an outcome) and which never did (those after it). The same call says
+    whether the run still wants the task; when its coordinator cancelled it or went away,
+    the units not begun never run (their outcomes are left out)."""
     from distributed import get_client, get_worker
 
     if not _announce_start():
@@ -55,7 +57,8 @@ def run_jobs(jobs: list[UnitJob], catalog: str | None) -> list[UnitOutcome] | st
         outcomes.append(outcome)
         message = {"key": key, "index": index, "outcome": pickle.dumps(outcome)}
         if index + 1 < len(jobs):
-            get_client().log_event(OUTCOME_TOPIC, message)
+            if not get_client().run_on_scheduler(report_outcome, key, message):
+                break
         else:
             # Batched with the task's result, which stays in this worker's memory until
             # the coordinator gathers it: should the worker die first, the coordinator
@@ -158,6 +161,12 @@ def claim_start(key: str, dask_scheduler: Any) -> bool:
         setattr(dask_scheduler, PRUNED_ATTRIBUTE, len(started))
     setattr(dask_scheduler, STARTED_ATTRIBUTE, started)
     return True
+
+
+def report_outcome(key: str, message: dict[str, Any], dask_scheduler: Any) -> bool:
+    """Run on the scheduler: log a unit's outcome; whether the task `key` is still wanted."""
+    dask_scheduler.log_event(OUTCOME_TOPIC, message)
+    return still_wanted(key, dask_scheduler)
 
 
 def began(keys: list[str], dask_scheduler: Any) -> list[str]:

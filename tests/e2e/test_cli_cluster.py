@@ -150,6 +150,7 @@ def test_workers_publish_nothing_for_a_coordinator_that_was_killed(tmp_path, das
         assert process.poll() is None, finish(process)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
+        wait_for(lambda: not _wanted_tasks(dask_servers.address), what="the scheduler to notice")
     finally:
         for hold in holds:
             hold.unlink(missing_ok=True)
@@ -159,6 +160,16 @@ def test_workers_publish_nothing_for_a_coordinator_that_was_killed(tmp_path, das
     wait_for(lambda: _workers_idle(dask_servers.address), what="the workers to finish")
     # (The two writers may leave an empty `raw` folder: each removes only the folders it made.)
     assert [p for p in (project / "warehouse" / "raw").rglob("*") if p.is_file()] == []
+
+
+def _wanted_tasks(address: str) -> int:
+    from distributed import Client
+
+    def wanted(dask_scheduler) -> int:
+        return sum(bool(task.who_wants) for task in dask_scheduler.tasks.values())
+
+    with Client(address, timeout=30) as client:
+        return client.run_on_scheduler(wanted)
 
 
 def _workers_idle(address: str) -> bool:

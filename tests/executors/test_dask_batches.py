@@ -265,8 +265,10 @@ def test_a_cancelled_batch_runs_none_of_its_units_not_begun_and_publishes_nothin
     client.cancel([future], force=True)
     hold.unlink()
 
+    key = future.key  # (a future sent to the worker would make its task wanted again)
+
     def on_worker(dask_worker) -> bool:
-        return future.key in dask_worker.state.tasks
+        return key in dask_worker.state.tasks
 
     wait_for(lambda: not any(client.run(on_worker).values()), what="the worker to drop it")
     assert run.calls() == ["2024-01-01"]  # the units after it never began

@@ -41,9 +41,11 @@ def test_a_fenced_or_cancelled_task_cannot_publish_while_its_run_holds_the_lease
             guard = FencedGuard(LeaseGuard(catalog), frozenset({"slow"}))
             try:
                 guard("slow", None, run_id)
-                Path(answer).write_text("published")
+                text = "published"
             except LeaseLostError as error:
-                Path(answer).write_text(str(error))
+                text = str(error)
+        Path(f"{answer}.tmp").write_text(text)
+        Path(f"{answer}.tmp").replace(answer)  # whole, or not there yet
 
     with Client(dask_servers.address, timeout=30) as client:
         future = client.submit(

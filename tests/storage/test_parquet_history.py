@@ -69,17 +69,27 @@ def test_versions_kept_in_the_earlier_folder_layout_are_found_restored_and_prune
     tmp_path,
 ) -> None:
     storage = ParquetStorage(tmp_path, "sales", "date")
-    old = storage.write("2024-01-01", pa.table({"id": [1]}))
-    storage.write("2024-01-01", pa.table({"id": [2]}))
-    flat = storage.history.path("2024-01-01", old.data_version)
-    folder = flat.parent / "date=2024-01-01"  # a folder per partition, as kept before
-    folder.mkdir()
-    flat.rename(folder / f"{old.data_version}.parquet")
-    assert [(v.partition, v.data_version) for v in storage.retained_versions()] == [
-        ("2024-01-01", old.data_version)
-    ]
-    assert storage.read_version("2024-01-01", old.data_version).column("id").to_pylist() == [1]
-    assert storage.discard_version("2024-01-01", old.data_version) > 0
+    folder = tmp_path / HISTORY_FOLDER / "sales" / "date=2024-01-01"  # as kept before
+
+    def into_folder(version: str) -> None:
+        folder.mkdir(exist_ok=True)
+        storage.history.path("2024-01-01", version).rename(folder / f"{version}.parquet")
+
+    one = storage.write("2024-01-01", pa.table({"id": [1]}))
+    two = storage.write("2024-01-01", pa.table({"id": [2]}))
+    into_folder(one.data_version)
+    assert [v.data_version for v in storage.retained_versions()] == [one.data_version]
+    assert storage.read_version("2024-01-01", one.data_version).column("id").to_pylist() == [1]
+    storage.restore("2024-01-01", one.data_version)  # out of the folder, which goes
+    assert storage.read(["2024-01-01"]).column("id").to_pylist() == [1]
+    assert not folder.exists()
+
+    into_folder(two.data_version)  # version 2, kept by the restore, moves to a folder
+    storage.write("2024-01-01", pa.table({"id": [3]}))  # keeps version 1, flat
+    kept = {v.data_version for v in storage.retained_versions()}
+    assert kept == {one.data_version, two.data_version}
+    for version in kept:
+        assert storage.discard_version("2024-01-01", version) > 0
     assert storage.retained_versions() == [] and not folder.exists()
 
 
@@ -102,3 +112,27 @@ def test_unpartitioned_versions_are_kept_flat_too(tmp_path) -> None:
         (None, old.data_version)
     ]
     assert storage.history.path(None, old.data_version).name == f"{old.data_version}.parquet"
+
+
+def test_a_key_too_long_for_a_flat_name_is_kept_in_its_own_folder(tmp_path) -> None:
+    storage = ParquetStorage(tmp_path, "sales", "key")
+    key = "k" * 240  # its hive folder fits in a file name; with the version it would not
+    old = storage.write(key, pa.table({"id": [1]}))
+    storage.write(key, pa.table({"id": [2]}))
+    assert [v.data_version for v in storage.retained_versions()] == [old.data_version]
+    kept = storage.history.path(key, old.data_version)
+    assert kept.parent.name == f"key={key}" and kept.is_file()
+    assert storage.read_version(key, old.data_version).column("id").to_pylist() == [1]
+    storage.restore(key, old.data_version)
+    assert storage.read([key]).column("id").to_pylist() == [1]
+
+
+def test_kept_files_of_another_partitioning_are_not_listed(tmp_path) -> None:
+    partitioned = ParquetStorage(tmp_path, "sales", "date")
+    partitioned.write("2024-01-01", pa.table({"id": [1]}))
+    partitioned.write("2024-01-01", pa.table({"id": [2]}))
+    history = tmp_path / HISTORY_FOLDER / "sales"
+    (history / "date=%41~0123456789abcdef.parquet").write_bytes(b"")  # not partita's encoding
+    assert ParquetStorage(tmp_path, "sales", None).retained_versions() == []
+    assert ParquetStorage(tmp_path, "sales", "region").retained_versions() == []
+    assert len(partitioned.retained_versions()) == 1

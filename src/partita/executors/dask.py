@@ -284,6 +284,9 @@ class DaskExecutor:
                 result = future.result()
                 if result == RAN_BEFORE:
                     self._settle_ran_before(future.key, batch)
+                elif len(result) < len(batch.items):  # cut short: the task was not wanted
+                    self._lost(f"task {future.key} stopped before all its units ran")
+                    return
                 for index in range(batch.done, len(batch.items)):
                     self._settle_unit(batch, result[index])
             self._retire(future.key)

@@ -112,7 +112,14 @@ class FencedGuard:
         from distributed import get_client, get_worker
 
         key = get_worker().get_current_task()
-        refused = get_client().run_on_scheduler(publish_refusal, key, asset in self.timed, run_id)
+        try:
+            refused = get_client().run_on_scheduler(
+                publish_refusal, key, asset in self.timed, run_id
+            )
+        except (OSError, TimeoutError) as error:  # Dask's CommClosedError is an OSError
+            refused = (
+                f"the Dask scheduler could not be asked whether run {run_id} wants it ({error})"
+            )
         if refused is not None:
             raise LeaseLostError(f"{describe_unit(asset, partition)}: not published: {refused}.")
         self.lease(asset, partition, run_id)

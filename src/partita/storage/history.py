@@ -19,7 +19,12 @@ from pathlib import Path
 
 from partita.errors import StorageError
 from partita.storage.base import RetainedVersion, describe_location
-from partita.storage.paths import decode_partition_value, encode_partition_value, ensure_inside
+from partita.storage.paths import (
+    NAME_MAX,
+    decode_partition_value,
+    encode_partition_value,
+    ensure_inside,
+)
 
 HISTORY_FOLDER = ".history"
 SUFFIX = ".parquet"
@@ -98,11 +103,16 @@ class HistoryArea:
         self.root = ensure_inside(warehouse / HISTORY_FOLDER / asset, warehouse)
 
     def path(self, partition: str | None, data_version: str) -> Path:
-        """Where that version is kept. The name is one segment of encoded characters,
-        so it stays in `root` (which was checked to be inside the warehouse)."""
+        """Where that version is kept: flat, one segment of encoded characters (so it
+        stays in `root`, checked to be inside the warehouse); in the partition's own
+        folder when the flat name would be too long for the file system."""
         folder = self._hive_folder(partition)
-        prefix = f"{folder}{_VERSION_SEPARATOR}" if folder else ""
-        return self.root / f"{prefix}{data_version}{SUFFIX}"
+        if folder is None:
+            return self.root / f"{data_version}{SUFFIX}"
+        name = f"{folder}{_VERSION_SEPARATOR}{data_version}{SUFFIX}"
+        if len(name.encode("utf-8")) <= NAME_MAX:
+            return self.root / name
+        return self._folder_path(folder, data_version)
 
     def keep(self, partition: str | None, current: Path, replacement: str) -> str | None:
         """Keep the file `current`, about to be replaced by version `replacement`; return
@@ -113,12 +123,13 @@ class HistoryArea:
         version = file_version(current)
         if version == replacement or self._kept_file(partition, version) is not None:
             return version
-        if not self.root.is_dir():
-            for directory in _missing_parents(self.root):
+        target = self.path(partition, version)
+        if not target.parent.is_dir():
+            for directory in _missing_parents(target.parent):
                 with suppress(FileExistsError):
                     directory.mkdir()
                 sync_directory(directory.parent)
-        link_or_copy(current, self.path(partition, version), self.temporary_name)
+        link_or_copy(current, target, self.temporary_name)
         return version
 
     def find(self, partition: str | None, data_version: str) -> Path | None:
@@ -164,19 +175,20 @@ class HistoryArea:
             return None
         return f"{self.hive_key}={encode_partition_value(partition)}"
 
+    def _folder_path(self, folder: str, data_version: str) -> Path:
+        """The version's file in the partition's own folder (the earlier layout)."""
+        return ensure_inside(self.root / folder, self.warehouse) / f"{data_version}{SUFFIX}"
+
     def _kept_file(self, partition: str | None, data_version: str) -> Path | None:
         """The file keeping that version, in either layout; None when not kept."""
         path = self.path(partition, data_version)
         if path.is_file():
             return path
         folder = self._hive_folder(partition)
-        if folder is None:
+        if folder is None or not (self.root / folder).is_dir():
             return None
-        path = self.root / folder / f"{data_version}{SUFFIX}"
-        if not path.is_file():
-            return None
-        ensure_inside(path.parent, self.warehouse)  # a folder may be a symbolic link
-        return path
+        path = self._folder_path(folder, data_version)
+        return path if path.is_file() else None
 
     def _kept_files(self) -> Iterator[tuple[str | None, str, Path]]:
         """(partition, data version, file) of every kept file, in either layout."""
@@ -190,7 +202,9 @@ class HistoryArea:
                 continue
             folder, _, version = path.name.removesuffix(SUFFIX).rpartition(_VERSION_SEPARATOR)
             partition = self._partition_of(folder) if folder else None
-            if is_version(version) and (partition is not None) == (self.hive_key is not None):
+            if not is_version(version) or (folder != "") != (partition is not None):
+                continue  # not a kept file, or one of another partitioning
+            if (partition is not None) == (self.hive_key is not None):
                 yield partition, version, path
 
     def _folder_files(self, folder: Path) -> Iterator[tuple[str | None, str, Path]]:
@@ -204,14 +218,16 @@ class HistoryArea:
                 yield partition, version, path
 
     def _partition_of(self, folder: str) -> str | None:
-        """The partition a hive folder name stands for; None when it is not one."""
+        """The partition a hive folder name stands for; None when it is not one written
+        by this asset's key (names partita would not write are left alone)."""
         prefix = f"{self.hive_key}="
         if self.hive_key is None or not folder.startswith(prefix):
             return None
         try:
-            return decode_partition_value(folder.removeprefix(prefix))
+            partition = decode_partition_value(folder.removeprefix(prefix))
         except UnicodeDecodeError:
             return None
+        return partition if self._hive_folder(partition) == folder else None
 
 
 def is_version(text: str) -> bool:

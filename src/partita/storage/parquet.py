@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import uuid
@@ -21,6 +22,7 @@ from partita.storage.canonical import canonical_table, check_unique_names
 from partita.storage.encoding import data_version, encode_parquet
 from partita.storage.history import HistoryArea, file_version, place_copy
 from partita.storage.paths import (
+    NAME_MAX,
     check_hive_names,
     ensure_inside,
     hive_column_clash,
@@ -33,11 +35,11 @@ from partita.storage.schemas import unify_schemas
 if TYPE_CHECKING:
     from partita.definitions.storage import Parquet
 
+log = logging.getLogger("partita")
 FILE_NAME = "part-0.parquet"
 # `.part-0.parquet.t<process start time>.<pid>.<uuid>.tmp`; older versions wrote no start
 # time. Cleanup removes only names of this form: other hidden files are the user's.
 TEMPORARY_NAME = re.compile(r"\.part-0\.parquet\.(?:t(\d+)\.)?(\d+)\.[0-9a-f]{32}\.tmp")
-NAME_MAX = 255  # bytes in one file name on common file systems
 
 
 def open_declared(
@@ -120,7 +122,6 @@ class ParquetStorage:
             _sync_directory(path.parent)
             for directory in created:
                 _sync_directory(directory.parent)
-            self.history.discard(partition, version)  # current now, so no longer kept
         except BaseException as error:
             _remove_unpublished(temporary, created)
             if not isinstance(error, OSError):
@@ -130,6 +131,7 @@ class ParquetStorage:
                 f"{error}. Check that the warehouse folder is writable and has free space, "
                 f"then run again."
             ) from error
+        self._forget_kept(partition, version)
         return WriteResult(rows=table.num_rows, bytes=len(encoded), data_version=version)
 
     def read(self, partitions: list[str] | None) -> pa.Table:
@@ -234,7 +236,6 @@ class ParquetStorage:
             temporary.unlink(missing_ok=True)
             _sync_directory(path.parent)
             fault_point("parquet-restored")
-            self.history.discard(partition, data_version)  # current now, so no longer kept
         except BaseException as error:
             _remove_unpublished(temporary, created)
             if not isinstance(error, OSError):
@@ -244,8 +245,22 @@ class ParquetStorage:
                 f"{describe_location(self.asset, partition)} to {str(path)!r}: {error}. "
                 f"Check that the warehouse folder is writable, then run again."
             ) from error
+        self._forget_kept(partition, data_version)
         rows = pq.ParquetFile(path).metadata.num_rows
         return WriteResult(rows=rows, bytes=path.stat().st_size, data_version=data_version)
+
+    def _forget_kept(self, partition: str | None, data_version: str) -> None:
+        """Delete the kept copy of the version just published, current now. Best effort:
+        the write succeeded, and a copy left behind is kept again when it is replaced."""
+        try:
+            self.history.discard(partition, data_version)
+        except (OSError, StorageError) as error:
+            log.warning(
+                "could not delete the kept copy of version %s of %s: %s",
+                data_version,
+                describe_location(self.asset, partition),
+                error,
+            )
 
     def discard_version(self, partition: str | None, data_version: str) -> int:
         return self.history.discard(partition, data_version)

@@ -12,6 +12,7 @@ from partita.errors import InvalidDataError, StorageError
 # Characters a hive directory name must not contain verbatim: path separators, the hive
 # `key=value` separator, the escape character itself, glob wildcards and characters that
 # are not allowed in file names on common file systems.
+NAME_MAX = 255  # bytes in one file name on common file systems
 _ENCODED_CHARACTERS = frozenset('%/\\=*?[]{}:"<>|')
 
 

@@ -44,7 +44,7 @@ from collections import Counter, deque
 from concurrent.futures import CancelledError
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from ..definitions.policies import NO_RETRY, format_duration
@@ -220,7 +220,7 @@ class DaskExecutor:
                 f"has had no workers for {NO_WORKERS_S:g} s",
             )
 
-    def _lost(self, why: str, what: str = "went away during the run") -> None:
+    def _lost(self, why: str, what: str = "went away during the run") -> NoReturn:
         jobs = [job for batch in self._batches.values() for _, job in batch.remaining]
         units = ", ".join(describe_unit(j.asset, j.partition) for j in jobs)
         raise ClusterError(
@@ -286,7 +286,6 @@ class DaskExecutor:
                     self._settle_ran_before(future.key, batch)
                 elif len(result) < len(batch.items):  # cut short: the task was not wanted
                     self._lost(f"task {future.key} stopped before all its units ran")
-                    return
                 for index in range(batch.done, len(batch.items)):
                     self._settle_unit(batch, result[index])
             self._retire(future.key)
@@ -310,10 +309,16 @@ class DaskExecutor:
                 break
             self._settle_unit(batch, recorded)
         if batch.remaining:
-            (_, job), later = batch.remaining[0], batch.remaining[1:]
-            self._pending[:0] = later
-            del batch.items[batch.done + 1 :]
+            _, job = self._begun_only(batch)
             self._settle_unit(batch, self._recorded_outcome(key, batch.done, job))
+
+    def _begun_only(self, batch: Batch) -> tuple[Unit, UnitJob]:
+        """The first unit of `batch` without an outcome, which had begun; the units after
+        it never did, and are sent again (in order, first) without counting an attempt."""
+        first, later = batch.remaining[0], batch.remaining[1:]
+        self._pending[:0] = later
+        del batch.items[batch.done + 1 :]
+        return first
 
     def _errored(self, future: Any, batch: Batch) -> None:
         from distributed import KilledWorker
@@ -336,9 +341,7 @@ class DaskExecutor:
             self._settle_unit(batch, finished)
         if not batch.remaining:
             return
-        # The first unit without an outcome had begun; those after it never did.
-        (unit, job), later = batch.remaining[0], batch.remaining[1:]
-        self._pending[:0] = later
+        unit, job = self._begun_only(batch)
         self._attempt_lost(
             unit,
             job,

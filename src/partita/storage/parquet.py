@@ -24,8 +24,8 @@ from partita.storage.history import HistoryArea, file_version, place_copy
 from partita.storage.paths import (
     NAME_MAX,
     check_hive_names,
+    check_no_hive_column,
     ensure_inside,
-    hive_column_clash,
     hive_folder,
     storage_hive_key,
     stored_partitions,
@@ -97,7 +97,8 @@ class ParquetStorage:
 
         `evolve` needs nothing here: each partition file carries its own schema.
         `before_publish` runs once the temporary file is synced, before the rename."""
-        self._check_no_hive_column(partition, table)
+        where = describe_location(self.asset, partition)
+        check_no_hive_column(table.column_names, self.hive_key, where, str(self.root))
         path = self._file(partition)
         encoded = encode_parquet(self.canonical(table, partition))
         temporary = path.parent / temporary_name()
@@ -341,12 +342,6 @@ class ParquetStorage:
             return canonical_table(table, location, str(path))
         except InvalidDataError:
             return table  # not convertible without loss: as stored
-
-    def _check_no_hive_column(self, partition: str | None, table: pa.Table) -> None:
-        where = describe_location(self.asset, partition)
-        clash = hive_column_clash(table.column_names, self.hive_key, where, str(self.root))
-        if clash is not None:
-            raise clash
 
 
 def _make_directories(directory: Path) -> list[Path]:

@@ -179,25 +179,25 @@ def partition_of_folder(hive_key: str, folder: str) -> str | None:
     return partition
 
 
-def hive_column_clash(
+def check_no_hive_column(
     column_names: Sequence[str], hive_key: str | None, where: str, location: str
-) -> InvalidDataError | None:
-    """The error for data with a column named like a hive folder column (which readers of
-    the dataset would see twice), None when there is none."""
+) -> None:
+    """Refuse data with a column named like a hive folder column (which readers of the
+    dataset would see twice)."""
     if hive_key is None:
-        return None
+        return
     columns = hive_columns(hive_key)
     hive = {column.casefold() for column in columns}
     clashing = [name for name in column_names if name.casefold() in hive]
     if not clashing:
-        return None
+        return
     if len(columns) > 1:
-        return InvalidDataError(
+        raise InvalidDataError(
             f"The data of {where} has a column {clashing[0]!r}, which clashes with the "
             f"dimension folders ({', '.join(columns)}) in {location!r}: readers of the "
             f"dataset get each dimension as a column. Rename the column."
         )
-    return InvalidDataError(
+    raise InvalidDataError(
         f"The data of {where} has a column {clashing[0]!r}, which clashes with the hive "
         f"partition column {hive_key!r} in {location!r}. Rename the column, or set "
         f"Parquet(partition_column=...) to another name."

@@ -37,7 +37,7 @@ from partita.storage.encoding import data_version, encode_parquet
 from partita.storage.object_location import ObjectWarehouse
 from partita.storage.paths import (
     check_hive_names,
-    hive_column_clash,
+    check_no_hive_column,
     hive_columns,
     hive_folder,
     partition_of_folder,
@@ -130,7 +130,8 @@ class S3ParquetStorage:
     ) -> WriteResult:
         """Replace the partition's object with `table` by one conditional PUT (see the
         module), keeping the replaced object first; `before_publish` runs just before."""
-        self._check_no_hive_column(partition, table)
+        where = describe_location(self.asset, partition)
+        check_no_hive_column(table.column_names, self.hive_key, where, self.location())
         key = self._key(partition)
         current = self._current(key, partition)
         encoded = encode_parquet(self.canonical(table, partition))
@@ -375,12 +376,6 @@ class S3ParquetStorage:
             return canonical_table(table, location, self.location(partition))
         except InvalidDataError:
             return table
-
-    def _check_no_hive_column(self, partition: str | None, table: pa.Table) -> None:
-        where = describe_location(self.asset, partition)
-        clash = hive_column_clash(table.column_names, self.hive_key, where, self.location())
-        if clash is not None:
-            raise clash
 
     def _error(self, action: str, partition: str | None, error: Exception) -> StorageError:
         where = describe_location(self.asset, partition)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ..catalog.records import AttemptStatus, MaterializationRecord
+from ..catalog.records import AttemptStatus, MaterializationRecord, is_run_id
 from ..errors import PartitaError, PartitionError, StorageError, UsageError, describe_unit
 from ..execution.events import RunListener
 from ..execution.report import RunReport, UnitStatus
@@ -37,7 +37,10 @@ def asset_storage(session: Session, asset: str) -> Storage:
 
 
 def parse_as_of(text: str) -> tuple[str | None, datetime | None]:
-    """`--as-of`: an ISO date or time (naive means UTC), else a run id."""
+    """`--as-of`: a run id of partita's form (checked first: some read as ISO times too),
+    else an ISO date or time (naive means UTC); any other text is taken as a run id."""
+    if is_run_id(text):
+        return text, None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

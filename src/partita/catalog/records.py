@@ -5,10 +5,27 @@ Unpartitioned assets have partition `None`. Timestamps are aware UTC datetimes.
 
 from __future__ import annotations
 
+import re
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import NamedTuple
+
+
+def new_run_id(started: datetime) -> str:
+    """A fresh, sortable run id: the start time in UTC to the second, then 6 random hex
+    digits (two runs in one second clash once in 16 million draws; the catalog retries)."""
+    return f"{started.astimezone(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
+def is_run_id(text: str) -> bool:
+    """Whether `text` has the form of a run id (an ISO basic time with a UTC offset can
+    look alike: `20261202T100652-092120`)."""
+    return _RUN_ID.fullmatch(text) is not None
+
+
+_RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{6}")
 
 
 class AttemptStatus(StrEnum):

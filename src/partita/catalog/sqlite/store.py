@@ -7,9 +7,8 @@ alert incidents in `incidents.py`.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from partita.catalog.records import (
@@ -20,6 +19,7 @@ from partita.catalog.records import (
     RunRecord,
     RunStatus,
     StateRow,
+    new_run_id,
 )
 from partita.catalog.sqlite.attempt_details import SQLiteAttemptDetails
 from partita.catalog.sqlite.attempts import (
@@ -92,11 +92,10 @@ class SQLiteCatalog(
     def start_run(self, command: str, started: datetime) -> str:
         """Record a new running run of `command` by this process; return its sortable id."""
         started_text = self._timestamp(started)
-        stamp = started.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
         me = self._process or ProcessIdentity.current()
         with self._transaction(f"start a run of {command!r}") as connection:
             while True:  # a clash needs two runs in one second drawing the same 24 random bits
-                run_id = f"{stamp}-{uuid.uuid4().hex[:6]}"
+                run_id = new_run_id(started)
                 cursor = connection.execute(
                     f"INSERT INTO runs ({RUN_COLUMNS}, host)"
                     " VALUES (?, ?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING",
